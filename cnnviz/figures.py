@@ -1,0 +1,179 @@
+"""Grids drawn like the matrices on the slide: Plotly figures built from plain arrays.
+
+Row 0 at the top, column 0 at the left, square cells, the number in each cell while the grid is small
+enough for it to stay readable, and a diverging scale centred on zero for signed values. This module
+imports plotly but never streamlit; pages pass its figures to `st.plotly_chart`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnnviz.trace import fmt
+
+__all__ = [
+    "MAX_NUMBERED",
+    "Outline",
+    "cell_text",
+    "color_range",
+    "grid_figure",
+    "grid_trace",
+    "outline_shape",
+    "shade_trace",
+    "style_grid_axes",
+]
+
+MAX_NUMBERED = 32  # numbers are written in cells up to this many rows and columns (Plotly draw time)
+DIVERGING = "RdBu_r"  # negative blue, zero white, positive red
+SEQUENTIAL = "Viridis"
+GRAY = "gray"
+
+Outline = tuple[int, int, int, int]  # (row0, col0, row1, col1), inclusive cell corners
+
+
+def color_range(values: Iterable[np.ndarray], *, image: bool = False) -> dict:
+    """One colour scale for every grid of a comparison: diverging and centred on 0 if any value is negative."""
+    arrays = [np.asarray(v, dtype=float) for v in values]
+    finite = np.concatenate([a[np.isfinite(a)].ravel() for a in arrays] or [np.zeros(1)])
+    if finite.size == 0:
+        finite = np.zeros(1)
+    lo, hi = float(finite.min()), float(finite.max())
+    if image and lo >= 0 and hi <= 255:
+        return {"colorscale": GRAY, "zmin": 0.0, "zmax": 255.0}
+    if lo < 0:
+        m = max(abs(lo), abs(hi)) or 1.0
+        return {"colorscale": DIVERGING, "zmin": -m, "zmax": m}
+    if hi == lo:
+        hi = lo + 1.0
+    return {"colorscale": SEQUENTIAL, "zmin": lo, "zmax": hi}
+
+
+def cell_text(Z: np.ndarray, *, max_numbered: int = MAX_NUMBERED) -> list[list[str]] | None:
+    """Each cell's number as text, or None when the grid is too large for readable numbers."""
+    Z = np.asarray(Z)
+    if Z.ndim != 2 or max(Z.shape) > max_numbered:
+        return None
+    return [["" if np.isnan(v) else fmt(v) for v in row] for row in Z]
+
+
+def grid_trace(
+    Z,
+    *,
+    colors: dict | None = None,
+    numbers: bool | None = None,
+    text: Sequence[Sequence[str]] | None = None,
+    name: str = "",
+    showscale: bool = False,
+    hover: str = "value",
+    x0: int = 0,
+    y0: int = 0,
+    **kwargs,
+) -> go.Heatmap:
+    """One heatmap trace of a grid; `numbers=None` writes numbers only when the grid is small enough."""
+    Z = np.asarray(Z, dtype=float)
+    colors = colors or color_range([Z])
+    if text is None and numbers is not False:
+        text = cell_text(Z) if numbers is None else cell_text(Z, max_numbered=10**9)
+    trace = go.Heatmap(
+        z=Z,
+        x0=x0,
+        y0=y0,
+        dx=1,
+        dy=1,
+        name=name,
+        showscale=showscale,
+        xgap=1,
+        ygap=1,
+        hovertemplate=f"row %{{y}}, column %{{x}}<br>{hover} %{{z:.4~g}}<extra>{name}</extra>",
+        **colors,
+        **kwargs,
+    )
+    if text is not None:
+        trace.update(text=text, texttemplate="%{text}", textfont={"size": 14 if max(Z.shape) <= 10 else 10})
+    return trace
+
+
+def outline_shape(
+    cells: Outline, *, color: str = "#ff9900", width: int = 4, dash: str | None = None, **ref
+) -> dict:
+    """A rectangle around cells (row0, col0)..(row1, col1) inclusive, in heatmap cell coordinates."""
+    r0, c0, r1, c1 = cells
+    line = {"color": color, "width": width}
+    if dash:
+        line["dash"] = dash
+    return dict(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, line=line, **ref)
+
+
+def shade_trace(mask: np.ndarray, color: str = "rgba(120, 120, 120, 0.55)", **kwargs) -> go.Heatmap:
+    """A translucent single-colour layer over the cells where `mask` is True (one trace, any grid size)."""
+    layer = np.where(np.asarray(mask, dtype=bool), 1.0, np.nan)
+    return go.Heatmap(
+        z=layer,
+        colorscale=[[0, color], [1, color]],
+        zmin=0,
+        zmax=1,
+        showscale=False,
+        hoverinfo="skip",
+        xgap=1,
+        ygap=1,
+        **kwargs,
+    )
+
+
+def style_grid_axes(
+    fig: go.Figure, *, row: int | None = None, col: int | None = None, ticks: bool = True
+) -> None:
+    """Row 0 at the top, square cells, integer ticks: the grid reads like a matrix on the slide."""
+    where = {} if row is None else {"row": row, "col": col}
+    fig.update_yaxes(
+        autorange="reversed", scaleanchor="x" if row is None else None, constrain="domain", **where
+    )
+    fig.update_xaxes(constrain="domain", side="top", **where)
+    common = dict(showgrid=False, zeroline=False, dtick=1 if ticks else None, showticklabels=ticks, ticks="")
+    fig.update_xaxes(**common, **where)
+    fig.update_yaxes(**common, **where)
+
+
+def grid_figure(
+    Z,
+    *,
+    title: str = "",
+    colors: dict | None = None,
+    numbers: bool | None = None,
+    outlines: Sequence[tuple[Outline, str]] = (),
+    shade: np.ndarray | None = None,
+    shade_color: str = "rgba(120, 120, 120, 0.55)",
+    showscale: bool = True,
+    cell_px: int | None = None,
+    hover: str = "value",
+    origin: tuple[int, int] = (0, 0),
+) -> go.Figure:
+    """A whole figure for one grid, with optional outlined regions and shaded (masked) cells.
+
+    `outlines` is a list of ((row0, col0, row1, col1), colour); `shade` is a boolean mask of cells to
+    grey out (e.g. padding, or input cells no window visits). `origin` is the (row, column) of Z[0, 0]
+    when Z is a crop of a larger grid, so the axes and outlines keep the larger grid's numbering.
+    """
+    Z = np.asarray(Z, dtype=float)
+    h, w = Z.shape
+    y0, x0 = origin
+    fig = go.Figure(
+        grid_trace(Z, colors=colors, numbers=numbers, showscale=showscale, hover=hover, x0=x0, y0=y0)
+    )
+    if shade is not None and np.any(shade):
+        fig.add_trace(shade_trace(shade, shade_color, x0=x0, y0=y0))
+    shapes = [outline_shape(cells, color=color) for cells, color in outlines]
+    cell = cell_px or max(6, min(48, 520 // max(h, w)))
+    fig.update_layout(
+        shapes=shapes,
+        title={"text": title, "x": 0.0, "xanchor": "left"} if title else None,
+        height=min(900, max(180, cell * h + 90)),
+        width=min(1100, max(220, cell * w + (160 if showscale else 70))),
+        margin={"l": 40, "r": 20, "t": 70 if title else 40, "b": 20},
+        plot_bgcolor="white",
+    )
+    style_grid_axes(fig, ticks=max(h, w) <= MAX_NUMBERED)
+    return fig

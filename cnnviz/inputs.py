@@ -1,0 +1,126 @@
+"""Getting numbers in: a hand-typed grid, or an uploaded image, each as a numpy array.
+
+Every failure is a ValueError that says what is wrong and how to fix it, so a page can show it as is.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from fractions import Fraction
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["MAX_GRID", "MAX_PIXELS", "format_grid", "load_image", "parse_grid"]
+
+MAX_GRID = 64  # rows and columns a typed grid may have
+MAX_PIXELS = 40_000_000  # an uploaded image bigger than this is refused before it is decoded
+
+# Minus signs that arrive when a grid is pasted from slides, PDFs or word processors.
+_MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
+_SEPARATORS = re.compile(r"[\s,;]+")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_FRACTION = re.compile(r"^[+-]?\d+\s*/\s*\d+$")
+
+
+def _parse_number(token: str, row: int, col: int) -> float:
+    if _NUMBER.match(token):
+        return float(token)
+    if _FRACTION.match(token):
+        num, den = token.split("/")
+        if int(den) == 0:
+            raise ValueError(f"row {row}, column {col}: {token!r} divides by zero")
+        return float(Fraction(int(num), int(den)))
+    raise ValueError(f"row {row}, column {col}: {token!r} is not a number (use digits like 3, -1.5 or 1/9)")
+
+
+def parse_grid(
+    text: str, *, max_rows: int = MAX_GRID, max_cols: int = MAX_GRID, name: str = "grid"
+) -> np.ndarray:
+    """A grid typed as text: one row per line, numbers split by spaces, tabs, commas or semicolons.
+
+    Decimals, negatives (also a pasted Unicode minus) and fractions like 1/9 are accepted; brackets
+    from a pasted Python list are ignored. Errors name the row and column (both counted from 1).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"the {name} must be text, got {type(text).__name__}")
+    text = text.translate(_MINUSES).replace("[", " ").replace("]", " ")
+    text = re.sub(r"\s*/\s*", "/", text)  # "1 / 9" reads as one fraction
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line.strip(" ,;")]
+    if not lines:
+        raise ValueError(f"the {name} is empty; type one row of numbers per line, e.g. 1 2 3")
+    rows = []
+    for r, line in enumerate(lines, start=1):
+        tokens = [t for t in _SEPARATORS.split(line.strip(" ,;")) if t]
+        rows.append([_parse_number(t, r, c) for c, t in enumerate(tokens, start=1)])
+        if len(rows[-1]) != len(rows[0]):
+            raise ValueError(
+                f"row {r} has {len(rows[-1])} numbers but row 1 has {len(rows[0])}; every row needs the same count"
+            )
+    if len(rows) > max_rows or len(rows[0]) > max_cols:
+        raise ValueError(
+            f"the {name} is {len(rows)}x{len(rows[0])}; typed grids are limited to {max_rows}x{max_cols}"
+            " (upload an image for anything larger)"
+        )
+    return np.array(rows, dtype=np.float64)
+
+
+def format_grid(X: np.ndarray) -> str:
+    """A grid as text that `parse_grid` reads back: integers without decimals, others to 4 digits."""
+    X = np.asarray(X, dtype=float)
+    return "\n".join(
+        " ".join(f"{v:g}" if v == int(v) else f"{v:.4g}" for v in row) for row in np.atleast_2d(X)
+    )
+
+
+def load_image(
+    data,
+    *,
+    mode: str = "L",
+    max_side: int | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> np.ndarray:
+    """An uploaded image as an array of 0..255 values: (H, W) for mode "L", (H, W, 3) for "RGB".
+
+    `data` is bytes, a path or a file-like object. The photo is turned upright by its EXIF orientation,
+    transparency is laid on white, and with `max_side` it is shrunk (keeping its aspect) so its longer
+    side is at most that many pixels. Images over `max_pixels` are refused before decoding.
+    """
+    if mode not in ("L", "RGB"):
+        raise ValueError(f'mode must be "L" (grayscale) or "RGB", got {mode!r}')
+    if isinstance(data, (bytes, bytearray)):
+        data = io.BytesIO(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(data)
+            if img.width * img.height > max_pixels:
+                raise ValueError(
+                    f"the image is {img.width}x{img.height} = {img.width * img.height:,} pixels, more than the "
+                    f"{max_pixels:,} allowed; shrink it before uploading"
+                )
+            img.load()
+    except ValueError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, Warning) as err:
+        raise ValueError(
+            "could not read this file as an image; upload a PNG, JPEG, GIF, BMP or WebP picture"
+            f" ({type(err).__name__})"
+        ) from err
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    img = img.convert(mode)
+    if max_side is not None:
+        if max_side < 1:
+            raise ValueError(f"max_side must be at least 1, got {max_side}")
+        scale = max_side / max(img.size)
+        if scale < 1:
+            size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+            img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return np.asarray(img, dtype=np.float64)

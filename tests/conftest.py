@@ -1,0 +1,149 @@
+"""Shared fixtures: AppTest for headless page runs, and a real server + headless Chromium for browser tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
+APPTEST_TIMEOUT = 60  # seconds; the default 3 s is too short once torch is imported on a busy 2-core box
+
+
+def app_test(page: str = "app.py"):
+    """An AppTest of app.py or of a page (e.g. "pages/1_Convolution.py"), not yet run."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(ROOT / page), default_timeout=APPTEST_TIMEOUT)
+
+
+def plotly_figures(at) -> list[dict]:
+    """Every Plotly figure an AppTest run rendered, as dicts (AppTest has no plotly element type)."""
+    figures = []
+    for el in at.get("plotly_chart"):
+        figures.append(json.loads(el.proto.spec))
+    return figures
+
+
+def decode(value):
+    """A Plotly JSON array as numpy: Plotly >= 6 encodes numpy arrays as {dtype, bdata, shape} in base64."""
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        if shape:
+            arr = arr.reshape([int(s) for s in str(shape).split(",")])
+        return arr
+    return np.asarray(value, dtype=float) if value is not None else None
+
+
+def error_texts(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The real app served by streamlit on a free loopback port; yields its base URL."""
+    port = _free_port()
+    streamlit = Path(sys.executable).parent / "streamlit"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            str(streamlit),
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError(f"streamlit did not come up; see {ARTIFACTS / 'server.log'}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole run (one sync Playwright instance per process)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page at a classroom-projector size."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def wait_for_app(pg, timeout: float = 60_000) -> None:
+    """Wait until the Streamlit script run has finished (the running indicator is gone)."""
+    pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && document.querySelectorAll('[data-testid=\"stMainBlockContainer\"] *').length > 10",
+        timeout=timeout,
+    )
+    pg.wait_for_timeout(500)
+
+
+def screenshot(pg, name: str) -> Path:
+    """Save a full-page screenshot under artifacts/ (gitignored) and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,92 @@
+"""Output-size arithmetic, tiling and the cells a stride never visits."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnviz import output_size, plan_2d, plan_axis, same_padding
+
+
+@pytest.mark.parametrize(
+    ("n", "f", "s", "p", "d", "expected"),
+    [
+        (6, 3, 1, 0, 1, 4),  # valid: n - f + 1
+        (100, 5, 1, 2, 1, 100),  # same padding
+        (100, 5, 2, 2, 1, 50),
+        (100, 5, 1, 0, 1, 96),
+        (227, 11, 4, 0, 1, 55),  # AlexNet conv1
+        (10, 3, 2, 0, 1, 4),  # (10 - 3)/2 + 1 = 4.5, floored
+        (7, 3, 2, 0, 1, 3),
+        (6, 3, 3, 0, 1, 2),
+        (7, 3, 1, 0, 2, 3),  # extent 5
+    ],
+)
+def test_output_size_matches_the_formula_and_torch(n, f, s, p, d, expected):
+    assert output_size(n, f, stride=s, padding=p, dilation=d) == expected
+    y = F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, f, f), stride=s, padding=p, dilation=d)
+    assert y.shape[-1] == expected
+
+
+def test_non_tiling_stride_names_the_cells_never_visited():
+    plan = plan_axis(10, 3, stride=2)
+    assert plan.size == 4 and not plan.tiles and plan.leftover == 1
+    assert plan.unvisited == [9]  # the last column is silently dropped
+    assert "floor(3.5)" in plan.formula()
+    assert plan_axis(7, 3, stride=2).tiles
+    assert plan_axis(7, 3, stride=2).unvisited == []
+
+
+def test_stride_larger_than_kernel_skips_cells_between_windows():
+    plan = plan_axis(8, 2, stride=3)  # windows at 0-1, 3-4, 6-7
+    assert plan.unvisited == [2, 5]
+    dilated = plan_axis(9, 3, stride=2, dilation=2)  # taps 0,2,4 / 2,4,6 / 4,6,8: odd cells never read
+    assert dilated.unvisited == [1, 3, 5, 7]
+
+
+def test_unvisited_mask_2d_and_padding_mask():
+    plan = plan_2d((10, 7), (3, 3), stride=2, padding=(0, 1))
+    mask = plan.unvisited_mask()
+    assert mask.shape == (10, 7)
+    assert mask[9].all() and not mask[:9, :].any()
+    pad = plan.pad_mask()
+    assert pad.shape == (10, 9) and pad[:, 0].all() and pad[:, -1].all() and not pad[:, 1:-1].any()
+
+
+def test_visits_count_how_often_each_cell_is_used():
+    plan = plan_axis(6, 3)  # border cells are used less than central ones: why padding helps
+    assert plan.visits.tolist() == [1, 2, 3, 3, 2, 1]
+    padded = plan_axis(6, 3, padding=1)
+    assert padded.visits[1:-1].tolist() == [2, 3, 3, 3, 3, 2]
+
+
+def test_tap_slice_equals_tap_index_column():
+    for plan in [
+        plan_axis(11, 3, stride=2, padding=1, dilation=2),
+        plan_axis(9, 4, stride=3),
+        plan_axis(5, 1),
+    ]:
+        for u in range(plan.f):
+            assert np.arange(plan.padded)[plan.tap_slice(u)].tolist() == plan.tap_index[:, u].tolist()
+
+
+def test_same_padding_splits_like_pytorch():
+    assert same_padding(3) == (1, 1)
+    assert same_padding(5) == (2, 2)
+    assert same_padding(4) == (1, 2)  # the extra cell goes after (bottom/right)
+    assert same_padding(3, dilation=2) == (2, 2)
+
+
+def test_both_padding_conventions_give_the_same_size():
+    plan = plan_axis(10, 3, stride=2, padding=1)
+    assert plan.formula().endswith(f"= {plan.size}")
+    assert plan.formula_total_padding().endswith(f"= {plan.size}")
+    assert "floor((10 - 3 + 2 + 2) / 2)" in plan.formula_total_padding()
+
+
+def test_formula_is_filled_in_with_the_users_numbers():
+    assert plan_axis(6, 3).formula() == "floor((6 + 2*0 - 3) / 1) + 1 = floor(3/1) + 1 = 4"
+    assert (
+        plan_axis(7, 3, stride=1, dilation=2).formula()
+        == "floor((7 + 2*0 - (2*(3 - 1) + 1)) / 1) + 1 = floor(2/1) + 1 = 3"
+    )
