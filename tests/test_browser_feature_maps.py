@@ -1,0 +1,39 @@
+"""The Feature maps page in headless Chromium: the bank's maps are drawn, and the transposed stepper runs."""
+
+import pytest
+from conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_bank_maps_and_the_transposed_stepper_render(server, page):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    page.goto(f"{server}/Feature_maps")
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.nth(23).wait_for(timeout=30_000)
+    assert charts.count() == 6 * 4  # six kernels, each with its map before ReLU, after ReLU, pooled
+    # The 128x128 maps are heatmaps; each map's first row is at the top (the y axis runs downwards).
+    before = charts.nth(1)
+    assert before.locator(".heatmaplayer image, .heatmaplayer").count() >= 1
+    y_ticks = before.locator(".cbaxis text, .colorbar text").all_text_contents()
+    assert any(t.strip().lstrip("−-").isdigit() for t in y_ticks)  # a colour bar with numbers
+    screenshot(page, "feature_maps_bank")
+
+    page.get_by_role("tab", name="Transposed and dilated").click()
+    page.get_by_text("1. Scatter view.", exact=True).wait_for(timeout=30_000)
+    wait_for_app(page)
+    stepper = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Step 1 of 25")
+    stepper.first.wait_for(timeout=30_000)
+    texts = stepper.first.locator(".annotation-text").all_text_contents()
+    assert any("Y[0, 0] = 0*1 + " in t and t.endswith("1*1 = 1") for t in texts), texts
+    # The Dumoulin-Visin output: the centre cell collects all four stamps, 1 + 2 + 3 + 4.
+    sums = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Sum of all stamps")
+    assert "10" in sums.first.locator("text").all_text_contents()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "feature_maps_transposed")
+    assert not errors, errors

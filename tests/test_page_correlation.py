@@ -1,0 +1,194 @@
+"""The "Correlation versus convolution" page under AppTest: presets, typed grids (also bad ones), the loop
+orders, associativity, 1-D stepping and smoothing, and the FFT route, asserting on what is rendered."""
+
+import re
+
+import numpy as np
+import pytest
+from conftest import app_test, decode, error_texts, plotly_figures
+
+from cnnviz.compare import PAIRS, gaussian_window, noisy_sine, random_arrays
+from cnnviz.inputs import parse_grid
+from cnnviz.ops import convolve1d, convolve2d, correlate2d
+
+PAGE = "pages/2_Correlation_vs_convolution.py"
+SIX = PAIRS["Asymmetric: Vertical edge on the 6x6 input"].X
+
+
+@pytest.fixture
+def at():
+    at = app_test(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def figure(at, title: str) -> dict:
+    """The one rendered figure whose title starts with `title`."""
+    found = [
+        f for f in plotly_figures(at) if (f["layout"].get("title") or {}).get("text", "").startswith(title)
+    ]
+    assert len(found) == 1, [(f["layout"].get("title") or {}).get("text") for f in plotly_figures(at)]
+    return found[0]
+
+
+def grid(at, title: str) -> np.ndarray:
+    return decode(figure(at, title)["data"][0]["z"])
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_default_vertical_edge_flips_every_sign(at):
+    corr = grid(at, "Cross-correlation with K")
+    conv = grid(at, "Convolution (K rotated)")
+    np.testing.assert_array_equal(corr, [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]])
+    np.testing.assert_array_equal(conv, -corr)
+    np.testing.assert_array_equal(grid(at, "Convolution − correlation"), -2 * corr)
+    np.testing.assert_array_equal(grid(at, "K rotated 180°"), [[-1, 0, 1]] * 3)
+    # one shared colour scale over the three results
+    results = [figure(at, t) for t in ("Cross-correlation with", "Convolution (", "Convolution −")]
+    scales = {(f["data"][0]["zmin"], f["data"][0]["zmax"]) for f in results}
+    assert scales == {(-32.0, 32.0)}
+    assert any("sign flips" in w.value for w in at.warning)
+    assert "3*1 + 0*0 + 1*(-1) + 1*1 + 5*0 + 8*(-1) + 2*1 + 7*0 + 2*(-1) = -5" in markdown(at)
+
+
+def test_symmetric_preset_gives_equal_results_and_fills_the_text_boxes(at):
+    at.selectbox(key="corr_pair").set_value("Symmetric: Gaussian blur on the 6x6 input").run()
+    assert not at.exception
+    assert at.text_area(key="corr_K_text").value.splitlines()[0] == "1/16 2/16 1/16"
+    K = parse_grid(at.text_area(key="corr_K_text").value)
+    corr, conv = grid(at, "Cross-correlation with K"), grid(at, "Convolution (K rotated)")
+    np.testing.assert_allclose(corr, correlate2d(SIX, K))
+    np.testing.assert_allclose(conv, corr)
+    assert not grid(at, "Convolution − correlation").any()
+    assert any("equal everywhere" in s.value for s in at.success)
+
+
+def test_worked_example_with_stride_and_the_emboss_preset(at):
+    at.selectbox(key="corr_pair").set_value("Worked example: 7x7 input, stride 2").run()
+    assert at.number_input(key="corr_stride").value == 2
+    np.testing.assert_array_equal(
+        grid(at, "Cross-correlation with K"), [[91, 100, 88], [69, 91, 117], [44, 72, 71]]
+    )
+    at.selectbox(key="corr_pair").set_value("Asymmetric: Emboss on the 6x6 input").run()
+    corr, conv = grid(at, "Cross-correlation with K"), grid(at, "Convolution (K rotated)")
+    assert not np.array_equal(conv, corr) and not np.array_equal(conv, -corr)
+    assert any("differ" in w.value for w in at.warning)
+
+
+def test_typed_grids_and_a_bad_kernel_keep_the_last_good_result(at):
+    at.text_area(key="corr_X_text").input("1 2 3 4\n5 6 7 8\n9 10 11 12").run()
+    at.text_area(key="corr_K_text").input("1 2\n3 4").run()
+    X, K = np.arange(1.0, 13).reshape(3, 4), np.array([[1.0, 2], [3, 4]])
+    good = grid(at, "Cross-correlation with K")
+    np.testing.assert_array_equal(good, correlate2d(X, K))
+    np.testing.assert_array_equal(grid(at, "Convolution (K rotated)"), convolve2d(X, K))
+    at.text_area(key="corr_K_text").input("1 2\n3").run()
+    assert not at.exception
+    assert any("row 2 has 1 numbers but row 1 has 2" in e for e in error_texts(at))
+    np.testing.assert_array_equal(grid(at, "Cross-correlation with K"), good)
+
+
+def test_same_padding_with_stride_2_is_refused_and_full_padding_grows_the_output(at):
+    at.radio(key="corr_padding").set_value("full").run()
+    assert grid(at, "Cross-correlation with K").shape == (8, 8)
+    at.number_input(key="corr_stride").set_value(2)
+    at.radio(key="corr_padding").set_value("same").run()
+    assert not at.exception
+    assert any("only works with stride 1" in e for e in error_texts(at))
+    assert grid(at, "Cross-correlation with K").shape == (8, 8)  # the last good result stays
+
+
+def test_loop_order_tables_for_a_chosen_cell(at):
+    at.number_input(key="corr_i").set_value(1)
+    at.number_input(key="corr_j").set_value(2).run()
+    corr_table, conv_table = at.dataframe[0].value, at.dataframe[1].value
+    # Output (1, 2) reads input rows 1..3, columns 2..4; correlation starts top-left, convolution bottom-right.
+    assert list(corr_table["cell"])[:3] == ["(1,2)", "(1,3)", "(1,4)"]
+    assert list(conv_table["cell"])[:3] == ["(3,4)", "(3,3)", "(3,2)"]
+    assert list(conv_table["offset"]) == list(corr_table["offset"])[::-1]
+    assert corr_table["sum"].iloc[-1] == str(int(correlate2d(SIX, [[1, 0, -1]] * 3)[1, 2]))
+    assert conv_table["sum"].iloc[-1] == str(int(convolve2d(SIX, [[1, 0, -1]] * 3)[1, 2]))
+    order = figure(at, "Convolution: visiting order")
+    np.testing.assert_array_equal(decode(order["data"][0]["z"]), np.arange(9, 0, -1).reshape(3, 3))
+    outline = figure(at, "Input X")["layout"]["shapes"][0]
+    assert (outline["x0"], outline["y0"], outline["x1"], outline["y1"]) == (1.5, 0.5, 4.5, 3.5)
+
+
+def test_associativity_numbers_and_the_seed_button(at):
+    text = markdown(at)
+    conv_line = next(line for line in text.splitlines() if line.startswith("**Convolution**: max"))
+    corr_line = next(line for line in text.splitlines() if line.startswith("**Cross-correlation**: max"))
+    assert "= **0**" in conv_line and "equal" in conv_line
+    assert "differ" in corr_line
+    at.number_input(key="corr_seed").set_value(5)
+    at.button(key="corr_assoc_draw").click().run()
+    a, b, c = random_arrays(5)
+    np.testing.assert_array_equal(parse_grid(at.text_area(key="corr_assoc_a").value), a)
+    left = grid(at, "(a ∗ b) ∗ c")
+    np.testing.assert_allclose(
+        left,
+        convolve2d(
+            convolve2d(a, b, padding=(1, b.shape[1] - 1)), c, padding=(c.shape[0] - 1, c.shape[1] - 1)
+        ),
+    )
+    np.testing.assert_allclose(grid(at, "a ∗ (b ∗ c)"), left)
+    at.text_area(key="corr_assoc_b").input("1 x").run()
+    assert any("array b" in e and "not a number" in e for e in error_texts(at))
+    np.testing.assert_allclose(grid(at, "(a ∗ b) ∗ c"), left)
+
+
+def test_one_d_patients_and_doses_modes_and_steps(at):
+    assert "= **[3, 8, 14, 20, 26, 14, 5]** (length 7)" in markdown(at)
+    assert "**they agree**" in markdown(at)
+    at.slider(key="corr_1d_t").set_value(3).run()
+    assert "**y[3]** = `x[1]*w[2] + x[2]*w[1] + x[3]*w[0]` = `2*1 + 3*2 + 4*3 = 20`" in markdown(at)
+    fig = figure(at, "y[3] = ")
+    assert len(fig["frames"]) == 7 and fig["layout"]["sliders"][0]["active"] == 3
+    at.radio(key="corr_1d_mode").set_value("valid").run()
+    assert "= **[14, 20, 26]** (length 3)" in markdown(at)
+    assert at.slider(key="corr_1d_t").value == 2  # clamped into the shorter output
+    at.text_input(key="corr_1d_w").input("1 1 two").run()
+    assert any("kernel w" in e and "column 3" in e for e in error_texts(at))
+    assert "= **[14, 20, 26]** (length 3)" in markdown(at)
+
+
+def test_smoothing_with_a_gaussian_and_a_bad_custom_window(at):
+    at.radio(key="corr_smooth_kind").set_value("Gaussian")
+    at.slider(key="corr_smooth_width").set_value(7).run()
+    fig = next(f for f in plotly_figures(at) if any(t.get("name") == "x * gaussian(7)" for t in f["data"]))
+    _, clean, noisy = noisy_sine(160, seed=0, noise=0.4)
+    np.testing.assert_allclose(decode(fig["data"][2]["y"]), convolve1d(noisy, gaussian_window(7), "same"))
+    rms = re.search(r"noisy \*\*([\d.]+)\*\*, smoothed \*\*([\d.]+)\*\*", markdown(at))
+    assert float(rms.group(2)) < float(rms.group(1))
+    at.radio(key="corr_smooth_kind").set_value("Custom").run()
+    at.text_input(key="corr_smooth_custom").input("1 2\n3").run()
+    assert not at.exception
+    assert any("custom window" in e and "one line" in e for e in error_texts(at))
+
+
+def test_fft_route_agrees_on_screen(at):
+    diffs = [float(x) for x in re.findall(r"max \|direct − FFT\| = \*\*([0-9.e+-]+)\*\*", markdown(at))]
+    assert len(diffs) == 2 and all(d < 1e-9 for d in diffs)
+    table = at.dataframe[2].value  # after the two loop-order tables
+    np.testing.assert_array_equal(table["direct"], [3, 8, 14, 20, 26, 14, 5])
+    np.testing.assert_allclose(table["via FFT"], [3, 8, 14, 20, 26, 14, 5], atol=1e-9)
+    spectra = next(
+        f
+        for f in plotly_figures(at)
+        if [a["text"] for a in f["layout"].get("annotations", [])][:1] == ["|FFT X|"]
+    )
+    assert decode(spectra["data"][0]["z"]).shape == (8, 8)
+
+
+def test_the_pytorch_snippets_reproduce_both_grids(at):
+    at.selectbox(key="corr_pair").set_value("Asymmetric: Emboss on the 6x6 input")
+    at.radio(key="corr_padding").set_value("full").run()
+    snippets = [c.value for c in at.code if "F.conv2d" in c.value]
+    assert len(snippets) == 2 and "torch.flip" in snippets[1] and "torch.flip" not in snippets[0]
+    for code, title in zip(snippets, ("Cross-correlation with K", "Convolution (K rotated)"), strict=True):
+        scope = {}
+        exec(compile(code.replace("print(Y)", "pass"), "snippet", "exec"), scope)
+        np.testing.assert_allclose(scope["Y"].numpy(), grid(at, title), rtol=1e-12)
