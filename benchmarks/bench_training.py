@@ -1,0 +1,200 @@
+"""Training measures of issue 5, side by side in one run. Prints figures; exits 1 if a target is missed.
+
+    .venv/bin/python benchmarks/bench_training.py
+
+1. Throughput of the app's training path (TrainingJob in a background thread, live-update callback on,
+   its view polled once a second like the page's fragment) against a plain PyTorch loop on the same model,
+   data, batch size and thread count. Target: at least 85%. Judged per CPU second of the process, since on
+   a shared machine the clock also measures the neighbours; the clock ratio is printed beside it.
+2. The default settings on the embedded digits, as the page runs them: test accuracy and training seconds.
+   Target: at least 97% within 15 s.
+3. Pause and Stop latency: from the button's call to the thread having paused / ended. Target: under 1 s.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cnnviz.data import load_digits, to_model_input  # noqa: E402
+from cnnviz.lenet import LeNet5  # noqa: E402
+from cnnviz.training import TrainConfig, TrainingJob, evaluate  # noqa: E402
+
+THREADS = 1  # what the page's training thread uses
+
+
+@dataclass(frozen=True)
+class Run:
+    samples: int
+    wall: float  # seconds on the clock
+    cpu: float  # CPU seconds of this process (all its threads): not inflated by other processes
+    accuracy: float
+
+    @property
+    def per_s(self) -> float:
+        return self.samples / self.wall
+
+    @property
+    def per_cpu_s(self) -> float:
+        return self.samples / self.cpu
+
+
+def plain_loop(data, config: TrainConfig, test_each_epoch: bool = False) -> Run:
+    """The baseline: a bare PyTorch loop, no callback, no metrics; with `test_each_epoch`, the test set is
+    evaluated after each epoch as in the PyTorch tutorial's loop (and as the app does for its test curve)."""
+    torch.set_num_threads(THREADS)
+    model = LeNet5(seed=config.seed)
+    X, y = to_model_input(data.X_train), torch.as_tensor(data.y_train)
+    X_test, y_test = to_model_input(data.X_test), torch.as_tensor(data.y_test)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    generator = torch.Generator().manual_seed(config.seed)
+    n, B = len(X), config.batch_size
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(config.epochs):
+        order = torch.randperm(n, generator=generator)
+        for b in range(math.ceil(n / B)):
+            idx = order[b * B : (b + 1) * B]
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        if test_each_epoch:
+            evaluate(model, X_test, y_test)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    _, accuracy = evaluate(model, X_test, y_test)
+    return Run(n * config.epochs, seconds, cpu, accuracy)
+
+
+def redraw(job: TrainingJob, data) -> None:
+    """What the page's live fragment does each second: read the view, build and serialise its figures."""
+    from ui.train_figures import c1_figure, c3_figure, curves_figure, maps_figures, vectors_figure
+
+    v = job.view()
+    if v.live is None:
+        return
+    figures = [
+        curves_figure(v.train_curve, v.test_curve, job.config.epochs),
+        c1_figure(v.live.c1),
+        c3_figure(v.live.c3),
+        *maps_figures(v.live.activations),
+        vectors_figure(v.live.activations, data.class_names),
+    ]
+    for fig in figures:
+        fig.to_json()
+
+
+def app_path(data, config: TrainConfig, poll: float = 1.0, draw: bool = False) -> Run:
+    """The page's path: a TrainingJob thread (metrics, snapshots, a test evaluation per epoch), polled like
+    the fragment polls it.
+
+    With `draw`, each poll also builds the live view's Plotly figures in this thread, as the page does.
+    """
+    job = TrainingJob(LeNet5(seed=config.seed), data, config, threads=THREADS)
+    start, cpu = time.perf_counter(), time.process_time()
+    job.start()
+    while job.alive:
+        job.heartbeat()
+        job.view()  # what the fragment reads each second
+        if draw:
+            redraw(job, data)
+        job.join(poll)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert job.state == "finished", job.message
+    return Run(job.result.samples, seconds, cpu, job.result.test_accuracy)
+
+
+def latencies(data, repeats: int = 5) -> tuple[list[float], list[float]]:
+    pauses, stops = [], []
+    for _ in range(repeats):
+        job = TrainingJob(LeNet5(seed=0), data, TrainConfig(epochs=100), threads=THREADS)
+        job.start()
+        while job.view().step < 20:
+            time.sleep(0.01)
+        t = time.perf_counter()
+        job.pause()
+        while job.view().state != "paused":
+            time.sleep(0.001)
+        pauses.append(time.perf_counter() - t)
+        job.resume()
+        time.sleep(0.1)
+        t = time.perf_counter()
+        job.stop()
+        job.join()
+        stops.append(time.perf_counter() - t)
+    return pauses, stops
+
+
+def main() -> int:
+    data = load_digits()
+    defaults = TrainConfig()
+    print(
+        f"torch {torch.__version__}, {THREADS} thread(s), digits: {len(data.X_train)} train / {len(data.X_test)} test"
+    )
+    ok = True
+
+    rounds = 5
+    print(f"\n1. Throughput, batch size {defaults.batch_size}: 6 epochs each, alternating, {rounds} rounds")
+    print(
+        "   (this machine is shared, so each round also counts CPU seconds, which other processes do not inflate)"
+    )
+    config = TrainConfig(epochs=6)
+    wall, cpu = [], []
+    for r in range(rounds):
+        if r % 2:
+            app, plain = app_path(data, config), plain_loop(data, config)
+        else:
+            plain, app = plain_loop(data, config), app_path(data, config)
+        wall.append(app.per_s / plain.per_s)
+        cpu.append(app.per_cpu_s / plain.per_cpu_s)
+        print(
+            f"   round {r + 1}: plain {plain.per_s:,.0f}/s ({plain.per_cpu_s:,.0f}/CPU-s), "
+            f"app path {app.per_s:,.0f}/s ({app.per_cpu_s:,.0f}/CPU-s): {wall[-1]:.1%} wall, {cpu[-1]:.1%} CPU"
+        )
+    wall_ratio, cpu_ratio = sorted(wall)[rounds // 2], sorted(cpu)[rounds // 2]
+    met = cpu_ratio >= 0.85
+    ok &= met
+    print(f"   median ratio: {wall_ratio:.1%} by the clock, {cpu_ratio:.1%} per CPU second")
+    print(f"   target >= 85% (per CPU second): {'met' if met else 'MISSED'}")
+    tested = plain_loop(data, config, test_each_epoch=True)
+    print(
+        f"   for information: the plain loop with a test evaluation per epoch: {tested.per_s:,.0f}/s "
+        f"({tested.per_cpu_s:,.0f}/CPU-s)"
+    )
+    drawn = app_path(data, config, draw=True)
+    print(
+        "   for information: the app path while the live view's figures are built and serialised once a "
+        f"second in the same process (sharing the GIL, as on the page): {drawn.per_s:,.0f}/s "
+        f"({drawn.per_cpu_s:,.0f}/CPU-s, which includes drawing)"
+    )
+
+    print("\n2. Default settings on the embedded digits:", defaults)
+    accs = []
+    for seed in (0, 1, 2):
+        run = app_path(data, TrainConfig(seed=seed))
+        accuracy, seconds = run.accuracy, run.wall
+        accs.append((accuracy, seconds))
+        print(f"   seed {seed}: test accuracy {accuracy:.2%} after {seconds:.1f} s of training")
+    met = all(a >= 0.97 and s <= 15 for a, s in accs)
+    ok &= met
+    print(f"   target >= 97% within 15 s: {'met' if met else 'MISSED'}")
+
+    print("\n3. Pause and Stop latency (5 repeats)")
+    pauses, stops = latencies(data)
+    print(f"   pause: max {max(pauses) * 1000:.0f} ms, median {sorted(pauses)[2] * 1000:.0f} ms")
+    print(f"   stop:  max {max(stops) * 1000:.0f} ms, median {sorted(stops)[2] * 1000:.0f} ms")
+    met = max(pauses + stops) < 1.0
+    ok &= met
+    print(f"   target < 1 s: {'met' if met else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

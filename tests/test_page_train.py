@@ -1,0 +1,222 @@
+"""The Train LeNet page under AppTest: a short live run, pause/resume/stop, a typed grid, weights upload."""
+
+import re
+import time
+
+import numpy as np
+from conftest import app_test, decode, plotly_figures
+
+from cnnviz.data import load_digits
+from cnnviz.inputs import format_grid
+from cnnviz.lenet import LeNet5, weights_bytes
+
+PAGE = "pages/6_Train_LeNet.py"
+
+
+def progress_text(at) -> str:
+    bars = at.get("progress")
+    return bars[0].proto.text if bars else ""
+
+
+def step_of(at) -> int:
+    match = re.search(r"step (\d+) of", progress_text(at))
+    return int(match.group(1)) if match else -1
+
+
+def figures(at, title_start: str) -> list[dict]:
+    """The figures whose title starts with `title_start`, in page order."""
+    found = [
+        f
+        for f in plotly_figures(at)
+        if (f["layout"].get("title") or {}).get("text", "").startswith(title_start)
+    ]
+    assert found, f"no figure titled {title_start!r}"
+    return found
+
+
+def curves(at) -> dict:
+    """The loss/accuracy figure: its traces are train loss, test loss, train accuracy, test accuracy."""
+    for fig in plotly_figures(at):
+        if any(a.get("text") == "Accuracy" for a in fig["layout"].get("annotations", [])):
+            return fig
+    raise AssertionError("no curves figure")
+
+
+def stop_training(*apptests) -> None:
+    """Stop any run these sessions started, without a page run (cleanup for a failed test)."""
+    for at in apptests:
+        if "train_holder" in at.session_state:
+            at.session_state["train_holder"].release()
+
+
+def run_until(at, condition, timeout: float = 30.0, pause: float = 0.3):
+    """Rerun the page (what the 1 s fragment timer does in a browser) until `condition(at)`."""
+    start = time.monotonic()
+    while True:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if condition(at):
+            return at
+        assert time.monotonic() - start < timeout, progress_text(at)
+        time.sleep(pause)
+
+
+def test_a_short_run_updates_the_plots_and_finishes():
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert "Press **Start training**" in at.info[0].value
+    at.number_input(key="train_epochs").set_value(2).run()
+    at.select_slider(key="train_batch").set_value(64).run()  # fewer, larger steps: a quicker test
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    try:
+        watch_a_short_run(at)
+    finally:
+        stop_training(at)
+
+
+def watch_a_short_run(at):
+    run_until(at, lambda at: step_of(at) > 0 and len(decode(curves(at)["data"][0]["x"])) >= 1, pause=0.1)
+    first_points = len(decode(curves(at)["data"][0]["x"]))
+    first_c1 = decode(figures(at, "C1: the 6 filters")[0]["data"][0]["z"])
+    run_until(at, lambda at: any(h.value == "4. After training" for h in at.header), timeout=60, pause=1.0)
+    assert "finished" in progress_text(at)
+    data = curves(at)["data"]
+    assert len(decode(data[0]["x"])) > first_points  # the train curve grew while we watched
+    test_accuracy = decode(data[3]["y"])
+    assert len(test_accuracy) == 2 and test_accuracy[-1] > 0.5  # chance is 0.1
+    last_c1 = decode(figures(at, "C1: the 6 filters")[0]["data"][0]["z"])
+    assert not np.allclose(first_c1, last_c1, equal_nan=True)  # the filters moved
+    confusion = next(
+        f for f in plotly_figures(at) if f["data"] and "true %{y}" in f["data"][0].get("hovertemplate", "")
+    )
+    assert decode(confusion["data"][0]["z"]).sum() == 359  # every test image counted once
+    # The replay scrubber: back to the first snapshot shows the untrained filters again.
+    replay = at.slider(key="train_replay")
+    assert replay.value == replay.max > 5
+    replay.set_value(0).run()
+    replay_c1 = decode(figures(at, "C1: the 6 filters")[-1]["data"][0]["z"])
+    assert not np.allclose(replay_c1, last_c1, equal_nan=True)
+    assert at.get("download_button")
+    at.button(key="train_reset").click().run()
+    assert "Press **Start training**" in at.info[0].value
+
+
+def test_pause_resume_and_stop():
+    at = app_test(PAGE).run()
+    at.number_input(key="train_epochs").set_value(100).run()
+    at.button(key="train_start").click().run()
+    try:
+        pause_resume_stop(at)
+    finally:
+        stop_training(at)
+
+
+def pause_resume_stop(at):
+    run_until(at, lambda at: step_of(at) > 5, pause=0.1)
+    at.button(key="train_pause").click().run()
+    run_until(at, lambda at: "**paused**" in progress_text(at), pause=0.1)
+    paused_at = step_of(at)
+    time.sleep(0.5)
+    at.run()
+    assert step_of(at) == paused_at  # nothing trains while paused
+    assert at.button(key="train_resume").disabled is False
+    at.button(key="train_resume").click().run()
+    run_until(at, lambda at: step_of(at) > paused_at + 5, pause=0.1)
+    at.button(key="train_stop").click().run()
+    run_until(at, lambda at: "**stopped**" in progress_text(at), pause=0.1)
+    stopped_at = step_of(at)
+    time.sleep(0.3)
+    at.run()
+    assert step_of(at) == stopped_at
+    assert not at.session_state["train_holder"].job.alive  # no thread left behind
+    assert at.button(key="train_start").disabled is False
+    at.button(key="train_reset").click().run()
+
+
+def test_two_sessions_do_not_share_a_run():
+    first = app_test(PAGE).run()
+    first.number_input(key="train_epochs").set_value(100).run()
+    first.button(key="train_start").click().run()
+    try:
+        second = app_test(PAGE).run()
+        assert not second.exception
+        assert "Press **Start training**" in second.info[0].value and not second.get("progress")
+        first.run()
+        assert first.get("progress")  # the first session still sees its own run
+    finally:
+        stop_training(first)
+
+
+def test_a_typed_grid_gets_a_prediction_and_a_typo_keeps_it():
+    at = app_test(PAGE).run()
+    digits = load_digits()
+    grid = format_grid(np.round(digits.X_test[5] * 16))
+    at.text_area(key="train_try_grid").set_value(grid).run()
+    assert not at.exception and not at.error
+    prediction = [s.value for s in at.subheader if s.value.startswith("Prediction")]
+    assert len(prediction) == 1 and re.match(r"Prediction: \d \(\d+\.\d%\)", prediction[0])
+    model_input = decode(figures(at, "input")[-1]["data"][0]["z"])
+    assert model_input.shape == (32, 32) and np.nanmax(model_input) > 0.5  # the upscaled digit
+    at.text_area(key="train_try_grid").set_value(grid + "\n" + "0 " * 8).run()
+    assert not at.exception
+    assert any("the grid is 9x8" in e.value for e in at.error)
+    assert any(s.value.startswith("Prediction") for s in at.subheader)  # the last good input stays
+
+
+def test_a_bad_weights_upload_shows_an_error_and_a_good_one_is_used():
+    at = app_test(PAGE).run()
+    at.file_uploader(key="train_weights_upload").upload(
+        "w.pt", b"not a weights file", "application/octet-stream"
+    )
+    at.run()
+    assert not at.exception
+    assert any("corrupt or truncated" in e.value for e in at.error)
+    good = weights_bytes(LeNet5("tanh", "avg", seed=1))
+    at.file_uploader(key="train_weights_upload").upload("good.pt", good, "application/octet-stream").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="train_activation").value == "tanh"
+    assert at.selectbox(key="train_pooling").value == "avg"
+    assert any("continue from good.pt" in s.value for s in at.success)
+
+
+def test_an_uploaded_picture_is_preprocessed_and_predicted():
+    import io
+
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("L", (100, 140), 255)  # a dark stroke on white paper, like a photo of a "1"
+    ImageDraw.Draw(picture).line([(50, 20), (50, 120)], fill=0, width=12)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    at = app_test(PAGE).run()
+    at.radio(key="train_try_source").set_value("Upload a picture").run()
+    at.file_uploader(key="train_try_upload").upload("one.png", buffer.getvalue(), "image/png").run()
+    assert not at.exception and not at.error
+    captions = [caption for img in at.image for caption in img.captions]
+    assert "inverted: ink bright on dark" in captions and "model input 1@32x32" in captions
+    assert any(s.value.startswith("Prediction") for s in at.subheader)
+    at.file_uploader(key="train_try_upload").upload("notes.png", b"not a picture", "image/png").run()
+    assert any("could not read this file as an image" in e.value for e in at.error)
+    assert any(s.value.startswith("Prediction") for s in at.subheader)  # the last good picture stays
+
+
+def test_mnist_from_a_folder_and_a_clear_message_without_one(tmp_path, monkeypatch):
+    from cnnviz.data import IDX_FILES, write_idx
+
+    rng = np.random.default_rng(0)
+    for role, stem in IDX_FILES.items():
+        n = 30 if role.startswith("train") else 12
+        array = rng.integers(0, 255, (n, 28, 28)) if role.endswith("images") else rng.integers(0, 10, n)
+        write_idx(tmp_path / (stem + ".gz"), array.astype(np.uint8))
+    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path / "empty-cache"))
+    at = app_test(PAGE).run()
+    at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    assert any(
+        "empty-cache" in e.value and "Name a folder holding its four IDX files" in e.value for e in at.error
+    )
+    assert any("**digits**" in c.value for c in at.caption)  # falls back to the embedded digits
+    at.text_input(key="train_idx_folder").set_value(str(tmp_path)).run()
+    assert not at.exception and not at.error
+    assert any("**fashion-mnist**: 30 training and 12 test images, 28x28" in c.value for c in at.caption)

@@ -1,0 +1,214 @@
+"""Training: the function, the background job (pause, stop, heartbeat, slots) and the command line."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.data import IDX_FILES, load_digits, to_model_input, write_idx
+from cnnviz.lenet import LeNet5, load_weights
+from cnnviz.training import (
+    TrainConfig,
+    TrainingJob,
+    TrainingSlots,
+    confusion_matrix,
+    evaluate,
+    train,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def wait_for(condition, timeout: float = 10.0) -> float:
+    """Poll `condition` until true; the seconds it took (fails after `timeout`)."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "timed out"
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+def test_config_rejects_bad_values_in_words():
+    with pytest.raises(ValueError, match="optimizer 'rmsprop' is not one of adam, sgd"):
+        TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="learning rate must be a positive number"):
+        TrainConfig(lr=0)
+    with pytest.raises(ValueError, match="batch size must be at least 1"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="momentum must be in"):
+        TrainConfig(momentum=1.0)
+
+
+def test_a_short_seeded_run_learns_the_digits(digits):
+    model = LeNet5(seed=0)
+    X_test, y_test = to_model_input(digits.X_test), torch.as_tensor(digits.y_test)
+    _, before = evaluate(model, X_test, y_test)
+    result = train(model, digits, TrainConfig(epochs=2, seed=0))
+    assert before < 0.25  # an untrained net is near chance (10%)
+    assert result.test_accuracy > 0.80  # 2 epochs: well above chance
+    assert result.test_accuracy == pytest.approx(evaluate(model, X_test, y_test)[1])
+    assert result.epochs == 2 and result.samples == 2 * 1438 and not result.stopped
+    assert [round(e) for e, _, _ in result.test_history] == [1, 2]
+
+
+def test_training_is_deterministic_for_a_seed(digits):
+    small = digits.subset(160, 40)
+    runs = []
+    for seed in (3, 3, 4):
+        model = LeNet5(seed=3)
+        train(model, small, TrainConfig(epochs=1, batch_size=32, seed=seed))
+        runs.append(model.c1.weight.detach().clone())
+    assert torch.equal(runs[0], runs[1])
+    assert not torch.equal(runs[0], runs[2])  # another shuffling order, another result
+
+
+def test_sgd_with_momentum_trains_too(digits):
+    model = LeNet5("tanh", "avg", seed=0)
+    result = train(model, digits, TrainConfig(optimizer="sgd", lr=0.05, epochs=1, seed=0))
+    assert result.test_accuracy > 0.5
+
+
+def test_the_callback_sees_every_step_and_can_stop(digits):
+    seen = []
+
+    def callback(progress, model):
+        seen.append(progress)
+        return progress.step < 7
+
+    result = train(
+        LeNet5(seed=0), digits.subset(320, 40), TrainConfig(batch_size=16, epochs=1, eval_every=5), callback
+    )
+    assert [p.step for p in seen] == list(range(1, 8))
+    assert result.stopped and result.steps == 7 and result.samples == 7 * 16
+    assert [p.step for p in seen if p.evaluated] == [5]
+    assert seen[-1].total_steps == 20
+
+
+def test_confusion_matrix_by_hand():
+    M = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], n_classes=3)
+    np.testing.assert_array_equal(M, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+
+
+def test_job_runs_to_the_end_with_curves_and_snapshots(digits):
+    config = TrainConfig(epochs=2, batch_size=16)
+    job = TrainingJob(LeNet5(seed=0), digits.subset(400, 60), config, probe_index=3)
+    assert job.view().state == "created"
+    job.start()
+    job.join(30)
+    view = job.view()
+    assert view.state == "finished", view.message
+    assert view.step == view.total_steps == 2 * 25
+    assert len(view.test_curve["accuracy"]) == 2 and len(view.train_curve["loss"]) >= 2
+    assert view.train_curve["epoch"][-1] == 2.0
+    snaps = job.snapshots()
+    assert snaps[0].step == 0 and snaps[-1].step == 50 and len(snaps) >= 10
+    assert snaps[-1].c1.shape == (6, 5, 5) and snaps[-1].c3.shape == (16, 6, 5, 5)
+    assert snaps[-1].activations["S4"].shape == (16, 5, 5) and snaps[-1].probe_index == 3
+    assert not np.array_equal(snaps[0].c1, snaps[-1].c1)  # the filters moved
+    torch.testing.assert_close(job.current_model().c1.weight, job.model.c1.weight)
+
+
+def test_pause_resume_and_stop_act_within_a_second(digits):
+    job = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50))
+    job.start()
+    wait_for(lambda: job.view().step > 3)
+    job.pause()
+    assert wait_for(lambda: job.view().state == "paused") < 1.0
+    step = job.view().step
+    time.sleep(0.3)
+    assert job.view().step == step  # no training while paused
+    job.resume()
+    wait_for(lambda: job.view().step > step + 2)
+    job.stop()
+    start = time.monotonic()
+    assert job.join(5)
+    assert time.monotonic() - start < 1.0
+    assert job.view().state == "stopped" and not job.alive
+
+
+def test_a_job_nobody_watches_stops_itself(digits):
+    job = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50), heartbeat_timeout=0.3)
+    job.start()
+    assert job.join(5)
+    view = job.view()
+    assert view.state == "stopped" and "no page has looked" in view.message
+
+
+def test_slots_queue_the_second_job(digits):
+    slots = TrainingSlots(limit=1)
+    first = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50), slots=slots)
+    second = TrainingJob(LeNet5(seed=1), digits.subset(64, 16), TrainConfig(epochs=1), slots=slots)
+    first.start()
+    wait_for(lambda: first.view().state == "running")
+    second.start()
+    wait_for(lambda: second.view().state == "queued")
+    time.sleep(0.2)
+    assert second.view().state == "queued" and slots.in_use == 1
+    first.stop()
+    assert second.join(10) and second.view().state == "finished"
+    assert slots.in_use == 0
+
+
+def test_a_failing_run_reports_its_error(digits):
+    bad = digits.subset(32, 8)
+    object.__setattr__(bad, "y_train", np.full(32, 12))  # label 12 of 10 classes
+    job = TrainingJob(LeNet5(seed=0), bad, TrainConfig(epochs=1))
+    job.start()
+    assert job.join(10)
+    view = job.view()
+    assert view.state == "failed" and "IndexError" in view.message
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "cnnviz.train", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_cli_trains_prints_json_last_and_saves_weights(tmp_path):
+    out = run_cli(
+        "--epochs", "2", "--limit-train", "300", "--limit-test", "100", "--save", str(tmp_path / "w.pt")
+    )
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["epochs"] == 2 and summary["n_train"] == 300 and summary["n_test"] == 100
+    assert summary["samples_per_s"] > 0 and summary["seconds"] > 0
+    assert 0.3 < summary["test_accuracy"] <= 1  # 2 epochs on 300 digits: above chance
+    assert "test accuracy" in out.stderr
+    model = load_weights(tmp_path / "w.pt")
+    X = to_model_input(load_digits().X_test[:100])
+    acc = (model(X).argmax(1) == torch.as_tensor(load_digits().y_test[:100])).float().mean().item()
+    assert acc == pytest.approx(summary["test_accuracy"])
+
+
+def test_cli_reads_idx_files_and_explains_missing_ones(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "mnist").mkdir()
+    for role, stem in IDX_FILES.items():
+        n = 64 if role.startswith("train") else 16
+        array = rng.integers(0, 255, (n, 28, 28)) if role.endswith("images") else rng.integers(0, 10, n)
+        write_idx(tmp_path / "mnist" / (stem + ".gz"), array.astype(np.uint8))
+    out = run_cli("--dataset", "mnist", "--data-dir", str(tmp_path / "mnist"), "--epochs", "1")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["dataset"] == "mnist" and summary["n_train"] == 64 and summary["n_test"] == 16
+    missing = run_cli("--dataset", "fashion-mnist", "--no-download", "--data-dir", str(tmp_path / "empty"))
+    assert missing.returncode == 2 and "there is no folder" in missing.stderr
