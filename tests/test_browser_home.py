@@ -19,7 +19,12 @@ def test_home_page_renders_in_chromium(server, page):
     cell_numbers = page.locator('[data-testid="stPlotlyChart"]').last.locator("text").all_text_contents()
     assert sum((t or "").strip().isdigit() for t in cell_numbers) >= 16 * 16
     # The sidebar lists the topic pages.
-    if any((ROOT / "pages").glob("*.py")):
-        assert page.locator('[data-testid="stSidebarNav"]').count() == 1
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.count() == 1
+    labels = [t.strip() for t in nav.locator("a").all_inner_texts()]
+    assert labels[0] == "Home" and "app" not in labels
+    assert labels[1:] == [
+        p.stem.split("_", 1)[1].replace("_", " ") for p in sorted((ROOT / "pages").glob("[1-9]_*.py"))
+    ]
     screenshot(page, "home")
     assert not errors, errors
