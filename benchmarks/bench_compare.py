@@ -9,13 +9,12 @@
 Run: `.venv/bin/python benchmarks/bench_compare.py`.
 """
 
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -23,16 +22,6 @@ sys.path.insert(0, str(ROOT))
 from cnnviz.compare import fft_convolve1d, fft_route1d  # noqa: E402
 
 BARE_PAGE = 'import streamlit as st\nst.title("floor")\nst.slider("x", 0, 10, 3, key="x")\n'
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def page_reruns(repeats: int = 15) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from timing import median_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -30,16 +31,6 @@ from cnnviz.figures import color_range  # noqa: E402
 
 NAMES = list(KERNELS)[:8]  # Identity .. Laplacian: eight 3x3 kernels
 PAGE = "pages/4_Feature_maps.py"
-
-
-def median_seconds(fn, repeats: int = 7) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def pictures() -> dict[str, np.ndarray]:

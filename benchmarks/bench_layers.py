@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import torch
+from timing import median_seconds
 from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,13 +26,7 @@ from cnnviz.layers import PRESETS, Conv, Flatten, Pool, ReLU, analyse  # noqa: E
 
 
 def median_ms(fn, repeats: int = 5) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+    return 1000 * median_seconds(fn, repeats)
 
 
 def torch_forward(preset) -> None:

@@ -4,24 +4,12 @@ Target (issue 2): correlate2d on a 512x512 input with a 3x3 kernel takes at most
 torch.nn.functional.conv2d. Run: `.venv/bin/python benchmarks/bench_ops.py`.
 """
 
-import statistics
-import time
-
 import numpy as np
 import torch
 import torch.nn.functional as F
+from timing import median_seconds
 
 from cnnviz import correlate2d, pool2d
-
-
-def median_seconds(fn, repeats: int = 30) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -49,10 +37,10 @@ def main() -> None:
         ),
         ("pool2d max 512x512, 2x2", lambda: pool2d(X, 2), lambda: F.max_pool2d(x64, 2)),
     ]:
-        a, b = median_seconds(ours), median_seconds(theirs)
+        a, b = median_seconds(ours, 30), median_seconds(theirs, 30)
         rows.append((name, a, b))
         print(f"{name:45s} cnnviz {a * 1e3:7.2f} ms   torch(float64) {b * 1e3:7.2f} ms   ratio {a / b:5.2f}x")
-    t32 = median_seconds(lambda: F.conv2d(x32, k32))
+    t32 = median_seconds(lambda: F.conv2d(x32, k32), 30)
     print(f"{'(torch float32 conv2d, for reference)':45s} {t32 * 1e3:7.2f} ms")
     ratio = rows[0][1] / rows[0][2]
     print(

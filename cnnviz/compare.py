@@ -18,7 +18,7 @@ from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure, grid_trace, s
 from cnnviz.geometry import AxisPlan, plan_axis
 from cnnviz.ops import convolve1d, convolve2d, correlate2d
 from cnnviz.presets import EXAMPLES, KERNELS
-from cnnviz.trace import Trace, as_grid, convolution_trace, correlation_trace, fmt
+from cnnviz.trace import Trace, as_grid, convolution_trace, correlation_trace, fmt, fmt_factor
 
 __all__ = [
     "PADDINGS",
@@ -294,7 +294,7 @@ def loop_order_figure(steps: list[LoopStep], kernel_shape: tuple[int, int], *, t
     text = [
         [
             f"<b>{numbers[r, c]}</b><br>({by_pos[r, c].offset[0]},{by_pos[r, c].offset[1]})"
-            f"<br>{_paren(by_pos[r, c].x)}*{_paren(by_pos[r, c].k)}"
+            f"<br>{fmt_factor(by_pos[r, c].x)}*{fmt_factor(by_pos[r, c].k)}"
             for c in range(kw)
         ]
         for r in range(kh)
@@ -502,13 +502,8 @@ class Step1D:
 
     def expression(self) -> str:
         """ "1*1 + 2*2 + 3*3 = 14"."""
-        body = " + ".join(f"{_paren(a)}*{_paren(b)}" for a, b in zip(self.x, self.w, strict=True))
+        body = " + ".join(f"{fmt_factor(a)}*{fmt_factor(b)}" for a, b in zip(self.x, self.w, strict=True))
         return f"{body} = {fmt(self.value)}"
-
-
-def _paren(v: float) -> str:
-    text = fmt(v)
-    return f"({text})" if text.startswith("-") else text
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ __all__ = [
     "correlation_trace",
     "convolution_trace",
     "fmt",
+    "fmt_factor",
     "pool_trace",
     "rot180",
 ]
@@ -68,7 +69,8 @@ def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _paren(v: float) -> str:
+def fmt_factor(v: float) -> str:
+    """A number as a factor in a written-out product: negatives in parentheses, "1*(-1)"."""
     text = fmt(v)
     return f"({text})" if text.startswith("-") else text
 
@@ -105,11 +107,11 @@ class Step:
         if self.kernel is None:
             listed = ", ".join(fmt(x) for x in values)
             if self.mode == "avg":
-                return f"({' + '.join(_paren(x) for x in values)}) / {values.size} = {fmt(self.value)}"
+                return f"({' + '.join(fmt_factor(x) for x in values)}) / {values.size} = {fmt(self.value)}"
             if self.mode == "l2":
-                return f"sqrt({' + '.join(_paren(x) + '^2' for x in values)}) = {fmt(self.value)}"
+                return f"sqrt({' + '.join(fmt_factor(x) + '^2' for x in values)}) = {fmt(self.value)}"
             return f"{self.mode}({listed}) = {fmt(self.value)}"
-        terms = [f"{_paren(x)}*{_paren(k)}" for x, k in zip(values, self.kernel.ravel(), strict=True)]
+        terms = [f"{fmt_factor(x)}*{fmt_factor(k)}" for x, k in zip(values, self.kernel.ravel(), strict=True)]
         return " + ".join(terms) + f" = {fmt(self.value)}"
 
 
