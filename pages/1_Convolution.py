@@ -216,13 +216,22 @@ if lecture:
     st.success("This is the lecture's worked example, and the output below matches its (correct) answer.")
 
 st.subheader("Step through it")
-render_stepper(
-    trace,
-    key="conv_step",
-    titles={"kernel": "Kernel K rotated 180° (as slid)"} if flip else None,
-    marks=marks,
-    caption="cells the slide printed wrong" if marks else "",
-)
+
+
+# A fragment: Next, Previous, the scrubber and the row/column jump rerun only this section, not the
+# inputs and settings above (the trace it steps through comes from the last full run).
+@st.fragment
+def stepping() -> None:
+    render_stepper(
+        trace,
+        key="conv_step",
+        titles={"kernel": "Kernel K rotated 180° (as slid)"} if flip else None,
+        marks=marks,
+        caption="cells the slide printed wrong" if marks else "",
+    )
+
+
+stepping()
 
 st.subheader("Check my work")
 render_check_work(trace, key="conv_check")
