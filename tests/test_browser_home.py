@@ -6,6 +6,32 @@ from conftest import ROOT, screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 
+EXPECTED_MENU = ["Home"] + [
+    p.stem.split("_", 1)[1].replace("_", " ") for p in sorted((ROOT / "pages").glob("[1-9]_*.py"))
+]
+
+
+def sidebar_labels(pg) -> list[str]:
+    return [
+        t.strip()
+        for t in pg.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all_inner_texts()
+    ]
+
+
+def test_a_session_that_starts_on_a_topic_page_sees_the_same_menu(server, page):
+    # Streamlit's own pages/ menu would list the home page as "app"; ours says "Home" wherever a session starts.
+    page.goto(f"{server}/Pooling")
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stPageLink"]', timeout=30_000)
+    assert sidebar_labels(page) == EXPECTED_MENU
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').filter(has_text="Home").click()
+    page.wait_for_function(
+        "() => document.querySelector('h1') && document.querySelector('h1').innerText.includes('grid of numbers')",
+        timeout=30_000,
+    )
+
+
 def test_home_page_renders_in_chromium(server, page):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -19,12 +45,6 @@ def test_home_page_renders_in_chromium(server, page):
     cell_numbers = page.locator('[data-testid="stPlotlyChart"]').last.locator("text").all_text_contents()
     assert sum((t or "").strip().isdigit() for t in cell_numbers) >= 16 * 16
     # The sidebar lists the topic pages.
-    nav = page.locator('[data-testid="stSidebarNav"]')
-    assert nav.count() == 1
-    labels = [t.strip() for t in nav.locator("a").all_inner_texts()]
-    assert labels[0] == "Home" and "app" not in labels
-    assert labels[1:] == [
-        p.stem.split("_", 1)[1].replace("_", " ") for p in sorted((ROOT / "pages").glob("[1-9]_*.py"))
-    ]
+    assert sidebar_labels(page) == EXPECTED_MENU
     screenshot(page, "home")
     assert not errors, errors

@@ -8,10 +8,12 @@ from typing import TypeVar
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from cnnviz import load_image
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
 T = TypeVar("T")
 
 # The bundled pictures (drawn by scripts/make_assets.py) and what each is good for.
@@ -25,9 +27,32 @@ BUNDLED = {
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
 
+def menu() -> list[tuple[str, str]]:
+    """(script path relative to app.py, label) for the home page and every page in pages/, in order.
+
+    Labels come from the file names as Streamlit's own pages/ menu makes them ("3_Pooling.py" ->
+    "Pooling"), except that app.py is called "Home" rather than "app".
+    """
+    pages = sorted((ROOT / "pages").glob("[0-9]*_*.py"), key=lambda p: int(p.stem.split("_", 1)[0]))
+    return [("app.py", "Home")] + [
+        (f"pages/{p.name}", p.stem.split("_", 1)[1].replace("_", " ")) for p in pages
+    ]
+
+
+def sidebar_menu() -> None:
+    """The page menu in the sidebar (Streamlit's own is hidden in .streamlit/config.toml: it calls app.py "app")."""
+    for path, label in menu():
+        try:
+            st.sidebar.page_link(path, label=label)
+        except StreamlitPageNotFoundError:
+            # Only when a page script runs on its own (an AppTest of one page): no other page is registered.
+            return
+
+
 def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> None:
-    """Page config, title and a one-paragraph introduction."""
+    """Page config, the sidebar menu, the title and a one-paragraph introduction."""
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
+    sidebar_menu()
     st.title(title)
     if intro:
         st.markdown(intro)
