@@ -68,3 +68,11 @@ def test_home_zoom_window_moves_the_crop():
     at.slider(key="home_top").set_value(0).run()
     after = decode(plotly_figures(at)[-1]["data"][0]["z"])
     assert not np.array_equal(before, after)
+
+
+def test_the_sidebar_menu_lists_home_and_every_page_in_order():
+    at = app_test().run()
+    labels = [el.proto.label for el in at.get("page_link")]
+    pages = sorted((ROOT / "pages").glob("[1-9]_*.py"))
+    assert labels == ["Home"] + [p.stem.split("_", 1)[1].replace("_", " ") for p in pages]
+    assert labels[:3] == ["Home", "Convolution", "Correlation vs convolution"]
