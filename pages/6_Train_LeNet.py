@@ -18,6 +18,7 @@ from ui.train_figures import (
     confusion_figure,
     curves_figure,
     maps_figures,
+    stage_picture,
     symmetric_limit,
     vectors_figure,
 )
@@ -399,13 +400,13 @@ if image is not None:
     p = A["probabilities"]
     guess = int(np.argmax(p))
     st.subheader(f"Prediction: {data.class_names[guess]} ({p[guess]:.1%})")
-    st.markdown("**Preprocessing**, step by step, to the model's 1@32x32 input:")
     stages = [*(steps or [(f"your {image.shape[0]}x{image.shape[1]} grid", image)])]
     stages.append(("model input 1@32x32", X[0, 0].numpy()))
-    for col, (caption, stage) in zip(st.columns(len(stages)), stages, strict=True):
-        pixels = (np.clip(stage, 0, 1) * 255).astype(np.uint8)
-        repeat = max(1, 128 // max(pixels.shape))
-        col.image(np.kron(pixels, np.ones((repeat, repeat), np.uint8)), caption=caption)
+    pictures = [stage_picture(stage) for _, stage in stages]
+    padded = " (grey: outside a picture that is not square)" if any(grey for _, grey in pictures) else ""
+    st.markdown(f"**Preprocessing**, step by step, to the model's 1@32x32 input{padded}:")
+    for col, (caption, _), (picture, _) in zip(st.columns(len(stages)), stages, pictures, strict=True):
+        col.image(picture, caption=caption)
     for i, fig in enumerate(maps_figures(A)):
         plot(fig, key=f"try_maps_{i}")
     plot(vectors_figure(A, data.class_names), key="try_vectors", width="stretch")

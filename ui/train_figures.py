@@ -259,3 +259,23 @@ def confusion_figure(M: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
     fig.update_xaxes(title_text="predicted class", type="category", side="top")
     fig.update_layout(width=520, height=500, margin={"l": 10, "r": 10, "t": 60, "b": 10})
     return fig
+
+
+LETTERBOX = 80  # grey outside a non-square picture: not black, so the picture's own edges stay visible
+
+
+def stage_picture(stage: np.ndarray, side: int = 128) -> tuple[np.ndarray, bool]:
+    """One preprocessing stage (H, W) in 0..1 as a square uint8 picture about `side` pixels across.
+
+    A non-square stage (a tall "1" cropped to its ink) is centred on a grey square, not stretched: st.image
+    widens a narrow picture to its caption's width, which blew a 18x219 crop up to 100x1200. Small grids are
+    enlarged by whole pixels (no blur). Returns (picture, whether grey padding was added).
+    """
+    pixels = (np.clip(np.asarray(stage, dtype=float), 0, 1) * 255).astype(np.uint8)
+    h, w = pixels.shape
+    n = max(h, w)
+    square = np.full((n, n), LETTERBOX, np.uint8)
+    top, left = (n - h) // 2, (n - w) // 2
+    square[top : top + h, left : left + w] = pixels
+    repeat = max(1, side // n)
+    return np.kron(square, np.ones((repeat, repeat), np.uint8)), h != w
