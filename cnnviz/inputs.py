@@ -27,7 +27,10 @@ _FRACTION = re.compile(r"^[+-]?\d+\s*/\s*\d+$")
 
 def _parse_number(token: str, row: int, col: int) -> float:
     if _NUMBER.match(token):
-        return float(token)
+        value = float(token)
+        if not np.isfinite(value):  # "1e999" overflows to inf, which no window sum can use
+            raise ValueError(f"row {row}, column {col}: {token!r} is too large; keep numbers below 1e308")
+        return value
     if _FRACTION.match(token):
         num, den = token.split("/")
         if int(den) == 0:

@@ -267,11 +267,11 @@ with tab_1d:
     def _make_1d():
         x = parse_signal(st.session_state["corr_1d_x"], "signal x")
         w = parse_signal(st.session_state["corr_1d_w"], "kernel w")
-        return x, w, convolve1d_steps(x, w, mode)
+        return x, w, mode, convolve1d_steps(x, w, mode)
 
     one_d = keep_last_good("corr_1d", _make_1d)
     if one_d is not None:
-        x, w, stepped = one_d
+        x, w, mode, stepped = one_d  # after a typo, the last good signal with the mode it was stepped in
         if stepped.swapped:
             st.info("w is longer than x: convolution commutes, so the shorter one slides (as numpy does).")
         n_out = len(stepped.steps)
@@ -344,7 +344,7 @@ with tab_fft:
     )
     st.subheader("1-D: the signal and kernel of the 1-D tab")
     if one_d is not None:
-        x, w, _ = one_d
+        x, w, _, _ = one_d
         r1 = fft_convolve1d(x, w)
         c1, c2 = st.columns([2, 3])
         with c1:

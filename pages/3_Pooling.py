@@ -323,17 +323,31 @@ Xs = SHIFT_INPUTS[shift_input]
 K = KERNELS[kernel_name].array
 
 
-def shifted(d: str):
-    return compare_shift(Xs, K, d, size=shift_size, stride=shift_stride, mode=trace.mode, use_relu=use_relu)
+conv_title = "conv" + (" + ReLU" if use_relu else "")
+pool_title = f"{name.lower()} pool {shift_size}x{shift_size}" + (", stride 1" if overlap else "")
 
 
-cmp = keep_last_good("pool_shift", lambda: shifted(direction))
-if cmp is not None:
+def compare_moves():
+    """The comparison for each of the four moves (the table lists them all), with the titles of its maps."""
+    if shift_size > min(Xs.shape):
+        raise ValueError(
+            f"A {shift_size}x{shift_size} pooling window does not fit the {Xs.shape[0]}x{Xs.shape[1]} "
+            f"input: choose a window of at most {min(Xs.shape)}, or a bigger input."
+        )
+    moves = {
+        d: compare_shift(Xs, K, d, size=shift_size, stride=shift_stride, mode=trace.mode, use_relu=use_relu)
+        for d in DIRECTIONS
+    }
+    return moves, conv_title, pool_title
+
+
+shown = keep_last_good("pool_shift", compare_moves)
+if shown is not None:
+    moves, conv_title, pool_title = shown  # after an error, the last good maps with their own titles
+    cmp = moves[direction]
     n_feat, n_pool = cmp.feature.size, cmp.pooled.size
     moved = int(cmp.feature_moved.sum())
     edge = "" if moved == n_feat else " (the others sit at the edge, where new content came in)"
-    conv_title = "conv" + (" + ReLU" if use_relu else "")
-    pool_title = f"{name.lower()} pool {shift_size}x{shift_size}" + (", stride 1" if overlap else "")
     st.markdown(
         f"**{conv_title} map**: {cmp.feature_changed} of {n_feat} cells changed value, yet {moved} of "
         f"{n_feat} equal the old map moved one cell {direction}{edge}: the map moves with the input "
@@ -361,8 +375,7 @@ if cmp is not None:
                 )
                 plot(fig, key=f"pool_shift_{label}_{row}")
     table = []
-    for d in DIRECTIONS:
-        other = cmp if d == direction else shifted(d)
+    for d, other in moves.items():
         table.append(
             {
                 "move": d,

@@ -473,7 +473,7 @@ if tab_up.open:  # tabs run lazily: only the open one computes
         if dilated is not None:
             rows = dilated.plan.rows
             st.markdown(
-                f"Kernel extent `d*(k - 1) + 1 = {dilation}*({rows.f} - 1) + 1 = {rows.extent}` cells; "
+                f"Kernel extent `d*(k - 1) + 1 = {rows.dilation}*({rows.f} - 1) + 1 = {rows.extent}` cells; "
                 f"output rows `{rows.formula()}`."
             )
             render_stepper(dilated, key="fm_d_step")

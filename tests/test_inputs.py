@@ -32,6 +32,7 @@ def test_format_grid_round_trips():
         ("1/0", "divides by zero"),
         ("\n".join(["1 " * 70] * 2), "limited to 64x64"),
         ("1 2\n3 4..5", r"row 2, column 2: '4..5' is not a number"),
+        ("1 2\n3 -1e999", r"row 2, column 2: '-1e999' is too large; keep numbers below 1e308"),
     ],
 )
 def test_parse_grid_errors_name_row_and_column(text, message):

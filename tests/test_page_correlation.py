@@ -155,6 +155,29 @@ def test_one_d_patients_and_doses_modes_and_steps(at):
     assert "= **[14, 20, 26]** (length 3)" in markdown(at)
 
 
+def test_changing_the_mode_after_a_typo_keeps_the_last_good_signal_and_its_mode(at):
+    at.radio(key="corr_1d_mode").set_value("same").run()
+    same = convolve1d([1, 2, 3, 4, 5], [3, 2, 1], "same")
+    at.text_input(key="corr_1d_x").input("1 2\n3").run()  # two lines: not a signal
+    at.radio(key="corr_1d_mode").set_value("valid").run()  # used to crash: old steps against the new mode
+    assert not at.exception
+    assert any("signal x" in e for e in error_texts(at))
+    assert f"= **[{', '.join(str(int(v)) for v in same)}]** (length 5)" in markdown(at)
+    assert "**they agree**" in markdown(at)
+
+
+def test_an_overflowing_number_in_an_associativity_array_is_refused(at):
+    def sides():
+        return re.findall(r"max \|\(a .*", markdown(at))
+
+    before = sides()
+    assert len(before) == 2  # convolution and cross-correlation
+    at.text_area(key="corr_assoc_a").input("1 1e999").run()  # overflows to inf: used to crash the tab
+    assert not at.exception
+    assert any("array a" in e and "'1e999' is too large" in e for e in error_texts(at))
+    assert sides() == before  # the last good arrays stay
+
+
 def test_smoothing_with_a_gaussian_and_a_bad_custom_window(at):
     at.radio(key="corr_smooth_kind").set_value("Gaussian")
     at.slider(key="corr_smooth_width").set_value(7).run()

@@ -204,6 +204,21 @@ def test_shift_counts_match_the_drawn_maps():
     assert conv_before.min() < 0  # without the ReLU the map keeps its negative values
 
 
+def test_a_shift_window_larger_than_the_input_is_refused_and_the_last_maps_stay():
+    at = app_test(PAGE).run()
+    at.slider(key="pool_shift_size").set_value(5).run()
+    kept = z(at, "max pool 5x5: moved down")
+    at.selectbox(key="pool_shift_input").set_value("This page's input").run()  # the 4x4 lecture grid
+    assert not at.exception  # the table's other directions used to raise here
+    assert any("5x5 pooling window does not fit the 4x4 input" in e for e in error_texts(at))
+    assert z(at, "input: before").shape == (8, 8)  # still the X image's maps, titled as they were made
+    np.testing.assert_array_equal(z(at, "max pool 5x5: moved down"), kept)
+    assert len(at.dataframe[0].value) == 4
+    at.slider(key="pool_shift_size").set_value(4).run()
+    assert not at.error
+    assert z(at, "input: before").shape == (4, 4)
+
+
 def test_pipeline_draws_each_stage_and_names_the_route_the_lecture_took():
     at = app_test(PAGE).run()
     for c in range(2):
