@@ -225,7 +225,7 @@ def stepping() -> None:
     render_stepper(
         trace,
         key="conv_step",
-        titles={"kernel": "Kernel K rotated 180° (as slid)"} if flip else None,
+        titles={"kernel": "Kernel K rotated 180° (as slid)"} if trace.mode == "convolve" else None,
         marks=marks,
         caption="cells the slide printed wrong" if marks else "",
     )
