@@ -48,7 +48,7 @@ __all__ = [
     "loop_table",
     "named_grid",
     "noisy_sine",
-    "one_d_figure",
+    "one_d_trace",
     "parse_signal",
     "random_arrays",
     "side_by_side_figures",
@@ -551,162 +551,14 @@ def convolve1d_steps(x, w, mode: str = "full") -> Stepped1D:
     return Stepped1D(x, w, mode, plan, padded, steps, swapped)
 
 
-def _light(scale: str, arrays) -> dict:
-    """A one-hue colour scale kept light (the top value at 60% of the hue), so black numbers stay readable."""
-    lo = min(float(np.min(a)) for a in arrays)
-    hi = max(float(np.max(a)) for a in arrays)
-    span = hi - lo or 1.0
-    return {"colorscale": scale, "zmin": lo - 0.1 * span, "zmax": hi + 0.6 * span}
+def one_d_trace(stepped: Stepped1D) -> Trace:
+    """The 1-D convolution as a one-row 2-D `Trace`, for the stepper: same padding, same flipped kernel.
 
-
-def one_d_figure(stepped: Stepped1D, t: int = 0, *, x_name: str = "x", w_name: str = "w") -> go.Figure:
-    """Four rows of cells: the padded signal, the flipped kernel under it, the products, the output so far.
-
-    One Plotly frame per output cell, with play/pause and a slider, so the animation runs in the browser;
-    `t` is the step shown first. The output y[t] is written under x[t], in every mode.
+    Row 0 of the trace is the padded signal; output cell (0, t) is y[t] with the same products and sum.
     """
-    P = stepped.padded.size
     plan = stepped.plan
-    n_out = len(stepped.steps)
-    if not 0 <= t < n_out:
-        raise ValueError(f"step {t} is outside 0..{n_out - 1}")
-    pad = np.zeros(P, bool)
-    pad[: plan.pad_before] = True
-    pad[P - plan.pad_after :] = True
-    labels = [f"{x_name} (signal)", f"{w_name} flipped", "products", "y (output)"]
-    xs = np.arange(P) - plan.pad_before  # column labels: signal indices, padding negative / past the end
-    # Light one-hue scales per row: the numbers are the message, the colour only groups the rows.
-    signal_colors = _light("Blues", [stepped.x])
-    kernel_colors = _light("Oranges", [stepped.w])
-    product_colors = _light("Greens", [stepped.output] + [s.products for s in stepped.steps])
-
-    def row(values: np.ndarray, y: int, colors: dict, name: str) -> go.Heatmap:
-        text = [["" if np.isnan(v) else fmt(v) for v in values]]
-        tr = grid_trace(values[None, :], colors=colors, text=text, name=name, y0=y, x0=int(xs[0]))
-        tr.update(textfont={"size": 14 if P <= 16 else 10})
-        return tr
-
-    def moving_rows(k: int) -> list[np.ndarray]:
-        """The kernel, product and output rows at step k (NaN where nothing is drawn)."""
-        s = stepped.steps[k]
-        wrow = np.full(P, np.nan)
-        wrow[s.positions] = s.w
-        prow = np.full(P, np.nan)
-        prow[s.positions] = s.products
-        yrow = np.full(P, np.nan)  # y[t] is written under x[t] in every mode
-        yrow[plan.pad_before : plan.pad_before + k + 1] = stepped.output[: k + 1]
-        return [wrow, prow, yrow]
-
-    def moving(k: int) -> list[go.Heatmap]:
-        colors = (kernel_colors, product_colors, product_colors)
-        return [
-            row(values, y, c, labels[y])
-            for y, values, c in zip((1, 2, 3), moving_rows(k), colors, strict=True)
-        ]
-
-    def frame_data(k: int) -> list[dict]:
-        """Only what changes between frames (z and the cell text): plain dicts keep the figure fast to build."""
-        return [
-            {
-                "type": "heatmap",
-                "z": values[None, :],
-                "text": [["" if np.isnan(v) else fmt(v) for v in values]],
-            }
-            for values in moving_rows(k)
-        ]
-
-    def shapes(k: int) -> list[dict]:
-        s = stepped.steps[k]
-        x0, x1 = xs[s.positions[0]] - 0.5, xs[s.positions[-1]] + 0.5
-        out = k  # the column of x[k]
-        return [
-            dict(type="rect", x0=x0, x1=x1, y0=-0.5, y1=2.5, line={"color": "#ff9900", "width": 4}),
-            dict(
-                type="rect", x0=out - 0.5, x1=out + 0.5, y0=2.5, y1=3.5, line={"color": "#d62728", "width": 4}
-            ),
-        ]
-
-    def caption(k: int) -> str:
-        s = stepped.steps[k]
-        return f"y[{k}] = {s.expression()}"
-
-    signal = stepped.padded.astype(float)
-    base = row(signal, 0, signal_colors, labels[0])
-    fig = go.Figure([base, *moving(t)])
-    if pad.any():
-        shade = np.where(pad, 1.0, np.nan)[None, :]
-        fig.add_trace(
-            go.Heatmap(
-                z=shade,
-                x0=int(xs[0]),
-                y0=0,
-                colorscale=[[0, "rgba(120,120,120,0.45)"], [1, "rgba(120,120,120,0.45)"]],
-                showscale=False,
-                hoverinfo="skip",
-                xgap=1,
-                ygap=1,
-            )
-        )
-    frames = [
-        go.Frame(
-            name=str(k),
-            data=frame_data(k),
-            traces=[1, 2, 3],
-            layout={"shapes": shapes(k), "title": {"text": caption(k)}},
-        )
-        for k in range(n_out)
-    ]
-    fig.frames = frames
-    cell = max(22, min(52, 900 // P))
-    play = {"frame": {"duration": 900, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
-    fig.update_layout(
-        shapes=shapes(t),
-        title={"text": caption(t), "x": 0.0, "xanchor": "left", "font": {"size": 16}},
-        height=4 * cell + 230,
-        width=P * cell + 170,
-        margin={"l": 120, "r": 20, "t": 80, "b": 20},
-        plot_bgcolor="white",
-        updatemenus=[
-            {
-                "type": "buttons",
-                "direction": "left",
-                "x": 0.0,
-                "y": -0.05,
-                "xanchor": "left",
-                "yanchor": "top",
-                "showactive": False,
-                "buttons": [
-                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                    {
-                        "label": "❚❚ Pause",
-                        "method": "animate",
-                        "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
-                    },
-                ],
-            }
-        ],
-        sliders=[
-            {
-                "active": t,
-                "x": 0.25,
-                "len": 0.75,
-                "y": -0.05,
-                "yanchor": "top",
-                "currentvalue": {"prefix": "output cell t = "},
-                "steps": [
-                    {
-                        "label": str(k),
-                        "method": "animate",
-                        "args": [[str(k)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
-                    }
-                    for k in range(n_out)
-                ],
-            }
-        ],
-    )
-    style_grid_axes(fig)
-    fig.update_yaxes(tickvals=[0, 1, 2, 3], ticktext=labels, dtick=None)
-    return fig
+    padding = ((0, 0), (plan.pad_before, plan.pad_after))
+    return convolution_trace(stepped.x[None, :], stepped.w[None, :], padding=padding)
 
 
 # ---- smoothing a noisy signal ----

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.trace import Trace
+from cnnviz.trace import Trace, fmt
 
 __all__ = ["tensor_literal", "torch_snippet"]
 
@@ -31,8 +31,11 @@ def _pair(a: int, b: int) -> str:
     return f"({a}, {b})"
 
 
-def torch_snippet(trace: Trace) -> str:
-    """Python source that recomputes `trace.output` with torch.nn.functional and prints it as `Y`."""
+def torch_snippet(trace: Trace, cell: tuple[int, int] | None = None) -> str:
+    """Python source that recomputes `trace.output` with torch.nn.functional and prints it as `Y`.
+
+    With `cell` (i, j) it also prints that one output cell, `Y[i, j]`.
+    """
     plan = trace.plan
     rows, cols = plan.rows, plan.cols
     h, w = trace.X.shape
@@ -81,4 +84,7 @@ def torch_snippet(trace: Trace) -> str:
     out_h, out_w = trace.shape
     lines.append(f"Y = {call}[0, 0]" + (f"  # {note}" if note else ""))
     lines.append(f"print(Y)  # ({out_h}, {out_w})")
+    if cell is not None:
+        i, j = cell
+        lines.append(f"print(Y[{i}, {j}])  # output cell ({i}, {j}) = {fmt(trace.output[i, j])}")
     return "\n".join(lines) + "\n"

@@ -218,25 +218,24 @@ if lecture:
 st.subheader("Step through it")
 
 
-# A fragment: Next, Previous, the scrubber and the row/column jump rerun only this section, not the
-# inputs and settings above (the trace it steps through comes from the last full run).
+# A fragment: picking a cell in the stepper (or pausing) reruns only this section, not the inputs and
+# settings above; check-my-work and the PyTorch below follow the selected cell.
 @st.fragment
 def stepping() -> None:
-    render_stepper(
+    step = render_stepper(
         trace,
         key="conv_step",
         titles={"kernel": "Kernel K rotated 180° (as slid)"} if trace.mode == "convolve" else None,
         marks=marks,
         caption="cells the slide printed wrong" if marks else "",
     )
+    st.subheader("Check my work")
+    render_check_work(trace, key="conv_check", cell=step.index)
+
+    st.subheader("Show the PyTorch")
+    big = max(trace.X.shape) > 16
+    with st.expander("A runnable snippet that reproduces the output above", expanded=not big):
+        st.code(torch_snippet(trace, cell=step.index), language="python")
 
 
 stepping()
-
-st.subheader("Check my work")
-render_check_work(trace, key="conv_check")
-
-st.subheader("Show the PyTorch")
-big = max(trace.X.shape) > 16
-with st.expander("A runnable snippet that reproduces the output above", expanded=not big):
-    st.code(torch_snippet(trace), language="python")

@@ -21,7 +21,7 @@ from cnnviz.compare import (
     loop_table,
     named_grid,
     noisy_sine,
-    one_d_figure,
+    one_d_trace,
     parse_signal,
     random_arrays,
     side_by_side_figures,
@@ -34,6 +34,7 @@ from cnnviz.presets import ONE_D_EXAMPLE
 from cnnviz.snippets import torch_snippet
 from cnnviz.trace import fmt
 from ui.common import keep_last_good, page_setup, plot
+from ui.stepper import render_stepper
 
 page_setup(
     "Correlation versus convolution",
@@ -105,10 +106,6 @@ def _associativity(a, b, c):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _figure_1d(x, w, mode, t):
-    return one_d_figure(convolve1d_steps(x, w, mode), t)
-
-
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _spectrum_1d(x, w):
     return spectrum_figure_1d(fft_convolve1d(x, w))
@@ -274,17 +271,20 @@ with tab_1d:
         x, w, mode, stepped = one_d  # after a typo, the last good signal with the mode it was stepped in
         if stepped.swapped:
             st.info("w is longer than x: convolution commutes, so the shorter one slides (as numpy does).")
-        n_out = len(stepped.steps)
-        _clamp("corr_1d_t", n_out - 1)
-        t = st.slider("Output cell t", 0, max(n_out - 1, 1), 0, key="corr_1d_t", disabled=n_out == 1)
-        t = min(int(t), n_out - 1)
-        s = stepped.steps[t]
-        st.markdown(f"**y[{t}]** = `{s.terms()}` = `{s.expression()}`")
-        plot(_figure_1d(x, w, mode, t), key="corr_fig_1d")
-        st.caption(
-            "▶ Play animates every output cell in the browser. Orange: the flipped kernel's place under the signal; "
-            "red: the output cell being written, y[t] under x[t]. Shaded cells are padding zeros."
+        step = render_stepper(
+            one_d_trace(stepped),
+            key="corr_1d_step",
+            titles={
+                "input": "Signal x (zero-padded)",
+                "kernel": "Kernel w flipped (as slid)",
+                "products": "Products",
+                "output": "Output y",
+            },
+            cell_name=lambda i, t: f"y[{t}]",
+            caption="Output cell t is y[t]; the kernel slides flipped, as convolution does.",
         )
+        t = step.index[1]
+        st.markdown(f"**y[{t}]** = `{stepped.steps[t].terms()}` = `{stepped.steps[t].expression()}`")
         reference = np.convolve(x, w, mode)
         ours = convolve1d(x, w, mode)
         agree = np.allclose(ours, reference, rtol=1e-12, atol=1e-9) and np.allclose(stepped.output, ours)

@@ -53,6 +53,41 @@ def decode(value):
     return np.asarray(value, dtype=float) if value is not None else None
 
 
+def stepper_payloads(at) -> list[dict]:
+    """The data every stepper component on the page was mounted with (`cnnviz.stepper.stepper_payload`).
+
+    AppTest has no element type for components v2: each comes back as an unknown "bidi_component"
+    element whose proto holds the JSON data.
+    """
+    payloads = []
+    for el in at.get("bidi_component"):
+        proto = el.proto
+        text = proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json
+        payloads.append(json.loads(text))
+    return payloads
+
+
+def pick_cell(at, key: str, i: int, j: int):
+    """Select output cell (i, j) as the browser does, and rerun.
+
+    A components-v2 element's state lives in `st.session_state[key]` as a dict; the stepper keeps the
+    selected cell there as `{"cell": [i, j]}` (what its JS sends with `setStateValue("cell", ...)`).
+    """
+    at.session_state[key] = {"cell": [i, j]}
+    return at.run()
+
+
+def payload_numbers(grid: dict) -> np.ndarray:
+    """A payload grid's numbers (strings formatted by `cnnviz.trace.fmt`) as floats."""
+    return np.array([[float(t) for t in row] for row in grid["text"]])
+
+
+def shown_step(payload: dict) -> dict:
+    """The payload's entry for the cell the stepper shows first (the selected cell)."""
+    i, j = payload["cell"]
+    return next(s for s in payload["steps"] if (s["i"], s["j"]) == (i, j))
+
+
 def error_texts(at) -> list[str]:
     return [e.value for e in at.error]
 

@@ -6,10 +6,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import app_test, decode, error_texts, plotly_figures
+from conftest import (
+    app_test,
+    decode,
+    error_texts,
+    payload_numbers,
+    pick_cell,
+    plotly_figures,
+    shown_step,
+    stepper_payloads,
+)
 
 from cnnviz.presets import EXAMPLES
-from cnnviz.trace import correlation_trace
+from cnnviz.trace import correlation_trace, fmt
 
 PAGE = "pages/1_Convolution.py"
 SIX = EXAMPLES["6x6 input, vertical edge"]
@@ -23,25 +32,19 @@ def at():
 
 
 def stepper(at) -> dict:
-    """The animated stepper figure (the one with frames)."""
-    return next(f for f in plotly_figures(at) if f.get("frames"))
-
-
-def named(fig: dict, name: str) -> np.ndarray:
-    return decode(next(t for t in fig["data"] if t.get("name") == name)["z"])
+    """The stepper component's data."""
+    (payload,) = stepper_payloads(at)
+    return payload
 
 
 def full_output(at) -> np.ndarray:
-    """The output grid as the last animation frame draws it (every cell filled)."""
-    fig = stepper(at)
-    index = next(n for n, t in enumerate(fig["data"]) if t.get("name") == "output")
-    last = fig["frames"][-1]
-    return decode(last["data"][last["traces"].index(index)]["z"])
+    """The output grid the stepper draws (the whole output when it is small, else the stepped block)."""
+    return payload_numbers(stepper(at)["output"])
 
 
 def selected(at) -> str:
-    """The selected cell's sum, as the page writes it under the figure."""
-    return next(c.value for c in at.code if c.value.startswith("Y["))
+    """The selected cell's sum, as the stepper writes it out."""
+    return shown_step(stepper(at))["expr"]
 
 
 def markdown(at) -> str:
@@ -51,38 +54,45 @@ def markdown(at) -> str:
 def test_the_default_is_the_lectures_six_by_six_example(at):
     assert selected(at) == "Y[0, 0] = 3*1 + 0*0 + 1*(-1) + 1*1 + 5*0 + 8*(-1) + 2*1 + 7*0 + 2*(-1) = -5"
     np.testing.assert_array_equal(full_output(at), SIX.output)
-    np.testing.assert_array_equal(named(stepper(at), "product"), SIX.input[:3, :3] * SIX.kernel)
+    products = shown_step(stepper(at))["products"]
+    assert products == [[fmt(v) for v in row] for row in SIX.input[:3, :3] * SIX.kernel]
     assert "floor((6 + 2*0 - 3) / 1) + 1 = floor(3/1) + 1 = 4" in markdown(at)
     assert "output 4x4" in markdown(at)
     assert any("matches" in s.value for s in at.success)
 
 
-def test_next_previous_and_jump_to_a_cell(at):
-    at.button(key="conv_step_next").click().run()
-    at.button(key="conv_step_next").click().run()
-    assert selected(at).endswith("= 0") and selected(at).startswith("Y[0, 2]")
-    assert at.slider(key="conv_step_k").value == 3
-    at.button(key="conv_step_prev").click().run()
-    assert selected(at).startswith("Y[0, 1]") and selected(at).endswith("= -4")
-    at.number_input(key="conv_step_row").set_value(3).run()
-    at.number_input(key="conv_step_col").set_value(3).run()
-    assert selected(at).startswith("Y[3, 3]") and selected(at).endswith("= -16")
-    assert at.slider(key="conv_step_k").value == 16
-    assert "output cell (3, 3)" in json.dumps(stepper(at)["layout"]["annotations"])
-    at.slider(key="conv_step_k").set_value(5).run()
-    assert selected(at).startswith("Y[1, 0]") and selected(at).endswith("= -10")
-    assert at.number_input(key="conv_step_row").value == 1
+def test_a_cell_picked_in_the_browser_reaches_the_page(at):
+    """The component's state (what the browser sends on pause or click) drives the page's selected cell."""
+    pick_cell(at, "conv_step", 2, 3)
+    assert not at.exception
+    assert "Selected: output cell (2, 3)" in markdown(at)
+    assert selected(at).startswith("Y[2, 3]") and selected(at).endswith("= -7")
+    assert stepper(at)["cell"] == [2, 3]
+    snippet = next(c.value for c in at.code if c.value.startswith("import torch"))
+    assert "print(Y[2, 3])  # output cell (2, 3) = -7" in snippet
+    # check-my-work explains the selected cell beside the student's number
+    at.text_area(key="conv_check_answer").set_value(
+        "\n".join(" ".join(str(int(v)) for v in row) for row in SIX.output)
+    ).run()
+    assert "Selected cell (2, 3)**: you wrote -7, right" in markdown(at)
+    assert any(c.value.startswith("Y[2, 3] = ") and c.value.endswith("= -7") for c in at.code)
+
+
+def test_a_malformed_or_stale_cell_never_crashes_the_page(at):
+    for bad in ({"cell": "x"}, {"cell": [99, 99]}, {"cell": None}, {"other": 1}):
+        at.session_state["conv_step"] = bad
+        at.run()
+        assert not at.exception, bad
+    assert stepper(at)["cell"] == [0, 0]  # {"other": 1}: nothing sent yet, the first cell
+    pick_cell(at, "conv_step", 99, 99)
+    assert stepper(at)["cell"] == [3, 3]  # kept inside the 4x4 output
 
 
 def test_a_preset_with_slide_errors_marks_the_wrong_cells(at):
     at.selectbox(key="conv_example").set_value("X image, filter 1").run()
     assert any("(1, 1): slide -1, correct 1" in w.value for w in at.warning)
-    fig = stepper(at)
-    dashed = [s for s in fig["layout"]["shapes"] if s["line"].get("dash") == "dash"]
-    assert sorted(((s["y0"] + s["y1"]) / 2, (s["x0"] + s["x1"]) / 2) for s in dashed) == [
-        (1.0, 1.0),
-        (2.0, 1.0),
-    ]
+    assert sorted(map(tuple, stepper(at)["marks"])) == [(1, 1), (2, 1)]
+    assert stepper(at)["mark_caption"] == "cells the slide printed wrong"
     np.testing.assert_array_equal(full_output(at), EXAMPLES["X image, filter 1"].output)
 
 
@@ -96,8 +106,8 @@ def test_padding_stride_and_dilation_change_the_output(at):
     at.radio(key="conv_pad_mode").set_value("same").run()
     assert full_output(at).shape == (6, 6)
     assert "floor((6 + 2*1 - 3) / 1) + 1" in markdown(at)
-    padded = named(stepper(at), "value")
-    assert padded.shape == (8, 8) and np.isnan(padded[0]).all()  # the padding ring is drawn apart
+    kinds = np.array(stepper(at)["input"]["kind"])
+    assert kinds.shape == (8, 8) and (kinds[0] == 1).all() and (kinds[1:7, 1:7] == 0).all()  # padding ring
     expected = correlation_trace(SIX.input, SIX.kernel, padding=1).output
     np.testing.assert_array_equal(full_output(at), expected)
 
@@ -128,9 +138,8 @@ def test_a_stride_that_does_not_tile_names_the_unvisited_cells(at):
     at.number_input(key="conv_stride_w").set_value(2).run()
     assert "floor(7/2) + 1 = floor(3.5) + 1 = 4" in markdown(at)
     assert any("rows [9] and columns [9] are never read" in w.value for w in at.warning)
-    layer = next(t for t in stepper(at)["data"] if "never visited" in t.get("hovertemplate", ""))
-    shaded = ~np.isnan(decode(layer["z"]))
-    assert shaded[9].all() and shaded[:, 9].all() and shaded.sum() == 19
+    never = np.array(stepper(at)["input"]["kind"]) == 3
+    assert never[9].all() and never[:, 9].all() and never.sum() == 19
 
 
 def test_a_typed_grid_and_a_bad_one_keeps_the_last_good_result(at):
@@ -167,13 +176,15 @@ def test_an_uploaded_image_and_a_non_image(at):
     at.file_uploader(key="conv_img_upload").upload("edge.png", _png(picture), "image/png").run()
     assert not at.exception and not error_texts(at)
     expected = correlation_trace(picture, np.ones((3, 3)) / 9).output
-    np.testing.assert_allclose(full_output(at), expected)
+    assert stepper(at)["output"]["text"] == [[fmt(v) for v in row] for row in expected]
     assert full_output(at)[0, 4] == 30  # a third of the window is bright
     at.file_uploader(key="conv_img_upload").upload(
         "notes.png", Path(__file__).read_bytes(), "image/png"
     ).run()
     assert any("could not read this file as an image" in e for e in error_texts(at))
-    np.testing.assert_allclose(full_output(at), expected)  # the last good picture stays
+    assert stepper(at)["output"]["text"] == [
+        [fmt(v) for v in row] for row in expected
+    ]  # the last good picture
 
 
 def test_a_large_picture_shows_the_whole_map_and_steps_a_zoomed_block(at):
@@ -185,10 +196,13 @@ def test_a_large_picture_shows_the_whole_map_and_steps_a_zoomed_block(at):
     whole_output = next(f for f in figures if "Whole output" in f["layout"].get("title", {}).get("text", ""))
     Y = decode(whole_output["data"][0]["z"])
     assert Y.shape[0] == 62 and "text" not in whole_output["data"][0]  # no numbers at this size
-    fig = stepper(at)
-    assert len(fig["frames"]) == 64  # the 8x8 block around the selected cell
-    assert len(json.dumps(fig)) < 1_000_000
-    np.testing.assert_allclose(full_output(at), Y[:8, :8])
+    payload = stepper(at)
+    assert len(payload["steps"]) == 64 and payload["region"] == [0, 0, 7, 7]  # the block around the cell
+    assert len(json.dumps(payload)) < 300_000
+    assert payload["output"]["text"] == [[fmt(v) for v in row] for row in Y[:8, :8]]
+    assert payload["next_block"] == [0, 8] and payload["prev_block"] is None
+    pick_cell(at, "conv_step", 8, 3)  # Next past the block's last cell sends its neighbour's first cell
+    assert stepper(at)["region"] == [8, 0, 15, 7] and stepper(at)["cell"] == [8, 3]
 
 
 def test_check_my_work_marks_right_and_wrong_cells(at):
@@ -220,4 +234,5 @@ def test_the_pytorch_snippet_on_the_page_reproduces_the_grid(at):
     assert "torch.flip" in code and "F.pad(" in code
     namespace: dict = {}
     exec(code, namespace)
-    np.testing.assert_allclose(namespace["Y"].numpy(), full_output(at), atol=1e-12)
+    Y = namespace["Y"].numpy()
+    assert stepper(at)["output"]["text"] == [[fmt(v) for v in row] for row in Y]

@@ -1,178 +1,137 @@
-"""The stepper figure, check-my-work and the PyTorch snippets (library only, no Streamlit)."""
+"""The stepper's payload, check-my-work and the PyTorch snippets (library only, no Streamlit)."""
 
 import json
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import decode
 
 from cnnviz.ops import transposed_as_correlation
+from cnnviz.pooling import pool_backward
 from cnnviz.presets import EXAMPLES
 from cnnviz.snippets import torch_snippet
 from cnnviz.stepper import (
-    MARK_COLOR,
-    WINNER_COLOR,
     check_work,
     default_region,
     input_crop,
+    neighbour_blocks,
     region_cells,
-    stepper_figure,
-    wrap_expression,
+    stepper_payload,
     zoom_region,
 )
-from cnnviz.trace import convolution_trace, correlation_trace, pool_trace
+from cnnviz.trace import convolution_trace, correlation_trace, fmt, pool_trace
 
 SIX = EXAMPLES["6x6 input, vertical edge"]
 
 
-def as_json(fig) -> dict:
-    """What the browser receives (numpy arrays encoded as base64), decoded back to plain JSON."""
-    return json.loads(pio.to_json(fig, validate=False))
+def texts(A) -> list[list[str]]:
+    return [[fmt(v) for v in row] for row in np.asarray(A, dtype=float)]
 
 
-def trace_named(fig: dict, name: str) -> tuple[int, dict]:
-    return next((n, t) for n, t in enumerate(fig["data"]) if t.get("name") == name)
+def window_of(payload: dict, entry: dict) -> list[tuple[int, int]]:
+    """The drawn input cells the browser outlines for a step: its row taps paired with its column taps."""
+    return [(r, c) for r in payload["row_taps"][entry["ri"]] for c in payload["col_taps"][entry["rj"]]]
 
 
-def frame_update(fig: dict, frame: dict, name: str) -> dict:
-    index, _ = trace_named(fig, name)
-    return frame["data"][frame["traces"].index(index)]
+TRACES = [
+    correlation_trace(SIX.input, SIX.kernel),
+    correlation_trace(SIX.input, SIX.kernel, padding=1),
+    convolution_trace(SIX.input, SIX.kernel, padding=((1, 0), (0, 2)), stride=(2, 1)),
+    correlation_trace(SIX.input, SIX.kernel, padding=2, stride=(2, 1), dilation=2),
+    pool_trace(SIX.input, 2, padding=1, mode="max"),
+    pool_trace(SIX.input, 3, stride=2, mode="l2"),
+]
 
 
-def step_label(frame_or_layout: dict) -> str:
-    return next(a["text"] for a in frame_or_layout["annotations"] if a["text"].startswith("<b>Step "))
+@pytest.mark.parametrize("trace", TRACES, ids=lambda t: t.mode)
+def test_every_step_carries_the_traces_numbers_and_window(trace):
+    payload = json.loads(json.dumps(stepper_payload(trace)))  # what the browser receives
+    assert [(s["i"], s["j"]) for s in payload["steps"]] == [trace.cell(k) for k in range(trace.n_steps)]
+    assert payload["input"]["text"] == texts(trace.padded)
+    assert payload["output"]["text"] == texts(trace.output)
+    for entry in payload["steps"]:
+        step = trace.step(entry["i"], entry["j"])
+        assert entry["k"] == trace.step_number(*step.index) + 1
+        assert entry["products"] == texts(step.products)
+        assert entry["value"] == fmt(step.value)
+        assert entry["expr"] == f"Y[{step.index[0]}, {step.index[1]}] = {step.expression()}"
+        # the window the browser draws is the plan's: every (row tap, column tap) pair, no arithmetic
+        assert window_of(payload, entry) == [(int(r), int(c)) for r in step.rows for c in step.cols]
+        assert entry["winner"] == (None if step.winner is None else list(step.winner))
 
 
-def test_the_figure_is_valid_plotly_for_every_kind_of_trace():
-    X = SIX.input
-    traces = [
-        correlation_trace(X, SIX.kernel, padding=1),
-        convolution_trace(X, SIX.kernel, padding=((1, 0), (0, 2)), stride=(2, 1)),
-        correlation_trace(X, SIX.kernel, padding=2, dilation=2),
-        pool_trace(X, 2, padding=1, mode="max"),
-        pool_trace(X, 3, stride=2, mode="l2"),
-    ]
-    for trace in traces:
-        fig = stepper_figure(trace)
-        go.Figure(fig.to_dict())  # full validation: raises on any unknown property
-        # Colour scales reach plotly.js as lists: it does not know Python-side names like "RdBu_r" or "gray".
-        assert all(isinstance(t.get("colorscale", []), list) for t in as_json(fig)["data"])
-        assert len(fig.to_dict()["frames"]) == trace.n_steps
+def test_the_lectures_first_cell_and_the_panel_titles():
+    payload = stepper_payload(correlation_trace(SIX.input, SIX.kernel))
+    first = payload["steps"][0]
+    assert first["expr"] == "Y[0, 0] = 3*1 + 0*0 + 1*(-1) + 1*1 + 5*0 + 8*(-1) + 2*1 + 7*0 + 2*(-1) = -5"
+    assert payload["titles"]["input"] == "Input X" and payload["kernel"]["text"] == texts(SIX.kernel)
+    assert payload["input"]["rows"] == [str(r) for r in range(6)] and payload["whole"]
+    conv = stepper_payload(convolution_trace(SIX.input, SIX.kernel), titles={"output": "Y"})
+    assert conv["titles"]["kernel"] == "Kernel K rotated 180° (as slid)" and conv["titles"]["output"] == "Y"
+    assert conv["kernel"]["text"] == texts(SIX.kernel[::-1, ::-1])
 
 
-def test_each_frame_shows_that_cells_products_expression_and_filled_output():
-    trace = correlation_trace(SIX.input, SIX.kernel)
-    fig = as_json(stepper_figure(trace))
-    assert [f["name"] for f in fig["frames"]] == [f"s{k}" for k in range(16)]
-    for n, frame in enumerate(fig["frames"]):
-        i, j = trace.cell(n)
-        step = trace.step(i, j)
-        products = decode(frame_update(fig, frame, "product")["z"])
-        np.testing.assert_array_equal(products, step.products)
-        output = decode(frame_update(fig, frame, "output")["z"])
-        filled = ~np.isnan(output)
-        assert filled.sum() == n + 1 and filled.ravel()[: n + 1].all()  # reading order
-        np.testing.assert_array_equal(output[filled], SIX.output.ravel()[: n + 1])
-        label = step_label(frame["layout"])
-        assert f"output cell ({i}, {j})" in label
-        assert label.replace("<br>", " ").replace(" + +", " +").count("*") == 9
-    # The lecture's first cell, term by term.
-    first = step_label(fig["frames"][0]["layout"])
-    assert "3*1 + 0*0 + 1*(-1) + 1*1 + 5*0 + 8*(-1) + 2*1 + 7*0 + 2*(-1) = -5" in first
+def test_padding_is_labelled_outside_the_input_and_marked_as_padding():
+    trace = correlation_trace(SIX.input, SIX.kernel, padding=2, dilation=2)
+    payload = stepper_payload(trace)
+    assert payload["input"]["rows"][:3] == ["-2", "-1", "0"] and payload["input"]["cols"][-1] == "7"
+    kinds = np.array(payload["input"]["kind"])
+    np.testing.assert_array_equal(kinds == 1, trace.plan.pad_mask())
+    assert payload["dilated"] and payload["titles"]["input"] == "Input X (padded)"
 
 
-def test_window_outline_follows_the_plan_with_padding_stride_and_dilation():
-    trace = correlation_trace(SIX.input, SIX.kernel, padding=2, stride=(2, 1), dilation=2)
-    fig = as_json(stepper_figure(trace))
-    for n, frame in enumerate(fig["frames"]):
-        step = trace.step(*trace.cell(n))
-        window, *taps = [
-            s for s in frame["layout"]["shapes"] if s["xref"] == "x" and s["line"]["width"] == 4
-        ] + [s for s in frame["layout"]["shapes"] if s["xref"] == "x" and s["line"]["width"] == 2]
-        rows, cols = step.rows - 2, step.cols - 2  # input coordinates: padding at -2, -1
-        assert (window["x0"], window["x1"]) == (cols[0] - 0.5, cols[-1] + 0.5)
-        assert (window["y0"], window["y1"]) == (rows[0] - 0.5, rows[-1] + 0.5)
-        # Each dilated tap is marked where it reads.
-        centres = sorted(((s["y0"] + s["y1"]) / 2, (s["x0"] + s["x1"]) / 2) for s in taps)
-        assert centres == sorted((float(r), float(c)) for r in rows for c in cols)
-    # Padding is drawn as its own layer with its value written; the input trace leaves those cells blank.
-    _, value = trace_named(fig, "value")
-    z = decode(value["z"])
-    assert z.shape == trace.padded.shape and np.isnan(z[:2]).all() and not np.isnan(z[2:-2, 2:-2]).any()
-    padding = fig["data"][1]
-    assert padding["text"][0][0] == "0" and padding["text"][2][2] == ""
-
-
-def test_unvisited_cells_are_shaded_when_the_stride_does_not_tile():
+def test_unvisited_cells_are_marked_when_the_stride_does_not_tile():
     X = np.arange(10 * 10, dtype=float).reshape(10, 10)
     trace = correlation_trace(X, np.ones((3, 3)), stride=2)  # (10 - 3) / 2 = 3.5: row/column 9 never read
-    fig = as_json(stepper_figure(trace))
-    layer = next(t for t in fig["data"] if "never visited" in t.get("hovertemplate", ""))
-    shaded = ~np.isnan(decode(layer["z"]))
-    np.testing.assert_array_equal(shaded, trace.plan.unvisited_mask())
-    assert shaded[9].all() and shaded[:, 9].all() and not shaded[:9, :9].any()
+    never = np.array(stepper_payload(trace)["input"]["kind"]) == 3
+    np.testing.assert_array_equal(never, trace.plan.unvisited_mask())
+    assert never[9].all() and never[:, 9].all() and not never[:9, :9].any()
 
 
-def test_pooling_marks_the_winner_and_writes_infinite_padding():
+def test_pooling_sends_its_winner_infinite_padding_and_the_gradient_it_routes():
     trace = pool_trace(SIX.input, 2, padding=1, mode="max")
-    fig = as_json(stepper_figure(trace))
-    assert [a["text"] for a in fig["layout"]["annotations"][:3]] == [
-        "<b>Input X (padded)</b>",
-        "<b>Window values</b>",
-        "<b>Output (max pool)</b>",
-    ]
-    first = fig["frames"][0]
-    window = frame_update(fig, first, "product")
-    assert window["text"] == [["-inf", "-inf"], ["-inf", "3"]]
-    assert np.isnan(decode(window["z"])[0, 0])  # -inf is not sent as a colour
-    winners = [s for s in first["layout"]["shapes"] if s["line"]["color"] == WINNER_COLOR]
-    assert {(s["xref"], (s["x0"] + s["x1"]) / 2, (s["y0"] + s["y1"]) / 2) for s in winners} == {
-        ("x", 0.0, 0.0),  # input cell (0, 0)
-        ("x2", 1.0, 1.0),  # tap (1, 1) of the window
-    }
-    assert "max(-inf, -inf, -inf, 3) = 3" in step_label(first["layout"])
+    payload = stepper_payload(trace)
+    assert payload["pooling"] and payload["kernel"] is None
+    assert payload["titles"]["products"] == "Window values"
+    first = payload["steps"][0]
+    assert first["products"] == [["-inf", "-inf"], ["-inf", "3"]]
+    assert first["level"][0][0] is None  # -inf has no colour
+    assert first["winner"] == [1, 1] and first["expr"] == "Y[0, 0] = max(-inf, -inf, -inf, 3) = 3"
+    assert first["grad"] == [["0", "0"], ["0", "1"]] and first["g"] == "1"
+    # With a typed upstream gradient every step routes its own g, as pool_backward does.
+    upstream = np.arange(trace.n_steps, dtype=float).reshape(trace.shape) - 3
+    grad = pool_backward(trace, upstream)
+    payload = stepper_payload(pool_trace(SIX.input, 2, padding=1, mode="avg"), upstream=upstream)
+    avg = pool_backward(pool_trace(SIX.input, 2, padding=1, mode="avg"), upstream)
+    for entry in payload["steps"]:
+        assert entry["grad"] == texts(avg.local(entry["i"], entry["j"]))
+    assert grad.local(0, 0)[1, 1] == -3
 
 
-def test_inserted_zeros_of_a_transposed_convolution_are_drawn_apart():
+def test_inserted_zeros_of_a_transposed_convolution_are_marked_apart():
     X, K = np.array([[1.0, 2.0], [3.0, 4.0]]), np.arange(9.0).reshape(3, 3)
     Z, flipped = transposed_as_correlation(X, K, stride=2)
     trace = correlation_trace(Z, flipped)
     inserted = np.ones(Z.shape, bool)
     inserted[2:-2:2, 2:-2:2] = False  # the input values sit every second cell inside the border
-    fig = as_json(stepper_figure(trace, inserted=inserted))
-    layer = next(t for t in fig["data"] if "inserted zero" in t.get("hovertemplate", ""))
-    np.testing.assert_array_equal(~np.isnan(decode(layer["z"])), inserted)
-    _, value = trace_named(fig, "value")
-    assert np.nansum(decode(value["z"])) == X.sum()
+    kinds = np.array(stepper_payload(trace, inserted=inserted)["input"]["kind"])
+    np.testing.assert_array_equal(kinds == 2, inserted)
 
 
-def test_marks_stay_on_every_frame():
+def test_marks_are_sent_in_region_coordinates():
     ex = EXAMPLES["X image, filter 1"]
     trace = correlation_trace(ex.input, ex.kernel)
     marks = [(i, j) for i, j, _, _ in ex.slide_errors]
-    fig = as_json(stepper_figure(trace, marks=marks))
-    for frame in fig["frames"]:
-        dashed = [s for s in frame["layout"]["shapes"] if s["line"].get("dash") == "dash"]
-        assert {((s["y0"] + s["y1"]) / 2, (s["x0"] + s["x1"]) / 2) for s in dashed} == {
-            (1.0, 1.0),
-            (2.0, 1.0),
-        }
-        assert all(s["line"]["color"] == MARK_COLOR for s in dashed)
+    assert sorted(map(tuple, stepper_payload(trace, marks=marks)["marks"])) == [(1, 1), (2, 1)]
 
 
-def test_the_initial_state_is_the_chosen_cell_and_play_starts_there():
+def test_the_chosen_cell_is_shown_first_and_the_digest_ignores_it():
     trace = correlation_trace(SIX.input, SIX.kernel)
-    fig = as_json(stepper_figure(trace, cell=(2, 1), frame_ms=250))
-    assert "output cell (2, 1)" in step_label(fig["layout"])
-    _, output = trace_named(fig, "output")
-    assert (~np.isnan(decode(output["z"]))).sum() == 10
-    play = fig["layout"]["updatemenus"][0]["buttons"][0]["args"]
-    assert play[0][0] == "s9" and play[1]["frame"]["duration"] == 250
-    assert fig["layout"]["sliders"][0]["active"] == 9
+    a, b = stepper_payload(trace, cell=(2, 1)), stepper_payload(trace)
+    assert a["cell"] == [2, 1] and b["cell"] == [0, 0]
+    assert a["digest"] == b["digest"]  # the browser keeps its drawing when only the selected cell moves
+    assert stepper_payload(trace, marks=[(0, 0)])["digest"] != a["digest"]
 
 
 def test_large_outputs_step_a_zoomed_block_and_stay_small():
@@ -182,28 +141,22 @@ def test_large_outputs_step_a_zoomed_block_and_stay_small():
     assert region == zoom_region(trace.shape, (17, 60)) == (16, 56, 23, 61)
     assert len(region_cells(region)) == 8 * 6
     assert input_crop(trace, region) == (16, 56, 25, 63)
-    fig = stepper_figure(trace, cell=(17, 60), region=region)
-    payload = pio.to_json(fig, validate=False)
-    assert len(payload) < 1_000_000
-    data = json.loads(payload)
-    _, value = trace_named(data, "value")
-    np.testing.assert_array_equal(decode(value["z"]), X[16:26, 56:64])
-    assert value["x0"] == 56 and value["y0"] == 16  # the axes keep the whole input's numbering
-    # Clicks land on invisible markers at the centre of each output cell of the block (x = column, y = row).
-    _, click = trace_named(data, "click")
-    assert click["xaxis"] == "x4" and click["marker"]["opacity"] == 0
-    centres = set(zip(decode(click["y"]).tolist(), decode(click["x"]).tolist(), strict=True))
-    assert centres == set(region_cells(region))
-    # A whole small output is animated as it is.
+    payload = stepper_payload(trace, cell=(17, 60))
+    assert len(json.dumps(payload)) < 300_000
+    assert payload["input"]["text"] == texts(X[16:26, 56:64])
+    assert (
+        payload["input"]["rows"][0] == "16" and payload["input"]["cols"][0] == "56"
+    )  # whole-input numbering
+    assert payload["output"]["rows"][0] == "16" and payload["cell"] == [17, 60]
+    for entry in payload["steps"]:
+        step = trace.step(entry["i"], entry["j"])
+        assert window_of(payload, entry) == [(int(r) - 16, int(c) - 56) for r in step.rows for c in step.cols]
+    # Next past the block's end goes to the next block; the whole output is stepped when it is small.
+    assert neighbour_blocks(trace.shape, region) == ((24, 0), (23, 55))
+    assert neighbour_blocks(trace.shape, (0, 0, 7, 7)) == ((0, 8), None)
+    assert neighbour_blocks(trace.shape, (56, 56, 61, 61)) == (None, (61, 55))
     assert default_region((12, 12), (5, 5)) == (0, 0, 11, 11)
     assert default_region((13, 12), (5, 5)) == (0, 0, 7, 7)
-
-
-def test_wrap_expression_breaks_after_a_plus():
-    text = " + ".join(f"{k}*{k}" for k in range(25)) + " = 4900"
-    lines = wrap_expression(text, 40)
-    assert len(lines) > 1 and all(len(line) <= 42 for line in lines)
-    assert " ".join(lines).replace(" + ", "+").replace("+ ", "+") == text.replace(" + ", "+")
 
 
 def test_check_work_marks_each_cell_and_refuses_a_wrong_shape():

@@ -1,18 +1,22 @@
-"""The stepper's Streamlit controls, shared by the Convolution, Pooling and Feature maps pages.
+"""The stepper component and "check my work", shared by the Convolution, Pooling, Feature maps and
+Correlation pages.
 
-`render_stepper(trace, *, key)` draws: Previous / Next buttons, a jump to any output cell (row and
-column), the playback speed, a scrubber over every step, the whole input and output at once when the
-output is too large to animate cell by cell, the animated figure (`cnnviz.stepper.stepper_figure`:
-Play, Pause and its slider run in the browser), and the selected cell's sum written out.
+`render_stepper(trace, *, key)` mounts the stepper component (`ui/components/stepper/`: plain JS and
+CSS, registered once at import with `st.components.v2.component`). Python sends the trace once as
+data (`cnnviz.stepper.stepper_payload`); next, previous, play, the scrubber, clicks and the keyboard
+run in the browser with no rerun. The browser sends the selected cell back as the component's state
+`{"cell": [i, j]}` only when the user pauses or picks a cell; `render_stepper` returns that cell's
+`Step`. In `st.session_state` the component's state is the dict under its key:
+`st.session_state[key] == {"cell": [i, j]}` (AppTest tests set it there to pick a cell).
 `render_check_work(trace, *, key)` is "check my work": the student types the output grid.
 
-Widget and state keys are `{key}_...`; pass a key with your page's prefix (e.g. "conv_step").
+Widget and state keys are `key` and `{key}_...`; pass a key with your page's prefix (e.g. "conv_step").
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -25,66 +29,73 @@ from cnnviz.stepper import (
     check_work,
     default_region,
     overview_figures,
-    stepper_figure,
+    stepper_payload,
 )
 from cnnviz.trace import Step, Trace, fmt
 from ui.common import keep_last_good, plot
 
-__all__ = ["SPEEDS", "render_check_work", "render_stepper"]
+__all__ = ["render_check_work", "render_stepper", "selected_cell"]
 
-SPEEDS = {"slow (1.2 s a step)": 1200, "normal (0.6 s)": 600, "fast (0.25 s)": 250, "very fast (0.1 s)": 100}
-
-
-def _digest(trace: Trace, *extra) -> str:
-    """A key for the figure cache: everything the figure is drawn from."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(trace.mode.encode())
-    h.update(repr((trace.plan, trace.padded.shape, extra)).encode())
-    h.update(np.ascontiguousarray(trace.padded).tobytes())
-    if trace.kernel is not None:
-        h.update(np.ascontiguousarray(trace.kernel).tobytes())
-    return h.hexdigest()
+_HERE = Path(__file__).parent / "components" / "stepper"
+_STEPPER = st.components.v2.component(
+    "cnnviz_stepper",
+    css=(_HERE / "stepper.css").read_text(encoding="utf-8"),
+    js=(_HERE / "stepper.js").read_text(encoding="utf-8"),
+)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _cached_figure(digest: str, _trace: Trace, cell, region, frame_ms, titles, _inserted, marks):
-    """The stepper figure, built once per (input, kernel, settings, cell); shared and never mutated."""
-    return stepper_figure(
-        _trace,
-        cell=cell,
-        region=region,
-        frame_ms=frame_ms,
-        titles=dict(titles) if titles else None,
-        inserted=_inserted,
-        marks=marks,
-    )
+def selected_cell(key: str, shape: tuple[int, int]) -> tuple[int, int]:
+    """The cell the browser last sent (`st.session_state[key]["cell"]`), kept inside an output of `shape`.
+
+    Anything else there (nothing yet, a malformed value) means cell (0, 0).
+    """
+    state = st.session_state.get(key)
+    cell = state.get("cell") if isinstance(state, Mapping) else None
+    try:
+        i, j = (int(v) for v in cell)
+    except (TypeError, ValueError):
+        return 0, 0
+    return int(np.clip(i, 0, shape[0] - 1)), int(np.clip(j, 0, shape[1] - 1))
+
+
+def _jump(key: str, chart: str) -> None:
+    """A click on the whole-output overview: select that cell (the stepper then steps its block)."""
+    points = st.session_state[chart]["selection"]["points"]
+    if points:
+        st.session_state[key] = {"cell": [int(points[0]["y"]), int(points[0]["x"])]}
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _cached_overview(digest: str, _trace: Trace, region: Region):
+def _cached_overview(_trace: Trace, digest: str, region: Region):
     """The whole input and output with the stepped block outlined; shared and never mutated."""
     return overview_figures(_trace, region)
 
 
-def _sync_from_step(key: str, out_w: int) -> None:
-    """Scrubber moved (or a button set it): point the row/column jump at its cell."""
-    k = st.session_state[f"{key}_k"] - 1
-    st.session_state[f"{key}_row"], st.session_state[f"{key}_col"] = divmod(k, out_w)
+def _overview(trace: Trace, key: str, region: Region, digest: str) -> None:
+    n_steps = trace.n_steps
+    st.info(
+        f"The output has {n_steps:,} cells: here it is all at once. The stepper below steps the outlined "
+        f"block of output cells (rows {region[0]}..{region[2]}, columns {region[1]}..{region[3]}); click "
+        "the whole output to step another block, or step past the block's last cell."
+    )
+    left, right = st.columns(2)
+    input_fig, output_fig = _cached_overview(trace, digest, region)
+    with left:
+        plot(input_fig, key=f"{key}_overview_in")
+    with right:
+        chart = f"{key}_overview_out"
+        plot(output_fig, key=chart, on_select=lambda: _jump(key, chart), selection_mode="points")
 
 
-def _sync_from_cell(key: str, out_w: int) -> None:
-    """Row or column chosen: move the scrubber to that cell."""
-    st.session_state[f"{key}_k"] = st.session_state[f"{key}_row"] * out_w + st.session_state[f"{key}_col"] + 1
-    _sync_from_step(key, out_w)
-
-
-def _clicked(key: str, chart: str, out_w: int) -> None:
-    """A click on an output cell of the figure (or the whole output map): step to that cell."""
-    points = st.session_state[chart]["selection"]["points"]
-    if points:
-        i, j = int(points[0]["y"]), int(points[0]["x"])  # the marker sits on the cell's centre
-        st.session_state[f"{key}_k"] = i * out_w + j + 1
-        _sync_from_step(key, out_w)
+def _notes(trace: Trace, inserted, marks, caption: str) -> str:
+    notes = ["Keyboard: click the stepper, then ← → step, Space plays or pauses, Home/End jump."]
+    if trace.kernel is None and trace.plan.pad_mask().any():
+        notes.append("Padding is -inf for max and +inf for min pooling, so it never wins.")
+    if trace.plan.rows.dilation > 1 or trace.plan.cols.dilation > 1:
+        notes.append("With dilation the window is the outlined taps, with gaps between them.")
+    if caption and not marks:
+        notes.append(caption)
+    return " ".join(notes)
 
 
 def _clicked_wrong(key: str, chart: str, wrong: list[tuple[int, int]]) -> None:
@@ -92,11 +103,6 @@ def _clicked_wrong(key: str, chart: str, wrong: list[tuple[int, int]]) -> None:
     points = st.session_state[chart]["selection"]["points"]
     if points and (cell := (int(points[0]["y"]), int(points[0]["x"]))) in wrong:
         st.session_state[f"{key}_wrong"] = cell
-
-
-def _move(key: str, out_w: int, n_steps: int, delta: int) -> None:
-    st.session_state[f"{key}_k"] = int(np.clip(st.session_state[f"{key}_k"] + delta, 1, n_steps))
-    _sync_from_step(key, out_w)
 
 
 def render_stepper(
@@ -107,119 +113,48 @@ def render_stepper(
     inserted: np.ndarray | None = None,
     marks: Sequence[tuple[int, int]] = (),
     caption: str = "",
+    upstream: np.ndarray | None = None,
+    cell_name: Callable[[int, int], str] | None = None,
 ) -> Step:
-    """The stepper with its controls; returns the selected output cell's `Step`.
+    """The stepper for `trace`; returns the `Step` of the cell the user last paused on or picked.
 
-    `titles`, `inserted` and `marks` are passed to `stepper_figure`; `caption` is shown under the figure.
-    Outputs with more than `MAX_FRAMES` cells show the whole input and output first and animate the
-    8x8 block of output cells around the selected one.
+    `titles`, `inserted`, `marks`, `upstream` (pooling's dL/dY) and `cell_name` go to
+    `cnnviz.stepper.stepper_payload`; `caption` names the marked cells (or is a note under the stepper).
+    Outputs with more than `MAX_FRAMES` cells show the whole input and output first and step the 8x8
+    block of output cells around the selected one in the browser.
     """
-    out_h, out_w = trace.shape
-    n_steps = trace.n_steps
-    k_key = f"{key}_k"
-    # Keep the selection inside the output when the settings change its size.
-    k = int(np.clip(st.session_state.get(k_key, 1), 1, n_steps))
-    st.session_state[k_key] = k
-    st.session_state[f"{key}_row"], st.session_state[f"{key}_col"] = divmod(k - 1, out_w)
-
-    prev, nxt, row, col, speed = st.columns([1, 1, 1, 1, 2], vertical_alignment="bottom")
-    prev.button(
-        "◀ Previous step",
-        key=f"{key}_prev",
-        on_click=_move,
-        args=(key, out_w, n_steps, -1),
-        disabled=k <= 1,
-        width="stretch",
+    cell = selected_cell(key, trace.shape)
+    region = default_region(trace.shape, cell)
+    marks = [(int(i), int(j)) for i, j in marks]
+    payload = stepper_payload(
+        trace,
+        cell=cell,
+        region=region,
+        marks=marks,
+        inserted=inserted,
+        titles=titles,
+        upstream=upstream,
+        cell_name=cell_name,
     )
-    nxt.button(
-        "Next step ▶",
-        key=f"{key}_next",
-        on_click=_move,
-        args=(key, out_w, n_steps, 1),
-        disabled=k >= n_steps,
-        width="stretch",
+    payload["mark_caption"] = caption if marks else ""
+    if not payload["whole"]:
+        _overview(trace, key, region, payload["digest"])
+    _STEPPER(key=key, data=payload, on_cell_change=lambda: None)
+    st.caption(_notes(trace, inserted, marks, caption))
+    i, j = cell
+    st.markdown(
+        f"**Selected: output cell ({i}, {j})**, step {trace.step_number(i, j) + 1} of {trace.n_steps} "
+        "(pause, or click an output cell, to select another)."
     )
-    row.number_input(
-        "Output row", 0, out_h - 1, step=1, key=f"{key}_row", on_change=_sync_from_cell, args=(key, out_w)
-    )
-    col.number_input(
-        "Output column", 0, out_w - 1, step=1, key=f"{key}_col", on_change=_sync_from_cell, args=(key, out_w)
-    )
-    frame_ms = SPEEDS[
-        speed.select_slider("Play speed", list(SPEEDS), value="normal (0.6 s)", key=f"{key}_speed")
-    ]
-    if n_steps > 1:
-        st.slider(
-            f"Step (all {n_steps} output cells, row by row)",
-            1,
-            n_steps,
-            key=k_key,
-            on_change=_sync_from_step,
-            args=(key, out_w),
-        )
-    k = st.session_state[k_key]
-    cell = trace.cell(k - 1)
-    region: Region = default_region(trace.shape, cell)
-    whole = region == (0, 0, out_h - 1, out_w - 1)
-
-    if not whole:
-        st.info(
-            f"The output has {n_steps:,} cells: here it is all at once. The stepper below animates the "
-            f"outlined block of output cells ({region[0]}..{region[2]}, {region[1]}..{region[3]}); "
-            "choose another row/column to move it."
-        )
-        left, right = st.columns(2)
-        input_fig, output_fig = _cached_overview(_digest(trace, "overview"), trace, region)
-        with left:
-            plot(input_fig, key=f"{key}_overview_in")
-        with right:
-            chart = f"{key}_overview_out"
-            plot(
-                output_fig, key=chart, on_select=lambda: _clicked(key, chart, out_w), selection_mode="points"
-            )
-
-    marks = tuple((int(i), int(j)) for i, j in marks)
-    titles_key = tuple(sorted((titles or {}).items()))
-    inserted_key = None if inserted is None else np.asarray(inserted, bool).tobytes()
-    digest = _digest(trace, cell, region, frame_ms, titles_key, inserted_key, marks)
-    fig = _cached_figure(digest, trace, cell, region, frame_ms, titles_key, inserted, marks)
-    chart = f"{key}_figure"
-    plot(
-        fig,
-        key=chart,
-        theme=None,  # the figure's own fonts and colours, not Streamlit's theme
-        on_select=lambda: _clicked(key, chart, out_w),
-        selection_mode="points",
-    )
-
-    notes = [
-        "**▶ Play** animates in your browser from the shown cell; drag the slider under the figure to scrub."
-    ]
-    if trace.plan.pad_mask().any():
-        notes.append(
-            "Grey cells are padding" + (" (-inf/+inf never win a max/min)." if trace.kernel is None else ".")
-        )
-    if inserted is not None and np.any(inserted):
-        notes.append("Blue cells are inserted zeros, not input data.")
-    if trace.plan.unvisited_mask().any():
-        notes.append("Orange-tinted input cells are never read by any window.")
-    if trace.plan.rows.dilation > 1 or trace.plan.cols.dilation > 1:
-        notes.append("With dilation the small boxes mark the taps the kernel actually reads.")
-    if marks:
-        notes.append("Dashed red output cells: " + (caption or "marked cells") + ".")
-    elif caption:
-        notes.append(caption)
-    st.caption(" ".join(notes))
-
-    step = trace.step(*cell)
-    st.markdown(f"**Selected: output cell ({cell[0]}, {cell[1]})**, step {k} of {n_steps}:")
-    st.code(f"Y[{cell[0]}, {cell[1]}] = {step.expression()}", language=None, wrap_lines=True)
-    return step
+    return trace.step(i, j)
 
 
-def render_check_work(trace: Trace, *, key: str, tol: float = 0.01) -> np.ndarray | None:
+def render_check_work(
+    trace: Trace, *, key: str, tol: float = 0.01, cell: tuple[int, int] | None = None
+) -> np.ndarray | None:
     """The student types the whole output; every cell is marked, and a wrong one's arithmetic is shown.
 
+    `cell`: the stepper's selected cell; its arithmetic is shown beside the student's number there.
     Returns the boolean grid of right cells, or None until a grid of the right shape is typed.
     """
     out_h, out_w = trace.shape
@@ -256,6 +191,11 @@ def render_check_work(trace: Trace, *, key: str, tol: float = 0.01) -> np.ndarra
             f"{n_right} of {right.size} cells are right; {n_wrong} {'is' if n_wrong == 1 else 'are'} wrong (in red)."
         )
     wrong = [(int(i), int(j)) for i, j in np.argwhere(~right)]
+    if cell is not None:
+        i, j = cell
+        verdict = "right" if right[i, j] else f"wrong, the correct value is {fmt(trace.output[i, j])}"
+        st.markdown(f"**Selected cell ({i}, {j})**: you wrote {fmt(answer[i, j])}, {verdict}.")
+        st.code(f"Y[{i}, {j}] = {trace.step(i, j).expression()}", language=None, wrap_lines=True)
     left, right_col = st.columns([1, 2])
     with left:
         chart = f"{key}_check_figure"
