@@ -1,77 +1,213 @@
-"""The Convolution page in headless Chromium: Play animates the stepper in the browser, cell by cell."""
+"""The Convolution page in headless Chromium: the stepper steps in the browser with no server rerun.
 
-import re
+The numbers drawn are compared cell by cell with the library's trace; Play then Pause brings the page's
+selected cell, check-my-work and the PyTorch snippet along; screenshots are kept at two projector sizes.
+"""
 
+import numpy as np
 import pytest
 from conftest import screenshot, wait_for_app
 
+from cnnviz.presets import EXAMPLES
+from cnnviz.trace import correlation_trace, fmt
+
 pytestmark = pytest.mark.browser
 
+SIX = EXAMPLES["6x6 input, vertical edge"]
 
-def _step_label(chart) -> str:
-    """The "Step k of N · output cell (i, j)" line the current animation frame writes under the panels."""
-    texts = chart.locator(".annotation-text").all_text_contents()
-    return next(t for t in texts if t.startswith("Step "))
+# What the stepper draws, read from the DOM (the component lives in an open shadow root).
+READ = """root => {
+    const grid = name => {
+        const cells = [...root.querySelectorAll(`.cell[data-grid="${name}"]`)];
+        const rows = Math.max(...cells.map(c => +c.dataset.r)) + 1;
+        const out = Array.from({length: rows}, () => []);
+        for (const c of cells) out[+c.dataset.r][+c.dataset.c] = c.dataset.value;
+        return out;
+    };
+    return {
+        step: +root.dataset.step, i: +root.dataset.i, j: +root.dataset.j,
+        sum: root.querySelector('.stepper-sum').textContent,
+        input: grid('input'), products: grid('products'), output: grid('output'),
+        window: [...root.querySelectorAll('[data-window]')].map(e => e.dataset.window.split(',').map(Number)),
+        label: root.querySelector('.stepper-label').textContent,
+    };
+}"""
 
 
-def _outlines(chart) -> list[str]:
-    """The drawn shapes' paths: the window on the input and the current output cell move with each frame."""
-    return chart.locator(".shapelayer path").evaluate_all("els => els.map(e => e.getAttribute('d'))")
+def texts(A) -> list[list[str]]:
+    return [[fmt(v) for v in row] for row in np.asarray(A, dtype=float)]
 
 
-def test_play_moves_the_window_and_the_output_cell(server, page):
+def count_sent_messages(page) -> list:
+    """Every message the browser sends the server over the websocket (a rerun request is one)."""
+    sent: list = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    return sent
+
+
+def stepper(page):
+    return page.locator('[data-testid="stepper"]').first
+
+
+def state(page) -> dict:
+    return stepper(page).evaluate(READ)
+
+
+def check_every_step_against(page, trace) -> None:
+    """Step through the whole output with the Right key; each step's drawing must be the trace's."""
+    s = state(page)
+    assert s["input"] == texts(trace.padded)
+    stepper(page).focus()
+    stepper(page).press("Home")
+    for k in range(trace.n_steps):
+        s = state(page)
+        step = trace.step(*trace.cell(k))
+        assert (s["step"], s["i"], s["j"]) == (k + 1, *step.index)
+        assert s["products"] == texts(step.products)
+        assert s["sum"] == f"Y[{step.index[0]}, {step.index[1]}] = {step.expression()}"
+        assert sorted(map(tuple, s["window"])) == [(int(r), int(c)) for r in step.rows for c in step.cols]
+        filled = [v for row in s["output"] for v in row if v != ""]
+        assert filled == [fmt(v) for v in trace.output.ravel()[: k + 1]]
+        stepper(page).press("ArrowRight")
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def test_stepping_runs_in_the_browser_and_draws_the_traces_numbers(server, page):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_viewport_size({"width": 1400, "height": 2000})
+    sent = count_sent_messages(page)
+    page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{server}/Convolution")
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+    stepper(page).wait_for(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
-    chart.scroll_into_view_if_needed()
+    stepper(page).scroll_into_view_if_needed()
+    trace = correlation_trace(SIX.input, SIX.kernel)
 
-    before = _step_label(chart)
-    assert re.match(r"Step 1 of 16 · output cell \(0, 0\)", before), before
-    shapes_before = _outlines(chart)
-    # The lecture's first cell is on screen, term by term.
-    assert any("= -5" in t for t in chart.locator(".annotation-text").all_text_contents())
+    # At 1920x1080 a 6x6 grid's numbers are at least 24 px tall on screen.
+    px = stepper(page).evaluate(
+        """root => { const t = root.querySelector('.cell[data-grid="input"] text');
+                     return +t.getAttribute('font-size') * root.querySelector('svg').getScreenCTM().a; }"""
+    )
+    assert px >= 24, px
+    screenshot(page, "convolution_stepper_1920x1080")
 
-    chart.locator(".updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_timeout(2600)  # about four frames at the normal speed (0.6 s a step)
-    chart.locator(".updatemenu-button").filter(has_text="Pause").click()
-    page.wait_for_timeout(300)
-    after = _step_label(chart)
-    match = re.match(r"Step (\d+) of 16 · output cell \((\d), (\d)\)", after)
-    assert match, after
-    step, i, j = (int(g) for g in match.groups())
-    assert step > 1 and (i, j) == divmod(step - 1, 4)  # the highlighted cell moved along in reading order
-    assert _outlines(chart) != shapes_before  # the outlines were redrawn at the new cell
-    screenshot(page, "convolution_playing")
+    # Buttons and keys step with no message to the server (no rerun).
+    sent.clear()
+    before = state(page)
+    stepper(page).get_by_role("button", name="Next ▶").click()
+    stepper(page).get_by_role("button", name="Next ▶").click()
+    s = state(page)
+    assert (s["i"], s["j"]) == (0, 2) and s["sum"].endswith("= 0") and s["window"] != before["window"]
+    assert s["label"] == "Step 3 of 16 · output cell (0, 2)"
+    stepper(page).press("ArrowLeft")
+    assert state(page)["sum"] == "Y[0, 1] = " + trace.step(0, 1).expression()
+    stepper(page).press("End")
+    assert state(page)["step"] == 16
+    stepper(page).get_by_role("button", name="|◀ First").click()
+    assert state(page)["step"] == 1
+    for _ in range(5):
+        stepper(page).press("ArrowRight")
+    assert state(page)["step"] == 6
+    page.wait_for_timeout(800)
+    assert sent == [], sent  # stepping sent nothing: no rerun
+    assert page.get_by_test_id("stStatusWidget").count() == 0
 
-    # Clicking an output cell selects it on the server (an invisible marker sits on each cell).
-    target = chart.locator(".scatterlayer .point").nth(11)  # output cell (2, 3) in reading order
-    target.scroll_into_view_if_needed()
-    box = target.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.get_by_text("Selected: output cell (2, 3)").wait_for(timeout=30_000)
+    check_every_step_against(page, trace)
+
+    # Hovering an input cell lights every output cell that reads it: the centre cell (2, 2) is read by 9.
+    stepper(page).locator('.cell[data-grid="input"][data-r="2"][data-c="2"]').hover()
+    assert stepper(page).get_attribute("data-lit") == "9"
+    stepper(page).locator('.cell[data-grid="input"][data-r="0"][data-c="0"]').hover()
+    assert stepper(page).get_attribute("data-lit") == "1"
+
+    # Clicking an output cell goes there and tells the page.
+    stepper(page).locator('.cell[data-grid="output"][data-r="2"][data-c="1"]').click()
+    assert (state(page)["i"], state(page)["j"]) == (2, 1)
+    page.get_by_text("Selected: output cell (2, 1)").wait_for(timeout=30_000)
+    assert not errors, errors
+
+
+def test_play_then_pause_brings_the_page_along(server, page):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{server}/Convolution")
     wait_for_app(page)
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
-    assert _step_label(chart).startswith("Step 12 of 16 · output cell (2, 3)")
-    assert page.get_by_text("= -7", exact=False).count() >= 1
-
-    # Check my work: two wrong cells, (1, 0) shown first; clicking the red cell (3, 3) shows its arithmetic.
+    stepper(page).wait_for(timeout=60_000)
+    # Type the right answer into check-my-work first, so its arithmetic for the selected cell shows.
     answer = page.locator("textarea").last
-    answer.fill("-5 -4 0 8\n-11 -2 2 3\n0 -2 -4 -7\n-3 -2 -3 -15")
+    answer.fill("\n".join(" ".join(fmt(v) for v in row) for row in SIX.output))
     answer.press("Control+Enter")
-    page.get_by_text("14 of 16 cells are right; 2 are wrong").wait_for(timeout=30_000)
+    page.get_by_text("All 16 cells are right").wait_for(timeout=30_000)
     wait_for_app(page)
-    assert page.get_by_text("Y[1, 0] = 1*1 + 5*0", exact=False).count() == 1
-    assert page.get_by_text("Y[3, 3] = ", exact=False).count() == 0
-    check = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Your answer")
-    check.scroll_into_view_if_needed()  # a mouse click lands only inside the viewport
-    box = check.locator(".scatterlayer .point").nth(15).bounding_box()  # cell (3, 3)
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.get_by_text("Y[3, 3] = 1*1 + 7*0 + 8*(-1)", exact=False).wait_for(timeout=30_000)
-    # Pause interrupts Plotly's running animate() call, whose promise plotly.js rejects with `undefined`
-    # (its own play/pause recipe does the same); any other page error is a real failure.
-    assert [e for e in errors if e != "undefined"] == [], errors
+
+    stepper(page).scroll_into_view_if_needed()
+    screenshot(page, "convolution_stepper_1366x768")
+    stepper(page).get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(
+        "el => +el.dataset.step >= 4", arg=stepper(page).element_handle(), timeout=15_000
+    )
+    stepper(page).focus()
+    stepper(page).press(" ")  # Space pauses
+    s = state(page)
+    assert stepper(page).get_attribute("data-playing") == "0" and s["step"] >= 4
+    i, j = s["i"], s["j"]
+    page.get_by_text(f"Selected: output cell ({i}, {j})").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert state(page)["step"] == s["step"]  # the rerun kept the paused cell on screen
+    page.get_by_text(f"Selected cell ({i}, {j}): you wrote {fmt(SIX.output[i, j])}, right").wait_for()
+    code = " ".join(page.get_by_test_id("stCode").all_inner_texts())
+    assert f"Y[{i}, {j}] = " + correlation_trace(SIX.input, SIX.kernel).step(i, j).expression() in code
+    assert f"print(Y[{i}, {j}])  # output cell ({i}, {j}) = {fmt(SIX.output[i, j])}" in code
+    # Next carries on from the paused cell.
+    stepper(page).get_by_role("button", name="Next ▶").click()
+    assert state(page)["step"] == s["step"] + 1
+    assert not errors, errors
+
+
+@pytest.mark.parametrize(
+    "shape, seed, kernel, padding, stride, dilation",
+    [
+        ((7, 9), 3, [[1, -2], [0.5, 3]], (1, 0, 2, 1), (2, 1), (1, 2)),
+        ((8, 6), 11, [[0, 1, -1], [2, -3, 1], [1, 1, 0]], (0, 2, 1, 0), (1, 2), (2, 1)),
+    ],
+)
+def test_random_settings_draw_the_traces_numbers(server, page, shape, seed, kernel, padding, stride, dilation):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{server}/Convolution")
+    wait_for_app(page)
+    page.get_by_text("Random grid", exact=True).click()
+    wait_for_app(page)
+    set_number(page, "Rows", shape[0])
+    set_number(page, "Columns", shape[1])
+    set_number(page, "Seed", seed)
+    page.get_by_test_id("stSelectbox").filter(has_text="Kernel").first.click()
+    page.get_by_role("option", name="Type my own").click()
+    wait_for_app(page)
+    box = page.get_by_label("Kernel, one row per line")
+    box.fill("\n".join(" ".join(str(v) for v in row) for row in kernel))
+    box.press("Control+Enter")
+    wait_for_app(page)
+    page.get_by_text("custom", exact=True).click()
+    wait_for_app(page)
+    for label, value in zip(("top", "bottom", "left", "right"), padding, strict=True):
+        set_number(page, label, value)
+    set_number(page, "stride h", stride[0])
+    set_number(page, "stride w", stride[1])
+    set_number(page, "dilation h", dilation[0])
+    set_number(page, "dilation w", dilation[1])
+
+    X = np.random.default_rng(seed).integers(0, 10, shape).astype(float)
+    trace = correlation_trace(
+        X, kernel, padding=(padding[:2], padding[2:]), stride=stride, dilation=dilation
+    )
+    stepper(page).scroll_into_view_if_needed()
+    assert state(page)["label"].endswith(f"of {trace.n_steps} · output cell (0, 0)")
+    check_every_step_against(page, trace)

@@ -88,7 +88,7 @@ def _overview(trace: Trace, key: str, region: Region, digest: str) -> None:
 
 
 def _notes(trace: Trace, inserted, marks, caption: str) -> str:
-    notes = ["Keyboard: click the stepper, then ← → step, Space plays or pauses, Home/End jump."]
+    notes = []
     if trace.kernel is None and trace.plan.pad_mask().any():
         notes.append("Padding is -inf for max and +inf for min pooling, so it never wins.")
     if trace.plan.rows.dilation > 1 or trace.plan.cols.dilation > 1:

@@ -118,11 +118,11 @@ class Stepper {
       });
       return b;
     };
-    this.btnFirst = button("first", "|◀ First", "First step (Home)", () => this.pick(0));
+    this.btnFirst = button("first", "|◀ First", "First step (Home)", () => this.jump(0));
     this.btnPrev = button("prev", "◀ Previous", "Previous step (Left arrow)", () => this.prev());
     this.btnPlay = button("play", "▶ Play", "Play or pause (Space)", () => this.toggle());
     this.btnNext = button("next", "Next ▶", "Next step (Right arrow)", () => this.next());
-    this.btnLast = button("last", "Last ▶|", "Last step (End)", () => this.pick(this.steps.length - 1));
+    this.btnLast = button("last", "Last ▶|", "Last step (End)", () => this.jump(this.steps.length - 1));
     const scrub = html("label", { class: "stepper-scrub" }, controls);
     html("span", { class: "stepper-small" }, scrub, "Step");
     this.scrubber = html(
@@ -195,7 +195,7 @@ class Stepper {
       const rows = grid.rows.length;
       const cols = grid.cols.length;
       const title = d.titles[panel.name] || panel.name;
-      const width = Math.max(cols * CELL, title.length * 13 + 30 - LABEL);
+      const width = Math.max(cols * CELL, title.length * 15 + 30 - LABEL);
       const g = el("g", { class: `panel panel-${panel.name}`, transform: `translate(${x + LABEL},${HEAD})` }, this.svg);
       const titleNode = el("text", { class: "panel-title", x: "0", y: String(-HEAD + 26) }, g);
       titleNode.textContent = title;
@@ -434,9 +434,15 @@ class Stepper {
     else if (this.data.prev_block) this.sendCell(this.data.prev_block);
   }
 
-  pick(n) {
+  // Stepping (buttons, keys) stays in the browser; picking a cell (a click, the scrubber let go) or
+  // pausing tells Python.
+  jump(n) {
     this.pause(false);
     this.show(n);
+  }
+
+  pick(n) {
+    this.jump(n);
     this.send();
   }
 
@@ -495,8 +501,8 @@ class Stepper {
       ArrowRight: () => this.next(),
       ArrowLeft: () => this.prev(),
       " ": () => this.toggle(),
-      Home: () => this.pick(0),
-      End: () => this.pick(this.steps.length - 1),
+      Home: () => this.jump(0),
+      End: () => this.jump(this.steps.length - 1),
     }[event.key];
     if (!act || event.target?.tagName === "SELECT") return;
     event.preventDefault();
