@@ -201,7 +201,7 @@ if not plan.tiles:
     st.warning(
         "The windows do not tile the input: the division above is not whole, so the size is floored"
         + (
-            f" and input {' and '.join(lost)} are never read by any window (orange on the grid)."
+            f" and input {' and '.join(lost)} are never read by any window (cross-hatched on the grid)."
             if lost
             else "."
         )

@@ -198,7 +198,7 @@ st.subheader("Step through the windows")
 st.markdown(
     f"Each output cell reads one {f}x{f} window of the padded input, in reading order. "
     + (
-        f"The {trace.mode} of the window is kept; the purple cell is the one that won."
+        f"The {trace.mode} of the window is kept; the starred cell (dashed outline) is the one that won."
         if trace.mode in ("max", "min")
         else "Every cell of the window counts."
     )
@@ -216,7 +216,7 @@ step = render_stepper(
 winner = winner_input_cell(trace, step)
 if winner is not None:
     st.markdown(
-        f"The {trace.mode}, {fmt(step.value)}, is input cell {winner} (outlined in purple): in the backward "
+        f"The {trace.mode}, {fmt(step.value)}, is input cell {winner} (starred): in the backward "
         "pass below, this output's gradient goes to that cell alone."
     )
 with st.expander("Check my work: type the whole pooled output"):

@@ -434,7 +434,7 @@ if tab_up.open:  # tabs run lazily: only the open one computes
             )
             agree = np.allclose(trace.output, Y) and np.allclose(reference, Y)
             st.markdown(
-                f"Z is {Z.shape[0]}x{Z.shape[1]} (blue cells are inserted zeros), the flipped kernel {kh}x{kw}, "
+                f"Z is {Z.shape[0]}x{Z.shape[1]} (dotted cells are inserted zeros), the flipped kernel {kh}x{kw}, "
                 f"so the output is {trace.shape[0]}x{trace.shape[1]}. Scatter view and zero-insertion view "
                 + ("**agree** cell for cell." if agree else "**disagree**: please report this.")
             )

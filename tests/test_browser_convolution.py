@@ -151,9 +151,7 @@ def test_play_then_pause_brings_the_page_along(server, page):
     stepper(page).scroll_into_view_if_needed()
     screenshot(page, "convolution_stepper_1366x768")
     stepper(page).get_by_role("button", name="▶ Play").click()
-    page.wait_for_function(
-        "el => +el.dataset.step >= 4", arg=stepper(page).element_handle(), timeout=15_000
-    )
+    page.wait_for_function("el => +el.dataset.step >= 4", arg=stepper(page).element_handle(), timeout=15_000)
     stepper(page).focus()
     stepper(page).press(" ")  # Space pauses
     s = state(page)
@@ -179,7 +177,9 @@ def test_play_then_pause_brings_the_page_along(server, page):
         ((8, 6), 11, [[0, 1, -1], [2, -3, 1], [1, 1, 0]], (0, 2, 1, 0), (1, 2), (2, 1)),
     ],
 )
-def test_random_settings_draw_the_traces_numbers(server, page, shape, seed, kernel, padding, stride, dilation):
+def test_random_settings_draw_the_traces_numbers(
+    server, page, shape, seed, kernel, padding, stride, dilation
+):
     page.set_viewport_size({"width": 1600, "height": 1000})
     page.goto(f"{server}/Convolution")
     wait_for_app(page)
@@ -205,9 +205,7 @@ def test_random_settings_draw_the_traces_numbers(server, page, shape, seed, kern
     set_number(page, "dilation w", dilation[1])
 
     X = np.random.default_rng(seed).integers(0, 10, shape).astype(float)
-    trace = correlation_trace(
-        X, kernel, padding=(padding[:2], padding[2:]), stride=stride, dilation=dilation
-    )
+    trace = correlation_trace(X, kernel, padding=(padding[:2], padding[2:]), stride=stride, dilation=dilation)
     stepper(page).scroll_into_view_if_needed()
     assert state(page)["label"].endswith(f"of {trace.n_steps} · output cell (0, 0)")
     check_every_step_against(page, trace)

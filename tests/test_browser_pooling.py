@@ -1,9 +1,15 @@
-"""The Pooling page in real Chromium: figures draw with square cells, the stepper moves, a screenshot is kept."""
+"""The Pooling page in real Chromium: figures draw with square cells; the stepper shows the winner and
+the gradient each window sends back, stepping in the browser; screenshots are kept."""
 
 import pytest
-from conftest import screenshot, wait_for_app
+from conftest import ARTIFACTS, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
+
+
+def screenshot_path(name: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{name}.png"
 
 
 def test_pooling_page_draws_square_grids_and_steps(server, page):
@@ -24,13 +30,30 @@ def test_pooling_page_draws_square_grids_and_steps(server, page):
     assert {"6", "9", "7", "8"} <= {t.strip() for t in numbers}
 
     screenshot(page, "pooling_top")
-    page.get_by_role("button", name="Next step ▶").click()
-    wait_for_app(page)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stCode\"]')]"
-        ".some(e => e.innerText.includes('Y[0, 1] = max(7, 4, 9, 8) = 9'))",
-        timeout=60_000,
-    )
+    stepper = page.locator('[data-testid="stepper"]').first
+    stepper.scroll_into_view_if_needed()
+
+    def drawn() -> dict:
+        return stepper.evaluate(
+            """root => ({
+                sum: root.querySelector('.stepper-sum').textContent,
+                winners: [...root.querySelectorAll('.panel-input .look-winner')].length,
+                star: [...root.querySelectorAll('.panel-products .winner-glyph')].length,
+                grad: [...root.querySelectorAll('.cell[data-grid="gradient"]')].map(c => c.dataset.value),
+                gradTitle: root.querySelector('.panel-gradient .panel-title').textContent,
+            })"""
+        )
+
+    first = drawn()
+    assert first["sum"] == "Y[0, 0] = max(2, 4, 6, 6) = 6"
+    assert first["winners"] == 1 and first["star"] == 1  # the winner, marked on the input and the window
+    assert first["grad"] == ["0", "0", "1", "0"] and first["gradTitle"].endswith("(g = 1)")
+    stepper.get_by_role("button", name="Next ▶").click()
+    after = drawn()
+    assert after["sum"] == "Y[0, 1] = max(7, 4, 9, 8) = 9" and after["grad"] == ["0", "0", "1", "0"]
+    stepper.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshot_path("pooling_stepper")))
     main = page.get_by_test_id("stMain")
     main.evaluate("m => m.scrollTo(0, 2400)")
     page.wait_for_timeout(500)

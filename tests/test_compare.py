@@ -26,7 +26,7 @@ from cnnviz.compare import (
     loop_order,
     loop_order_figure,
     noisy_sine,
-    one_d_figure,
+    one_d_trace,
     parse_signal,
     random_arrays,
     visit_numbers,
@@ -215,19 +215,16 @@ def test_step_frames_sum_to_the_outputs_and_numpy(mode, n, m):
         np.testing.assert_array_equal(s.x, expect)
 
 
-def test_one_d_figure_has_a_frame_per_output_with_the_output_filling_in():
-    stepped = convolve1d_steps([1, 2, 3, 4, 5], [3, 2, 1], "same")
-    fig = one_d_figure(stepped, 1)
-    assert len(fig.frames) == 5
-    assert fig.layout.sliders[0].active == 1
-    assert fig.layout.title.text == "y[1] = 1*1 + 2*2 + 3*3 = 14"
-    last = np.asarray(fig.frames[-1].data[2].z, dtype=float)[0]  # the output row, y[t] under x[t]
-    pad = stepped.plan.pad_before
-    np.testing.assert_array_equal(last[pad : pad + 5], np.convolve([1, 2, 3, 4, 5], [3, 2, 1], "same"))
-    assert np.isnan(last[:pad]).all()
-    assert fig.frames[2].layout.title.text.startswith("y[2] = ")
-    with pytest.raises(ValueError, match="outside"):
-        one_d_figure(stepped, 5)
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_the_one_d_trace_steps_like_the_one_d_convolution(mode):
+    stepped = convolve1d_steps([1, 2, 3, 4, 5, 6], [3, 2, 1, 1], mode)
+    trace = one_d_trace(stepped)
+    assert trace.shape == (1, len(stepped.steps)) and trace.mode == "convolve"
+    np.testing.assert_array_equal(trace.output[0], np.convolve([1, 2, 3, 4, 5, 6], [3, 2, 1, 1], mode))
+    for t, s in enumerate(stepped.steps):
+        step = trace.step(0, t)
+        assert step.expression() == s.expression()
+        np.testing.assert_array_equal(step.cols, s.positions)  # the same padded positions, flipped kernel
 
 
 def test_smoothing_windows_and_noisy_sine():

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import app_test, decode, error_texts, plotly_figures
+from conftest import app_test, decode, error_texts, pick_cell, plotly_figures, stepper_payloads
 
 from cnnviz.compare import PAIRS, gaussian_window, noisy_sine, random_arrays
 from cnnviz.inputs import parse_grid
@@ -143,13 +143,19 @@ def test_associativity_numbers_and_the_seed_button(at):
 def test_one_d_patients_and_doses_modes_and_steps(at):
     assert "= **[3, 8, 14, 20, 26, 14, 5]** (length 7)" in markdown(at)
     assert "**they agree**" in markdown(at)
-    at.slider(key="corr_1d_t").set_value(3).run()
+    (payload,) = stepper_payloads(at)
+    assert [s["expr"] for s in payload["steps"]][:2] == [
+        "y[0] = 0*1 + 0*2 + 1*3 = 3",
+        "y[1] = 0*1 + 1*2 + 2*3 = 8",
+    ]
+    assert payload["output"]["text"] == [["3", "8", "14", "20", "26", "14", "5"]]
+    assert payload["input"]["cols"][0] == "-2" and payload["titles"]["kernel"] == "Kernel w flipped (as slid)"
+    pick_cell(at, "corr_1d_step", 0, 3)  # as the browser sends it when the user pauses on y[3]
     assert "**y[3]** = `x[1]*w[2] + x[2]*w[1] + x[3]*w[0]` = `2*1 + 3*2 + 4*3 = 20`" in markdown(at)
-    fig = figure(at, "y[3] = ")
-    assert len(fig["frames"]) == 7 and fig["layout"]["sliders"][0]["active"] == 3
     at.radio(key="corr_1d_mode").set_value("valid").run()
     assert "= **[14, 20, 26]** (length 3)" in markdown(at)
-    assert at.slider(key="corr_1d_t").value == 2  # clamped into the shorter output
+    assert stepper_payloads(at)[0]["cell"] == [0, 2]  # kept inside the shorter output
+    assert "**y[2]** = " in markdown(at)
     at.text_input(key="corr_1d_w").input("1 1 two").run()
     assert any("kernel w" in e and "column 3" in e for e in error_texts(at))
     assert "= **[14, 20, 26]** (length 3)" in markdown(at)

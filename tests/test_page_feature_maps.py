@@ -3,7 +3,16 @@
 import io
 
 import numpy as np
-from conftest import ROOT, app_test, decode, error_texts, plotly_figures
+from conftest import (
+    ROOT,
+    app_test,
+    decode,
+    error_texts,
+    pick_cell,
+    plotly_figures,
+    shown_step,
+    stepper_payloads,
+)
 from PIL import Image
 
 from cnnviz import KERNELS, conv_transpose2d, correlate2d, load_image, pool2d
@@ -176,7 +185,13 @@ def test_transposed_convolution_dumoulin_visin_and_dilated_stepping():
     assert stamp[2:, 2:].tolist() == [[4] * 3] * 3 and stamp[:2].sum() == 0
     text = _markdown(at)
     assert "`(2 - 1)*2 - 2*0 + 3 = 5`" in text and "Z is 7x7" in text and "**agree**" in text
-    assert "Y[0, 0] = 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 1*1 = 1" in _codes(at)
+    transposed, dilated = stepper_payloads(at)
+    assert (
+        transposed["steps"][0]["expr"] == "Y[0, 0] = 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 0*1 + 1*1 = 1"
+    )
+    kinds = np.array(transposed["input"]["kind"])
+    assert (kinds == 2).sum() == 7 * 7 - 4 and (kinds == 0).sum() == 4  # only X's four values are data
+    assert transposed["titles"]["input"] == "Z (zeros inserted)"
 
     # Padding crops the output; too much padding is refused and the last good views stay.
     at.number_input(key="fm_t_padding").set_value(1).run()
@@ -195,9 +210,11 @@ def test_transposed_convolution_dumoulin_visin_and_dilated_stepping():
     Kd = np.array([[1, 0, -1]] * 3, dtype=float)
     Yd = correlate2d(grid, Kd, dilation=2)
     assert "`d*(k - 1) + 1 = 2*(3 - 1) + 1 = 5`" in _markdown(at)
-    assert any(
-        c.startswith("Y[0, 0] = 0*1 + 2*0 + 4*(-1)") and c.endswith(f"= {Yd[0, 0]:g}") for c in _codes(at)
-    )
+    first = dilated["steps"][0]["expr"]
+    assert first.startswith("Y[0, 0] = 0*1 + 2*0 + 4*(-1)") and first.endswith(f"= {Yd[0, 0]:g}")
+    assert dilated["dilated"] and dilated["row_taps"][0] == [0, 2, 4]  # the taps d = 2 apart
+    pick_cell(at, "fm_d_step", 2, 1)
+    assert shown_step(stepper_payloads(at)[1])["value"] == f"{Yd[2, 1]:g}"
     at.number_input(key="fm_d_dilation").set_value(4).run()
     assert any("dilated to 9x9" in e and "larger than the padded input 7x7" in e for e in error_texts(at))
 

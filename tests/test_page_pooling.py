@@ -9,7 +9,7 @@ import re
 import numpy as np
 import torch
 import torch.nn.functional as F
-from conftest import app_test, decode, error_texts, plotly_figures
+from conftest import app_test, decode, error_texts, pick_cell, plotly_figures, shown_step, stepper_payloads
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnviz.presets import POOL_EXAMPLES
@@ -59,11 +59,14 @@ def test_default_is_the_lecture_max_pooling_with_its_formula():
     codes = " ".join(c.value for c in at.code)
     assert "floor((4 + 2*0 - 2) / 2) + 1 = floor(2/2) + 1 = 2" in codes
     assert "(the output here agrees)" in markdown(at)
-    # the stepper's first cell, with its winner named
-    assert "Y[0, 0] = max(2, 4, 6, 6) = 6" in codes
+    # the stepper's first cell, with its winner and the gradient it routes back
+    (payload,) = stepper_payloads(at)
+    first = shown_step(payload)
+    assert first["expr"] == "Y[0, 0] = max(2, 4, 6, 6) = 6"
+    assert first["winner"] == [1, 0] and first["grad"] == [["0", "0"], ["1", "0"]]
     assert "The max, 6, is input cell (1, 0)" in markdown(at)
-    at.button(key="pool_step_next").click().run()
-    assert "Y[0, 1] = max(7, 4, 9, 8) = 9" in " ".join(c.value for c in at.code)
+    pick_cell(at, "pool_step", 0, 1)  # as the browser sends it when the user pauses or clicks there
+    assert shown_step(stepper_payloads(at)[0])["expr"] == "Y[0, 1] = max(7, 4, 9, 8) = 9"
     assert "The max, 9, is input cell (1, 2)" in markdown(at)
 
 
@@ -81,9 +84,9 @@ def test_presets_load_their_settings_and_show_the_slide_slip():
     printed = POOL_EXAMPLES["X filter 2 map, max pooling"].slide
     assert f"The slide printed **{int(printed[0][1])}** for output cell (0, 1)" in text
     assert f"the correct value is **{int(Y[0, 1])}**" in text
-    # the stepper outlines that cell in dashed red
-    stepper = next(f for f in plotly_figures(at) if "frames" in f)
-    assert any(s["line"].get("dash") == "dash" for s in stepper["layout"]["shapes"])
+    # the stepper marks that cell
+    (payload,) = stepper_payloads(at)
+    assert payload["marks"] == [[0, 1]] and payload["mark_caption"]
 
 
 def test_typed_grid_errors_keep_the_last_good_output():
