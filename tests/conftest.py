@@ -53,6 +53,11 @@ def decode(value):
     return np.asarray(value, dtype=float) if value is not None else None
 
 
+def stepper_elements(at) -> list:
+    """The stepper components an AppTest run rendered (other components v2 elements left out)."""
+    return [el for el in at.get("bidi_component") if el.proto.component_name == "cnnviz_stepper"]
+
+
 def stepper_payloads(at) -> list[dict]:
     """The data every stepper component on the page was mounted with (`cnnviz.stepper.stepper_payload`).
 
@@ -60,7 +65,7 @@ def stepper_payloads(at) -> list[dict]:
     element whose proto holds the JSON data.
     """
     payloads = []
-    for el in at.get("bidi_component"):
+    for el in stepper_elements(at):
         proto = el.proto
         text = proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json
         payloads.append(json.loads(text))

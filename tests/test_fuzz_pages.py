@@ -12,7 +12,7 @@ import random
 import sys
 
 import pytest
-from conftest import ROOT, app_test
+from conftest import ROOT, app_test, stepper_elements, stepper_payloads
 from streamlit import config
 
 PAGES = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
@@ -116,8 +116,31 @@ def random_value(rng, at, widget):
     return value
 
 
+def steppers(at) -> list[tuple[str, list[int]]]:
+    """(key, output shape) of every stepper component: its element id ends with the user's key."""
+    found = []
+    for el, payload in zip(stepper_elements(at), stepper_payloads(at), strict=True):
+        found.append((el.proto.id.split("-", 2)[2], payload["shape"]))
+    return found
+
+
+def pick_random_cell(rng: random.Random, at, key: str, shape: list[int]):
+    """What a browser could send as the stepper's state: a cell, one outside the output, or garbage."""
+    value = rng.choice(
+        [
+            {"cell": [rng.randrange(shape[0]), rng.randrange(shape[1])]},
+            {"cell": [shape[0] + 3, -1]},
+            {"cell": "x"},
+            {},
+        ]
+    )
+    at.session_state[key] = value
+    return value
+
+
 def fuzz(page: str, seed: int, actions: int) -> tuple[list[str], str | None]:
-    """Set `actions` random widgets on `page`, rerunning after each; returns (the action log, the problem)."""
+    """Set `actions` random widgets (or stepper cells) on `page`, rerunning after each; returns (the action
+    log, the problem)."""
     rng = random.Random(seed)
     at = app_test(page).run()
     log = []
@@ -125,9 +148,14 @@ def fuzz(page: str, seed: int, actions: int) -> tuple[list[str], str | None]:
         widgets = keyed_widgets(at)
         if not widgets:
             return log, "no widget left to change"
-        widget = rng.choice(widgets)
-        value = random_value(rng, at, widget)
-        log.append(f"{widget.type} {widget.key!r} = {value!r}")
+        components = steppers(at)
+        if components and rng.random() < 0.25:
+            key, shape = rng.choice(components)
+            log.append(f"stepper {key!r} = {pick_random_cell(rng, at, key, shape)!r}")
+        else:
+            widget = rng.choice(widgets)
+            value = random_value(rng, at, widget)
+            log.append(f"{widget.type} {widget.key!r} = {value!r}")
         try:
             at.run()
         except Exception as error:  # AppTest itself raised, e.g. a stored value no longer among the options
