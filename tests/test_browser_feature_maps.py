@@ -27,10 +27,12 @@ def test_bank_maps_and_the_transposed_stepper_render(server, page):
     page.get_by_role("tab", name="Transposed and dilated").click()
     page.get_by_text("1. Scatter view.", exact=True).wait_for(timeout=30_000)
     wait_for_app(page)
-    stepper = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Step 1 of 25")
+    stepper = page.locator('[data-testid="stepper"]').filter(has_text="Step 1 of 25")
     stepper.first.wait_for(timeout=30_000)
-    texts = stepper.first.locator(".annotation-text").all_text_contents()
-    assert any("Y[0, 0] = 0*1 + " in t and t.endswith("1*1 = 1") for t in texts), texts
+    total = stepper.first.locator(".stepper-sum").text_content()
+    assert total.startswith("Y[0, 0] = 0*1 + ") and total.endswith("1*1 = 1"), total
+    # The inserted zeros have their own look (dots), apart from the input's four values.
+    assert stepper.first.locator(".cell.inserted").count() == 7 * 7 - 4
     # The Dumoulin-Visin output: the centre cell collects all four stamps, 1 + 2 + 3 + 4.
     sums = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Sum of all stamps")
     assert "10" in sums.first.locator("text").all_text_contents()
