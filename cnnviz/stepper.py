@@ -229,9 +229,10 @@ def stepper_payload(
     P = trace.padded[r0 : r1 + 1, c0 : c1 + 1]
     kinds = _input_kinds(trace, crop, inserted)
     whole = region == (0, 0, out_h - 1, out_w - 1)
-    data_cells = P[kinds != PADDING] if (kinds != PADDING).any() else np.zeros(1)
     numbered_in = max(P.shape) <= MAX_NUMBERED
-    in_colors = color_range([data_cells], image=not numbered_in or not whole)
+    # A zoomed block is coloured on the whole input's scale, so blocks compare; grey levels for a picture.
+    data_cells = trace.X if not whole else (P[kinds != PADDING] if (kinds != PADDING).any() else np.zeros(1))
+    in_colors = color_range([data_cells], image=not whole and trace.X.max() > 15)
     pb_r, pb_c = plan.rows.pad_before, plan.cols.pad_before
     input_grid = _grid(
         P,

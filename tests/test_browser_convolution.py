@@ -209,3 +209,34 @@ def test_random_settings_draw_the_traces_numbers(
     stepper(page).scroll_into_view_if_needed()
     assert state(page)["label"].endswith(f"of {trace.n_steps} · output cell (0, 0)")
     check_every_step_against(page, trace)
+
+
+def test_a_large_output_steps_a_block_and_next_moves_to_the_next_block(server, page):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{server}/Convolution")
+    wait_for_app(page)
+    page.get_by_text("Random grid", exact=True).click()
+    wait_for_app(page)
+    set_number(page, "Rows", 64)
+    set_number(page, "Columns", 64)
+    X = np.random.default_rng(0).integers(0, 10, (64, 64)).astype(float)
+    trace = correlation_trace(X, SIX.kernel)  # 62x62 output, stepped by 8x8 block
+    stepper(page).scroll_into_view_if_needed()
+    s = state(page)
+    assert s["label"] == "Step 1 of 3844 · output cell (0, 0)"
+    assert s["input"] == texts(trace.padded[:10, :10])  # the first block's windows
+    stepper(page).focus()
+    stepper(page).press("End")
+    assert (state(page)["i"], state(page)["j"]) == (7, 7)
+    stepper(page).press("ArrowRight")  # past the block's last cell: the server sends the next block
+    page.wait_for_function(
+        "el => el.dataset.i === '0' && el.dataset.j === '8'",
+        arg=stepper(page).element_handle(),
+        timeout=30_000,
+    )
+    wait_for_app(page)
+    s = state(page)
+    step = trace.step(0, 8)
+    assert s["sum"] == f"Y[0, 8] = {step.expression()}"
+    assert s["input"] == texts(trace.padded[:10, 8:18])
+    screenshot(page, "convolution_64x64_block")
