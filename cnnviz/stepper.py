@@ -14,8 +14,9 @@ Public API (used by `ui.stepper` and the Convolution, Pooling, Feature maps and 
 - `default_region(shape, cell)` / `zoom_region(shape, cell)`: which output cells are stepped in the browser.
 - `overview_figures(trace, region)`: the whole input and output as plain heatmaps (large outputs).
 - `check_work(answer, output)` and `check_figure(answer, right)`: "check my work".
-- The looks shared by every grid of the app (Okabe-Ito colours, safe for colour-blind readers):
-  `WINDOW_COLOR`, `CURRENT_COLOR`, `WINNER_COLOR`, `PAD_COLOR`, `UNVISITED_COLOR`, `MARK_COLOR`.
+- The colours the pages' Plotly grids share with the stepper (Okabe-Ito, safe for colour-blind readers;
+  the stepper's own looks, with their outline styles and patterns, are in `ui/components/stepper/stepper.css`):
+  `WINDOW_COLOR`, `WINNER_COLOR`, `PAD_COLOR`, `UNVISITED_COLOR`, `MARK_COLOR`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from cnnviz.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
 
 __all__ = [
-    "CURRENT_COLOR",
     "MARK_COLOR",
     "MAX_FRAMES",
     "PAD_COLOR",
@@ -55,13 +55,11 @@ __all__ = [
 
 MAX_FRAMES = 144  # a whole output is stepped in the browser up to this many cells (12x12); else a region
 ZOOM = 8  # side of the zoomed region, in output cells
-# Okabe-Ito colours; each look also has its own outline style or pattern (see stepper.css), so none
-# rests on colour alone.
+# Okabe-Ito colours, as in stepper.css, where each look also has its own outline style or pattern, so
+# none rests on colour alone.
 WINDOW_COLOR = "#E69F00"  # orange, thick solid outline: the window on the input
-CURRENT_COLOR = "#0072B2"  # blue, double outline: the output cell being computed
 WINNER_COLOR = "#CC79A7"  # reddish purple, dashed outline and a star: the tap max/min pooling keeps
 PAD_COLOR = "#d9d9d9"  # grey with diagonal hatching: padding
-INSERTED_COLOR = "#56B4E9"  # sky blue with dots: zeros that are not input data (transposed convolution)
 UNVISITED_COLOR = "rgba(213, 94, 0, 0.35)"  # vermillion cross-hatching: input cells no window reads
 MARK_COLOR = "#D55E00"  # vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
 

@@ -54,6 +54,12 @@ def test_pooling_page_draws_square_grids_and_steps(server, page):
     stepper.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshot_path("pooling_stepper")))
+    # Full screen puts the stepper alone on the screen (the Fullscreen API on the component's element).
+    stepper.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => !!document.fullscreenElement", timeout=5_000)
+    page.screenshot(path=str(screenshot_path("pooling_stepper_fullscreen")))
+    stepper.get_by_role("button", name="Full screen").click()  # the same button leaves full screen
+    page.wait_for_function("() => !document.fullscreenElement", timeout=5_000)
     main = page.get_by_test_id("stMain")
     main.evaluate("m => m.scrollTo(0, 2400)")
     page.wait_for_timeout(500)

@@ -15,7 +15,7 @@ const SPEEDS = [
   ["very fast (0.1 s)", 100],
 ];
 const LOOKS = {
-  window: "window the kernel reads",
+  window: "the window: input cells read for this output cell",
   current: "output cell being computed",
   pad: "padding",
   inserted: "inserted zero (not input data)",
@@ -398,7 +398,7 @@ class Stepper {
 
   star(layer, r, c) {
     this.outline(layer, r, c, "winner", 5);
-    const t = el("text", { class: "winner-glyph", x: String(c * CELL + 13), y: String(r * CELL + 16) }, layer);
+    const t = el("text", { class: "winner-glyph", x: String(c * CELL + 16), y: String(r * CELL + 18) }, layer);
     t.textContent = "★";
   }
 
