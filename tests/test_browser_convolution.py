@@ -53,6 +53,14 @@ def state(page) -> dict:
     return stepper(page).evaluate(READ)
 
 
+def number_px(page) -> float:
+    """On-screen size (CSS px) of the numbers in the input grid."""
+    return stepper(page).evaluate(
+        """root => { const t = root.querySelector('.cell[data-grid="input"] text');
+                     return +t.getAttribute('font-size') * root.querySelector('svg').getScreenCTM().a; }"""
+    )
+
+
 def check_every_step_against(page, trace) -> None:
     """Step through the whole output with the Right key; each step's drawing must be the trace's."""
     s = state(page)
@@ -91,11 +99,7 @@ def test_stepping_runs_in_the_browser_and_draws_the_traces_numbers(server, page)
     trace = correlation_trace(SIX.input, SIX.kernel)
 
     # At 1920x1080 a 6x6 grid's numbers are at least 24 px tall on screen.
-    px = stepper(page).evaluate(
-        """root => { const t = root.querySelector('.cell[data-grid="input"] text');
-                     return +t.getAttribute('font-size') * root.querySelector('svg').getScreenCTM().a; }"""
-    )
-    assert px >= 24, px
+    assert number_px(page) >= 24, number_px(page)
     screenshot(page, "convolution_stepper_1920x1080")
 
     # Buttons and keys step with no message to the server (no rerun).
@@ -127,6 +131,9 @@ def test_stepping_runs_in_the_browser_and_draws_the_traces_numbers(server, page)
     stepper(page).locator('.cell[data-grid="input"][data-r="0"][data-c="0"]').hover()
     assert stepper(page).get_attribute("data-lit") == "1"
 
+    # Hovering an output cell shows its window (dashed), without stepping there.
+    stepper(page).locator('.cell[data-grid="output"][data-r="3"][data-c="3"]').hover()
+    assert stepper(page).locator(".look-preview").count() == 9
     # Clicking an output cell goes there and tells the page.
     stepper(page).locator('.cell[data-grid="output"][data-r="2"][data-c="1"]').click()
     assert (state(page)["i"], state(page)["j"]) == (2, 1)
@@ -224,6 +231,7 @@ def test_a_large_output_steps_a_block_and_next_moves_to_the_next_block(server, p
     stepper(page).scroll_into_view_if_needed()
     s = state(page)
     assert s["label"] == "Step 1 of 3844 · output cell (0, 0)"
+    assert number_px(page) >= 24  # a 10x10 crop of the input, at 1920x1080 with the sidebar open
     assert s["input"] == texts(trace.padded[:10, :10])  # the first block's windows
     stepper(page).focus()
     stepper(page).press("End")
