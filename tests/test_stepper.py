@@ -208,3 +208,11 @@ def test_the_snippet_matches_torch_directly():
     w = torch.tensor(SIX.kernel).reshape(1, 1, 3, 3)
     expected = F.conv2d(x, w, padding=1, stride=2)[0, 0].numpy()
     np.testing.assert_allclose(run_snippet(torch_snippet(trace)), expected, atol=1e-12)
+
+
+def test_the_snippet_prints_the_selected_cell(capsys):
+    trace = correlation_trace(SIX.input, SIX.kernel)
+    code = torch_snippet(trace, cell=(1, 0))
+    assert code.splitlines()[-1] == "print(Y[1, 0])  # output cell (1, 0) = -10"
+    run_snippet(code)
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "tensor(-10., dtype=torch.float64)"
