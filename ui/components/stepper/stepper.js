@@ -222,7 +222,7 @@ class Stepper {
     for (const [i, j] of d.marks) {
       const cell = this.grids.output.cells[i][j];
       this.outline(this.grids.output.marks, i, j, "mark");
-      el("text", { class: "mark-glyph", x: String((j + 1) * CELL - 10), y: String(i * CELL + 20) }, this.grids.output.marks).textContent = "!";
+      el("text", { class: "mark-glyph", x: String((j + 1) * CELL - 11), y: String(i * CELL + 28) }, this.grids.output.marks).textContent = "!";
       cell.node.classList.add("marked");
     }
   }
