@@ -59,8 +59,8 @@ crop = image[top : top + zoom_h, left : left + zoom_w]
 shape_text = f"{h} rows x {w} columns" + (f" x {channels} channels" if channels > 1 else "")
 picture_col, numbers_col = st.columns([1, 1.25], gap="medium")
 with picture_col:
-    fig = picture_figure(image, window=window, title=f"{caption}: {shape_text}", side_px=380)
-    show(projector_style(fig, height=560 if projector else None), key="home_whole")
+    fig = picture_figure(image, window=window, title=f"{caption}: {shape_text}", side_px=360)
+    show(projector_style(fig, height=600 if projector else None), key="home_whole")
 with numbers_col:
     where = f"rows {top}..{top + zoom_h - 1}, columns {left}..{left + zoom_w - 1}"
     if channels == 1:
@@ -71,10 +71,10 @@ with numbers_col:
             showscale=False,
             hover="intensity",
             origin=(top, left),
-            cell_px=max(14, min(40, 480 // max(zoom_h, zoom_w))),
+            cell_px=max(12, min(40, 384 // max(zoom_h, zoom_w))),
         )
         show(
-            projector_style(fig, grid_side=max(crop.shape), height=760 if projector else None),
+            projector_style(fig, grid_side=max(crop.shape), height=640 if projector else None),
             key="home_crop",
         )
     else:

@@ -37,8 +37,19 @@ def projector_mode() -> bool:
     return str(st.query_params.get(PROJECTOR_KEY, "")).lower() == "true"
 
 
+# Streamlit leaves 6rem above a page's title; on a 768-px laptop screen that pushes the lesson below the fold.
+_COMPACT_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+[data-testid="stMainBlockContainer"] h1 { padding-top: 0; }
+</style>"""
+
+
 def classroom_bar() -> bool:
-    """The projector switch and the copy-link button in the sidebar; returns whether projector mode is on."""
+    """The projector switch and the copy-link button in the sidebar; returns whether projector mode is on.
+
+    It also tightens the space above the page's title, so the main visual fits a laptop's first screen.
+    """
+    st.html(_COMPACT_CSS)
     with st.sidebar:
         on = url_toggle(
             "Projector mode",
@@ -104,7 +115,7 @@ def show(fig, *, key: str, **kwargs):
 
 _COPY_HTML = """
 <div class="copy-link">
-  <button type="button" data-testid="copyLinkButton">🔗 Copy link</button>
+  <button type="button" data-testid="copyLinkButton">Copy link</button>
   <span class="status" role="status"></span>
   <input class="url" type="text" readonly hidden aria-label="Link to this screen">
 </div>

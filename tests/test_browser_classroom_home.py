@@ -1,0 +1,61 @@
+"""Home in Chromium at a projector's and a laptop's size: first screen, link round trip, projector mode."""
+
+import pytest
+from browser_helpers import (
+    SCREENS,
+    assert_on_first_screen,
+    move_slider,
+    open_at,
+    settle,
+    slider_value,
+    viewport_shot,
+)
+
+pytestmark = pytest.mark.browser
+
+CHARTS = '[data-testid="stPlotlyChart"]'
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_the_picture_and_its_numbers_are_on_the_first_screen(server, browser, screen):
+    context, pg = open_at(browser, server, SCREENS[screen])
+    try:
+        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the whole picture")
+        assert_on_first_screen(pg, pg.locator(CHARTS).nth(1), "the grid of numbers")
+        assert_on_first_screen(pg, pg.get_by_role("slider", name="Zoom (cells per side)"), "the zoom slider")
+        viewport_shot(pg, f"home_{screen}")
+        assert pg.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_a_copied_link_opens_the_same_screen_in_a_fresh_browser(server, browser):
+    context, pg = open_at(
+        browser, server, SCREENS["1366x768"], permissions=["clipboard-read", "clipboard-write"]
+    )
+    try:
+        move_slider(pg, "Zoom (cells per side)", -6)  # 16 -> 10
+        move_slider(pg, "Top row", -4)
+        pg.get_by_text("Projector mode", exact=True).click()
+        settle(pg)
+        pg.locator('[data-testid="copyLinkButton"]').click()
+        pg.wait_for_timeout(300)
+        link = pg.evaluate("navigator.clipboard.readText()")
+        assert link == pg.url and "home_zoom=10" in link and "projector=true" in link
+        state = {name: slider_value(pg, name) for name in ("Zoom (cells per side)", "Top row", "Left column")}
+        title = pg.locator(CHARTS).nth(1).locator(".gtitle").text_content()
+    finally:
+        context.close()
+    fresh, pg2 = open_at(browser, link, SCREENS["1920x1080"])
+    try:
+        pg2.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        assert {name: slider_value(pg2, name) for name in state} == state
+        assert pg2.locator(CHARTS).nth(1).locator(".gtitle").text_content() == title
+        assert (
+            pg2.get_by_role("switch", name="Projector mode").is_checked()
+            or pg2.locator('[data-testid="stSidebar"] input[type="checkbox"]').first.is_checked()
+        )
+        viewport_shot(pg2, "home_projector_1920x1080")
+    finally:
+        fresh.close()
