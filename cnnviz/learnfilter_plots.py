@@ -18,6 +18,7 @@ from cnnviz.figures import color_range
 
 __all__ = ["kernels_figure", "loss_figure", "outputs_figure", "weight_names", "weights_figure"]
 
+MAX_LOG_TICKS = 5  # labels on the loss axis: a run from 10 down to 1e-20 gets one every 5 decades
 WEIGHT_COLORS = qualitative.Plotly + qualitative.D3  # one colour per weight, the same in every figure
 _LINE_LAYOUT = {
     "height": 330,
@@ -151,11 +152,30 @@ def loss_figure(losses: Sequence[float], *, floor: float | None = None, title: s
     layout = {
         **_LINE_LAYOUT,
         "title": {"text": title, "x": 0.0},
-        "yaxis": {"title": {"text": "L (log scale)"}, "type": "log", "dtick": 1, "exponentformat": "power"},
+        "yaxis": {"title": {"text": "L (log scale)"}, **_log_axis(y, floor)},
         "showlegend": bool(floor),
         "legend": {"x": 1, "xanchor": "right", "y": 1},
     }
     return go.Figure(data=data, layout=layout)
+
+
+def _log_axis(y: np.ndarray, floor: float | None) -> dict:
+    """A log axis over the curve with at most `MAX_LOG_TICKS` labels: one every 1, 2, 3... decades."""
+    finite = y[np.isfinite(y)]
+    if floor:
+        finite = np.append(finite, floor)
+    if finite.size == 0:
+        return {"type": "log", "exponentformat": "power"}
+    lo, hi = np.log10(finite.min()), np.log10(finite.max())
+    decades = max(1.0, np.ceil(hi) - np.floor(lo))
+    step = int(np.ceil(decades / MAX_LOG_TICKS))
+    return {
+        "type": "log",
+        "exponentformat": "power",
+        "dtick": step,
+        "tick0": 0,
+        "range": [np.floor(lo) - 0.1, np.ceil(hi) + 0.1],
+    }
 
 
 def weights_figure(history_W: Sequence[np.ndarray], target: np.ndarray) -> go.Figure:

@@ -104,10 +104,12 @@ def projector_style(fig, *, grid_side: int | None = None, height: int | None = N
     return fig
 
 
-def show(fig, *, key: str, **kwargs):
-    """st.plotly_chart: the figure's own size, or the full width in projector mode."""
-    width = "stretch" if projector_mode() else kwargs.pop("width", "content")
-    kwargs.pop("width", None)
+def show(fig, *, key: str, width: str = "content", **kwargs):
+    """st.plotly_chart: the figure's own size (or `width="stretch"`), the full width in projector mode."""
+    if projector_mode():
+        width = "stretch"
+    if width == "stretch":
+        fig.update_layout(width=None)  # the container decides
     return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width=width, **kwargs)
 
 
@@ -218,17 +220,34 @@ def url_number(label: str, min_value, max_value, value=None, *, key: str, **kwar
 
 
 def url_select(
-    label: str, options: Sequence, *, key: str, widget: Callable = st.selectbox, index: int = 0, **kwargs
+    label: str,
+    options: Sequence,
+    *,
+    key: str,
+    widget: Callable = st.selectbox,
+    index: int = 0,
+    format_func: Callable = str,
+    **kwargs,
 ) -> Any:
-    """A selectbox (or `widget=st.radio`, `st.select_slider`...) kept in the link by the option's text.
+    """A selectbox (or `widget=st.radio`, `st.select_slider`...) kept in the link by the option's label.
 
-    No `format_func`: the link holds the option itself, so keep options short (describe them in `help`).
+    The link holds `format_func(option)`, so keep labels short (describe the options in `help`).
     """
-    names = [str(o) for o in options]
+    names = [str(format_func(o)) for o in options]
     _check(key, names.__contains__, "one of " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
+    kwargs.update(key=key, bind="query-params", format_func=format_func)
     if widget is st.select_slider:
-        return widget(label, options, value=options[index], key=key, bind="query-params", **kwargs)
-    return widget(label, options, index=index, key=key, bind="query-params", **kwargs)
+        return widget(label, options, value=options[index], **kwargs)
+    return widget(label, options, index=index, **kwargs)
+
+
+def url_multiselect(label: str, options: Sequence, default: Sequence, *, key: str, **kwargs) -> list:
+    """st.multiselect kept in the link (one repeated parameter per choice)."""
+    raw = st.query_params.get_all(key)
+    bad = [v for v in raw if v not in [str(o) for o in options]]
+    if bad:
+        _warn_link(key, ", ".join(bad), "each one of " + ", ".join(map(str, options)))
+    return st.multiselect(label, options, default=default, key=key, bind="query-params", **kwargs)
 
 
 def url_toggle(label: str, *, key: str, value: bool = False, widget: Callable = st.toggle, **kwargs) -> bool:
