@@ -106,7 +106,8 @@ def kernels_figure(W: np.ndarray, K: np.ndarray, *, step: int, target_title: str
     W, K = np.asarray(W, dtype=float), np.asarray(K, dtype=float)
     D = W - K
     colors = color_range([K, W, D]) if np.all(np.isfinite(W)) else color_range([K])
-    titles = (target_title, f"Learned w1..w9 (step {step})", "Learned − target")
+    # Short lines: a panel is a third of the figure, and a title longer than its panel overlaps the next.
+    titles = (target_title, f"Learned w1..w9<br>step {step:,}", "Learned − target")
     axes, layout = _panels(3)
     data = [
         _heatmap(Z, axis, colors, name=title, text=_cell_labels(Z, names), showscale=k == 2)
@@ -117,7 +118,7 @@ def kernels_figure(W: np.ndarray, K: np.ndarray, *, step: int, target_title: str
     layout.update(
         height=300,
         width=900,
-        margin={"l": 20, "r": 20, "t": 40, "b": 10},
+        margin={"l": 20, "r": 20, "t": 60, "b": 10},
         plot_bgcolor="white",
         annotations=_titles(titles, 3),
     )

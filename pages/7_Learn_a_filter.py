@@ -321,14 +321,14 @@ def live_fit():
     left, right = st.columns([1.5, 1], gap="small")
     with left:
         show(
-            projector_style(kernels, grid_side=3, height=420 if projector else 280),
+            projector_style(kernels, grid_side=3, height=440 if projector else 270),
             key="learn_kernels",
             width="stretch",
         )
     with right:
         floor = problem.noise**2 if problem.loss == "squared" and problem.noise > 0 else None
         loss = loss_figure(fit.history_loss, floor=floor)
-        show(projector_style(loss, height=420 if projector else 300), key="learn_loss_curve", width="stretch")
+        show(projector_style(loss, height=440 if projector else 280), key="learn_loss_curve", width="stretch")
     weights = projector_style(weights_figure(fit.history_W, solution))
     show(weights, key="learn_weights_curve", width="stretch")
     if np.all(np.isfinite(fit.W)):

@@ -264,3 +264,18 @@ def test_a_noisy_target_stops_on_its_floor():
     fit = Fit.start(problem, seed=0).advance(FitConfig(lr=0.1, optimizer="gd"), 3000, until_converged=True)
     assert "changed by less than 1e-06 of itself over 20 steps" in fit.converged()
     assert fit.steps < 1000 and fit.loss > 0.01  # the noise floor, not zero
+
+
+def _longest_line_px(text: str, size: float) -> float:
+    return max(len(line) for line in text.split("<br>")) * size * 0.6  # ~0.6 em per character
+
+
+@pytest.mark.parametrize("step", [0, 12_345])
+def test_panel_titles_fit_their_panels_at_a_narrow_width(step):
+    # Titles wider than their third of the figure ran into the next panel ("Learned w1..w9 (step 0)" over
+    # "Learned − target") once the figure shared the first screen with the loss curve.
+    fig = kernels_figure(KERNELS["Laplacian"].array, KERNELS["Laplacian"].array, step=step)
+    width = 540  # the narrowest the page draws it (a 1366-px laptop)
+    for annotation, axis in zip(fig.layout.annotations, ("xaxis", "xaxis2", "xaxis3"), strict=True):
+        lo, hi = fig.layout[axis].domain
+        assert _longest_line_px(annotation.text, annotation.font.size) <= (hi - lo) * width, annotation.text

@@ -88,8 +88,11 @@ def projector_style(fig, *, grid_side: int | None = None, height: int | None = N
     Backgrounds become transparent so the figure follows Streamlit's light or dark theme. In projector
     mode titles, axes and legends get `AXIS_FONT_PX`/`TITLE_FONT_PX`, and numbers in heatmap cells get
     `GRID_FONT_PX` when the grid (`grid_side`, its larger side) has at most `MAX_BIG_NUMBERS` cells per side.
+    `height` (pixels) replaces the figure's height in either mode.
     """
     fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    if height is not None:
+        fig.update_layout(height=height)
     if not projector_mode():
         return fig
     fig.update_layout(font={"size": AXIS_FONT_PX}, title_font={"size": TITLE_FONT_PX}, width=None)
@@ -99,8 +102,6 @@ def projector_style(fig, *, grid_side: int | None = None, height: int | None = N
         annotation.font.size = max(annotation.font.size or 0, AXIS_FONT_PX)
     if grid_side is not None and grid_side <= MAX_BIG_NUMBERS:
         fig.update_traces(textfont={"size": GRID_FONT_PX}, selector={"type": "heatmap"})
-    if height is not None:
-        fig.update_layout(height=height)
     return fig
 
 
