@@ -42,6 +42,12 @@ _COMPACT_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 [data-testid="stMainBlockContainer"] h1 { padding-top: 0; }
 </style>"""
+# Projector mode: tables, metrics and captions at sizes a room can read.
+_PROJECTOR_CSS = """<style>
+[data-testid="stTable"] table { font-size: 1.35rem; }
+[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
+</style>"""
 
 
 def classroom_bar() -> bool:
@@ -57,6 +63,8 @@ def classroom_bar() -> bool:
             help="Figures fill the width with big numbers and labels; explanations are hidden. Kept in the link.",
         )
         copy_link_button()
+    if on:
+        st.html(_PROJECTOR_CSS)
     return on
 
 
