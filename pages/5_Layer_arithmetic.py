@@ -86,14 +86,13 @@ def _keep_rows_in_link(rows: list[dict], preset_rows: list[dict]) -> None:
 page_setup("Layer arithmetic", "🧮")
 projector = classroom_bar()
 explain(
-    "Stack convolutions, pooling, ReLU, flatten and fully connected layers over an input of C channels of "
-    "H x W: each layer's output shape from out = floor((n + 2p - f) / s) + 1, its parameters from "
-    "C_out * (C_in * f * f + 1), and its receptive field, with your numbers filled in."
+    "A small network layer by layer: output shapes from out = floor((n + 2p - f) / s) + 1, parameters from "
+    "C_out × (C_in × f × f + 1) and receptive fields, with your numbers filled in."
 )
 
 # --- The network: a preset to start from, the input shape, the editable table of layers ------------------
 names = list(PRESETS)
-top = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+top = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
 with top[0]:
     preset_name = url_select("Start from", names, key="layers_preset")
 preset = PRESETS[preset_name]
@@ -111,6 +110,12 @@ with top[2]:
     h = url_number("Input height H", 1, 4096, step=1, key="layers_H")
 with top[3]:
     w = url_number("Input width W", 1, 4096, step=1, key="layers_W")
+with top[4], st.popover("Options…", width="stretch"):
+    total_padding = url_toggle(
+        "Write padding as a total p (both sides together): floor((n - f + p + s) / s)",
+        key="layers_total_padding",
+        help="One deck writes p for both sides together; PyTorch's padding=p is per side. Same sizes either way.",
+    )
 if preset.note:
     st.caption(_math(preset.note))
 table_area = st.container()  # the table of shapes goes first on screen; the editor that drives it below
@@ -195,11 +200,6 @@ def _same_with_stride_note(layers) -> str | None:
 
 
 with table_area:
-    total_padding = url_toggle(
-        "Write padding as a total p (both sides together): floor((n - f + p + s) / s)",
-        key="layers_total_padding",
-        help="One deck writes p for both sides together; PyTorch's padding=p is per side. Same sizes either way.",
-    )
     st.table(_table(analysis.rows))
     if error:
         st.error(error, icon="⚠️")

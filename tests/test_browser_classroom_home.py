@@ -21,10 +21,10 @@ def test_the_picture_and_its_numbers_are_on_the_first_screen(server, browser, sc
     context, pg = open_at(browser, server, SCREENS[screen])
     try:
         pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        viewport_shot(pg, f"home_{screen}")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the whole picture")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(1), "the grid of numbers")
         assert_on_first_screen(pg, pg.get_by_role("slider", name="Zoom (cells per side)"), "the zoom slider")
-        viewport_shot(pg, f"home_{screen}")
         assert pg.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()

@@ -15,10 +15,10 @@ def test_start_and_the_learned_filter_are_on_the_first_screen(server, browser, s
     context, pg = open_at(browser, f"{server}/Learn_a_filter", SCREENS[screen])
     try:
         pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=60_000)
+        viewport_shot(pg, f"learn_filter_{screen}")
         assert_on_first_screen(pg, pg.get_by_role("button", name=re.compile("Start learning")), "Start")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the learned filter beside the target")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(1), "the loss curve")
-        viewport_shot(pg, f"learn_filter_{screen}")
         assert pg.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()

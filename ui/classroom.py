@@ -41,6 +41,11 @@ def projector_mode() -> bool:
 _COMPACT_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 [data-testid="stMainBlockContainer"] h1 { padding-top: 0; }
+[data-testid="stTable"] th, [data-testid="stTable"] td { padding: 0.2rem 0.45rem; }
+@media (max-height: 820px) {
+  [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; }
+  [data-testid="stTable"] table { font-size: 0.85rem; }
+}
 </style>"""
 # Projector mode: tables, metrics and captions at sizes a room can read.
 _PROJECTOR_CSS = """<style>
