@@ -217,6 +217,14 @@ explain(
     "Shapes are C@HxW (C maps of H rows by W columns; PyTorch's (C, H, W) without the batch axis). "
     "Values = C×H×W numbers the layer outputs (its 'neurons'). Pooling and ReLU have no parameters."
 )
+st.download_button(
+    "This table (CSV)",
+    _table(analysis.rows).to_csv().encode(),
+    "layers.csv",
+    "text/csv",
+    key="layers_csv",
+    on_click="ignore",
+)
 with st.expander("The same network in PyTorch (copy, run, compare)"):
     st.code(torch_code(analysis), language="python")
 

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from cnnviz.export import grid_csv
 from cnnviz.figures import grid_figure
 from cnnviz.inputs import format_grid, parse_grid
 from cnnviz.learnfilter import (
@@ -303,6 +304,37 @@ def _status(fit: Fit, c: dict) -> None:
         )
 
 
+def _curve_csv(fit: Fit) -> str:
+    """step, loss, w1..w9 per line: the run as a table for a spreadsheet or a slide."""
+    header = ["step", "loss", *(f"w{k + 1}" for k in range(fit.W.size))]
+    lines = [",".join(header)]
+    for t, (loss, W) in enumerate(zip(fit.history_loss, fit.history_W, strict=True)):
+        lines.append(",".join([str(t), repr(float(loss)), *(repr(float(v)) for v in W.ravel())]))
+    return "\n".join(lines) + "\n"
+
+
+def _downloads(fit: Fit) -> None:
+    """The learned kernel and the run (loss and weights per step) as CSV, for slides."""
+    kernel_col, curve_col, _ = st.columns([1, 1, 2])
+    if np.all(np.isfinite(fit.W)):
+        kernel_col.download_button(
+            "Learned kernel (CSV)",
+            grid_csv(fit.W),
+            "learned_kernel.csv",
+            "text/csv",
+            key="learn_csv_kernel",
+            on_click="ignore",
+        )
+    curve_col.download_button(
+        "Loss and weights per step (CSV)",
+        _curve_csv(fit),
+        "learning_curve.csv",
+        "text/csv",
+        key="learn_csv_curve",
+        on_click="ignore",
+    )
+
+
 @st.fragment(run_every=TICK_SECONDS if running else None)
 def live_fit():
     fit: Fit = st.session_state["learn_fit"]
@@ -339,6 +371,8 @@ def live_fit():
             + "): the target kernel's output beside the learned kernel's, on one colour scale."
         )
         show(projector_style(outputs_figure(X_test, target_test, learned_test)), key="learn_outputs")
+    if not st.session_state["learn_running"]:  # not while learning: a new file every redraw would pile up
+        _downloads(fit)
     with st.expander("This step's gradient dL/dW (the input correlated with the error map)"):
         if fit.last_gradient is not None and np.all(np.isfinite(fit.last_gradient)):
             show(grid_figure(np.round(fit.last_gradient, 4), title="dL/dW"), key="learn_gradient")

@@ -84,3 +84,11 @@ def test_the_numbers_on_screen_can_be_downloaded():
     at = app_test().run()
     buttons = at.get("download_button")
     assert [b.proto.label for b in buttons] == ["Download these numbers (CSV)"]
+
+
+def test_the_folded_page_list_runs_only_when_opened_and_figures_follow_the_theme():
+    at = app_test().run()
+    assert not any("| Page |" in m.value for m in at.markdown)  # folded: its body did not run
+    assert [e.proto.label for e in at.expander] == ["What comes next: the pages of this app"]
+    for fig in plotly_figures(at):  # transparent backgrounds: the light or dark theme shows through
+        assert fig["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"

@@ -81,3 +81,8 @@ def test_projector_mode_enlarges_the_output_grid_and_hides_the_explanations():
     out = next(f for f in plotly_figures(at) if f["data"] and f["data"][0].get("type") == "heatmap")
     assert out["layout"]["font"]["size"] >= 18
     assert not any("updates three numbers" in m.value for m in at.markdown)
+
+
+def test_the_table_downloads_as_csv():
+    at = app_test(PAGE).run()
+    assert [b.proto.label for b in at.get("download_button")] == ["This table (CSV)"]

@@ -86,3 +86,11 @@ def test_projector_mode_enlarges_the_numbers_and_labels():
     assert loss["layout"]["font"]["size"] >= 18
     assert not any("bowl in the nine weights" in m.value for m in at.markdown)
     assert KERNELS  # the presets load
+
+
+def test_the_learned_kernel_and_the_run_download_as_csv_once_paused():
+    at = app_test(PAGE).run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Learned kernel (CSV)", "Loss and weights per step (CSV)"]
+    at.button(key="learn_start").click().run()
+    assert at.session_state["learn_running"] and not at.get("download_button")
