@@ -45,3 +45,15 @@ def test_a_link_reopens_the_same_network_and_cell(server, browser):
         viewport_shot(pg2, "layers_from_link_1920x1080")
     finally:
         fresh.close()
+
+
+def test_projector_mode_shows_the_table_in_large_type_on_the_first_screen(server, browser):
+    context, pg = open_at(browser, f"{server}/Layer_arithmetic?projector=true", SCREENS["1920x1080"])
+    try:
+        pg.wait_for_selector(TABLE, timeout=60_000)
+        viewport_shot(pg, "layers_projector_1920x1080")
+        assert_on_first_screen(pg, pg.locator(TABLE).first, "the table of shapes and parameters")
+        size = pg.locator(f"{TABLE} td").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert size >= 20
+    finally:
+        context.close()

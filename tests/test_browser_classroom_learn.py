@@ -48,3 +48,24 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
         assert pg2.get_by_text("3 random noise picture(s)").count() == 1  # the training set from the link
     finally:
         fresh.close()
+
+
+def test_projector_mode_keeps_the_live_view_on_a_projectors_first_screen(server, browser):
+    context, pg = open_at(browser, f"{server}/Learn_a_filter?projector=true", SCREENS["1920x1080"])
+    try:
+        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=60_000)
+        viewport_shot(pg, "learn_filter_projector_1920x1080")
+        assert_on_first_screen(pg, pg.get_by_role("button", name=re.compile("Start learning")), "Start")
+        box = assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the learned filter")
+        assert box["height"] >= 400  # bigger than the 270 px of the desk view
+        sizes = (
+            pg.locator(CHARTS)
+            .nth(0)
+            .locator("text")
+            .evaluate_all(
+                "els => els.filter(e => /^w\\d/.test(e.textContent)).map(e => parseFloat(getComputedStyle(e).fontSize))"
+            )
+        )
+        assert sizes and min(sizes) >= 24  # the weights' numbers, readable from the back of the room
+    finally:
+        context.close()

@@ -50,8 +50,8 @@ _COMPACT_CSS = """<style>
 # Projector mode: tables, metrics and captions at sizes a room can read.
 _PROJECTOR_CSS = """<style>
 [data-testid="stTable"] table { font-size: 1.35rem; }
-[data-testid="stMetricValue"] { font-size: 3rem; }
-[data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem; }
+[data-testid="stCaptionContainer"], [data-testid="stMarkdown"] p, [data-testid="stAlert"] p { font-size: 1.25rem; }
 </style>"""
 
 
