@@ -78,20 +78,24 @@ with numbers_col:
             key="home_crop",
         )
     else:
-        st.markdown(f"**The numbers in {where}**")
-        # Light channel colours (white to a mid tint) so the black numbers stay readable on every cell.
+        # One channel at a time, as large as a grayscale grid; light tints keep the black numbers readable.
         tints = {"Red": "#E06666", "Green": "#6AA84F", "Blue": "#6FA8DC"}
-        for column, (name, tint), c in zip(st.columns(3), tints.items(), range(3), strict=True):
-            with column:
+        tabs = st.tabs(list(tints), key="home_channel", bind="query-params")
+        for tab, (name, tint), c in zip(tabs, tints.items(), range(3), strict=True):
+            with tab:
                 fig = grid_figure(
                     crop[:, :, c],
-                    title=f"{name} channel",
+                    title=f"{name} channel, {where}",
                     colors={"colorscale": [[0, "#FFFFFF"], [1, tint]], "zmin": 0, "zmax": 255},
                     showscale=False,
-                    cell_px=22,
+                    cell_px=max(12, min(40, 360 // max(zoom_h, zoom_w))),
                     origin=(top, left),
                 )
-                show(projector_style(fig, grid_side=max(crop.shape[:2])), key=f"home_crop_{name}")
+                height = 640 if projector else None
+                show(
+                    projector_style(fig, grid_side=max(crop.shape[:2]), height=height),
+                    key=f"home_crop_{name}",
+                )
 
 
 def _numbers_csv() -> tuple[bytes, str, str]:

@@ -59,3 +59,20 @@ def test_a_copied_link_opens_the_same_screen_in_a_fresh_browser(server, browser)
         viewport_shot(pg2, "home_projector_1920x1080")
     finally:
         fresh.close()
+
+
+def test_a_colour_picture_and_its_three_channels_fit_a_laptop_screen(server, browser):
+    context, pg = open_at(browser, f"{server}/?home_rgb=true&home_bundled=scene.png", SCREENS["1366x768"])
+    try:
+        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        viewport_shot(pg, "home_rgb_1366x768")
+        assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the picture")
+        red = pg.locator(CHARTS).filter(has_text="Red channel")
+        assert_on_first_screen(pg, red, "the red channel's numbers")
+        numbers = red.locator("text").all_text_contents()
+        assert sum(t.strip().isdigit() for t in numbers) >= 16 * 16  # every cell's value is written
+        pg.get_by_role("tab", name="Green").click()
+        settle(pg)
+        assert "home_channel=Green" in pg.url  # the chosen channel is part of the link
+    finally:
+        context.close()
