@@ -30,6 +30,7 @@ explain(
 
 # --- The few controls that drive the picture: one compact row --------------------------------------------------
 row = st.columns([1.3, 1, 1, 1, 1], vertical_alignment="bottom")
+messages = st.container()  # an unreadable upload is reported here, outside the picture popover
 with row[1]:
     colour = url_toggle("Colour (R, G, B)", key="home_rgb")
 with row[0], st.popover("Picture…", width="stretch"):
@@ -39,6 +40,7 @@ with row[0], st.popover("Picture…", width="stretch"):
         max_side=256,
         default="scene.png" if colour else "digit_7.png",
         bind=True,
+        error_area=messages,
     )
 if image is None:
     st.stop()

@@ -76,3 +76,17 @@ def test_a_colour_picture_and_its_three_channels_fit_a_laptop_screen(server, bro
         assert "home_channel=Green" in pg.url  # the chosen channel is part of the link
     finally:
         context.close()
+
+
+def test_without_clipboard_access_the_link_is_shown_selected_for_ctrl_c(server, browser):
+    # A classroom server reached over plain http is not a secure page: the clipboard API refuses there.
+    context, pg = open_at(browser, f"{server}/?home_zoom=9", SCREENS["1366x768"])
+    try:
+        pg.evaluate("Object.defineProperty(navigator, 'clipboard', {value: undefined, configurable: true})")
+        pg.locator('[data-testid="copyLinkButton"]').click()
+        box = pg.get_by_role("textbox", name="Link to this screen")
+        box.wait_for(state="visible", timeout=5_000)
+        assert box.input_value() == pg.url and "home_zoom=9" in pg.url
+        assert pg.get_by_text("Press Ctrl+C to copy").is_visible()
+    finally:
+        context.close()

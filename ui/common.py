@@ -99,12 +99,14 @@ def image_picker(
     default: str = "digit_7.png",
     label: str = "Picture",
     bind: bool = False,
+    error_area=None,
 ) -> tuple[np.ndarray | None, str]:
     """Choose a bundled picture or upload one; returns (array of 0..255, a caption).
 
     A file that is not an image shows an error and keeps the last good picture, and the caption names
     that picture (not the file that failed). `bind=True` keeps the bundled choice in the link (under
-    `{key}_bundled`, by file name; the descriptions go to the help text).
+    `{key}_bundled`, by file name; the descriptions go to the help text). `error_area` (a container) is
+    where an unreadable upload is reported, for a picker that sits in a popover the user may close.
     """
     choice = st.radio(
         label,
@@ -122,7 +124,7 @@ def image_picker(
         if upload is None:
             st.info("Choose a file to upload; meanwhile the bundled picture is shown.")
         else:
-            return _uploaded_or_last_good(key, upload, mode, max_side)
+            return _uploaded_or_last_good(key, upload, mode, max_side, error_area or st)
     name = _bundled_choice(key, default, bind)
     image = bundled_image(name, mode=mode, max_side=max_side)
     _remember(key, image, name)
@@ -157,16 +159,16 @@ def _remember(key: str, image: np.ndarray, caption: str) -> None:
 
 
 def _uploaded_or_last_good(
-    key: str, upload, mode: str, max_side: int | None
+    key: str, upload, mode: str, max_side: int | None, area
 ) -> tuple[np.ndarray | None, str]:
     """The uploaded picture; if it cannot be read, the last good picture with its own name as the caption."""
     try:
         image = _uploaded(upload.getvalue(), mode, max_side).copy()
     except ValueError as err:
-        st.error(f"{upload.name}: {err}", icon="⚠️")
+        area.error(f"{upload.name}: {err}", icon="⚠️")
         image = st.session_state.get(f"_last_good_{key}_image")
         if image is not None:
-            st.caption("Still showing your last valid picture.")
+            area.caption("Still showing your last valid picture.")
         return image, st.session_state.get(f"_last_good_{key}_caption", "")
     _remember(key, image, upload.name)
     return image, upload.name
