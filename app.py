@@ -1,95 +1,124 @@
 """Home page: an image is a grid of numbers."""
 
-import numpy as np
+import io
+import zipfile
+
 import streamlit as st
 
+from cnnviz.export import grid_csv
 from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure
-from ui.common import image_picker, page_setup, plot
+from cnnviz.picture import picture_figure
+from ui.classroom import (
+    classroom_bar,
+    explain,
+    folded,
+    projector_mode,
+    projector_style,
+    show,
+    url_slider,
+    url_toggle,
+)
+from ui.common import image_picker, page_setup
 
-page_setup(
-    "cnnviz: an image is a grid of numbers",
-    "🔢",
-    intro=(
-        "A grayscale picture is an H x W grid of intensities from 0 (black) to 255 (white); a colour "
-        "picture is three such grids, one each for red, green and blue. Everything a convolutional network "
-        "does starts from these numbers. Pick a picture, then move the zoom window to read its pixels."
-    ),
+page_setup("cnnviz: an image is a grid of numbers", "🔢")
+projector = classroom_bar()
+explain(
+    "A grayscale picture is an H x W grid of intensities from 0 (black) to 255 (white); a colour picture is "
+    "three such grids, one each for red, green and blue. Pick a picture, then move the zoom window to read "
+    "its pixels."
 )
 
-left, right = st.columns([1, 1], gap="large")
-with left:
-    colour = st.toggle("Colour (R, G, B channels)", value=False, key="home_rgb")
-    mode = "RGB" if colour else "L"
+# --- The few controls that drive the picture: one compact row --------------------------------------------------
+row = st.columns([1.3, 1, 1, 1, 1], vertical_alignment="bottom")
+messages = st.container()  # an unreadable upload is reported here, outside the picture popover
+with row[1]:
+    colour = url_toggle("Colour (R, G, B)", key="home_rgb")
+with row[0], st.popover("Picture…", width="stretch"):
     image, caption = image_picker(
-        "home", mode=mode, max_side=256, default="scene.png" if colour else "digit_7.png"
+        "home",
+        mode="RGB" if colour else "L",
+        max_side=256,
+        default="scene.png" if colour else "digit_7.png",
+        bind=True,
+        error_area=messages,
     )
-
 if image is None:
     st.stop()
 
 h, w = image.shape[:2]
 channels = image.shape[2] if image.ndim == 3 else 1
-with left:
-    zoom = st.slider("Zoom window (cells per side)", 4, MAX_NUMBERED, min(16, h, w), key="home_zoom")
-    zoom_h, zoom_w = min(zoom, h), min(zoom, w)
-    top = (
-        st.slider("Zoom window: top row", 0, h - zoom_h, (h - zoom_h) // 2, key="home_top")
-        if h > zoom_h
-        else 0
-    )
-    left_col = (
-        st.slider("Zoom window: left column", 0, w - zoom_w, (w - zoom_w) // 2, key="home_left")
-        if w > zoom_w
-        else 0
-    )
+with row[2]:
+    zoom = url_slider("Zoom (cells per side)", 4, MAX_NUMBERED, min(16, h, w), key="home_zoom")
+zoom_h, zoom_w = min(zoom, h), min(zoom, w)
+with row[3]:
+    top = url_slider("Top row", 0, h - zoom_h, (h - zoom_h) // 2, key="home_top") if h > zoom_h else 0
+with row[4]:
+    left = url_slider("Left column", 0, w - zoom_w, (w - zoom_w) // 2, key="home_left") if w > zoom_w else 0
 
-window = (top, left_col, top + zoom_h - 1, left_col + zoom_w - 1)
-with right:
-    st.markdown(
-        f"**{caption}**: {h} rows x {w} columns" + (f" x {channels} channels" if channels > 1 else "")
-    )
-    whole = image.mean(axis=2) if channels > 1 else image
-    if channels > 1:
-        st.image(image.astype(np.uint8), caption="The picture as you see it", width=min(480, 3 * w))
-    fig = grid_figure(
-        whole,
-        title="Whole picture" + (" (mean of R, G, B)" if channels > 1 else "") + ": hover to read a pixel",
-        colors=color_range([whole], image=True),
-        numbers=False,
-        outlines=[(window, "#ff9900")],
-        showscale=False,
-        cell_px=max(2, 420 // max(h, w)),
-        hover="intensity",
-    )
-    plot(fig, key="home_whole")
+# --- The picture beside its numbers ----------------------------------------------------------------------------
+window = (top, left, top + zoom_h - 1, left + zoom_w - 1)
+crop = image[top : top + zoom_h, left : left + zoom_w]
+shape_text = f"{h} rows x {w} columns" + (f" x {channels} channels" if channels > 1 else "")
+picture_col, numbers_col = st.columns([1, 1.25], gap="medium")
+with picture_col:
+    fig = picture_figure(image, window=window, title=f"{caption}: {shape_text}", side_px=360)
+    show(projector_style(fig, height=600 if projector else None), key="home_whole")
+with numbers_col:
+    where = f"rows {top}..{top + zoom_h - 1}, columns {left}..{left + zoom_w - 1}"
+    if channels == 1:
+        fig = grid_figure(
+            crop,
+            title=f"The numbers in {where}",
+            colors=color_range([crop], image=True),
+            showscale=False,
+            hover="intensity",
+            origin=(top, left),
+            cell_px=max(12, min(40, 384 // max(zoom_h, zoom_w))),
+        )
+        show(
+            projector_style(fig, grid_side=max(crop.shape), height=640 if projector else None),
+            key="home_crop",
+        )
+    else:
+        # One channel at a time, as large as a grayscale grid; light tints keep the black numbers readable.
+        tints = {"Red": "#E06666", "Green": "#6AA84F", "Blue": "#6FA8DC"}
+        tabs = st.tabs(list(tints), key="home_channel", bind="query-params")
+        for tab, (name, tint), c in zip(tabs, tints.items(), range(3), strict=True):
+            with tab:
+                fig = grid_figure(
+                    crop[:, :, c],
+                    title=f"{name} channel, {where}",
+                    colors={"colorscale": [[0, "#FFFFFF"], [1, tint]], "zmin": 0, "zmax": 255},
+                    showscale=False,
+                    cell_px=max(12, min(40, 360 // max(zoom_h, zoom_w))),
+                    origin=(top, left),
+                )
+                height = 640 if projector else None
+                show(
+                    projector_style(fig, grid_side=max(crop.shape[:2]), height=height),
+                    key=f"home_crop_{name}",
+                )
 
-st.subheader(f"The numbers in rows {top}..{top + zoom_h - 1}, columns {left_col}..{left_col + zoom_w - 1}")
-crop = image[top : top + zoom_h, left_col : left_col + zoom_w]
-if channels == 1:
-    fig = grid_figure(
-        crop,
-        colors=color_range([crop], image=True),
-        showscale=False,
-        hover="intensity",
-        origin=(top, left_col),
-    )
-    plot(fig, key="home_crop")
-else:
-    scales = {"Red": "Reds", "Green": "Greens", "Blue": "Blues"}
-    for column, (name, scale), c in zip(st.columns(3), scales.items(), range(3), strict=True):
-        with column:
-            fig = grid_figure(
-                crop[:, :, c],
-                title=f"{name} channel",
-                colors={"colorscale": scale, "zmin": 0, "zmax": 255},
-                showscale=False,
-                cell_px=22,
-                origin=(top, left_col),
-            )
-            plot(fig, key=f"home_crop_{name}")
 
+def _numbers_csv() -> tuple[bytes, str, str]:
+    """The numbers on screen as CSV (one file per channel, zipped, for a colour picture)."""
+    if channels == 1:
+        return grid_csv(crop).encode(), "pixels.csv", "text/csv"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, c in zip(("red", "green", "blue"), range(3), strict=True):
+            z.writestr(f"pixels_{name}.csv", grid_csv(crop[:, :, c]))
+    return out.getvalue(), "pixels.zip", "application/zip"
+
+
+data, file_name, mime = _numbers_csv()
+st.download_button(
+    "Download these numbers (CSV)", data, file_name=file_name, mime=mime, key="home_csv", on_click="ignore"
+)
+
+# --- Below the first screen: why convolution, and where to go next ------------------------------------------------
 n_features = h * w * channels
-st.markdown(
+explain(
     f"""
 **Why not a fully connected network?** Flattened, this picture is {h} x {w}{f" x {channels}" if channels > 1 else ""}
 = **{n_features:,} numbers**. One hidden layer of 1,000 units fed by all of them needs
@@ -98,11 +127,10 @@ is not reused anywhere else. A convolution slides one small shared kernel over t
 has 9 weights, wherever it looks.
 """
 )
-
-st.divider()
-st.subheader("What comes next")
-st.markdown(
-    """
+with folded("What comes next: the pages of this app", key="home_next") as open_:
+    if open_:
+        st.markdown(
+            """
 | Page | What you do there |
 |---|---|
 | **Convolution** | Step a kernel over a grid or a picture cell by cell: the window, the products, the sum written out, the output filling in; padding, stride and dilation with the output-size arithmetic on your numbers; check your own hand-worked answer. |
@@ -115,4 +143,8 @@ st.markdown(
 
 Use the sidebar to move between pages.
 """
-)
+        )
+if not projector_mode():
+    st.caption(
+        "Projector mode (in the sidebar) makes the figures fill the screen; the link keeps every setting."
+    )

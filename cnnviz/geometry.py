@@ -21,6 +21,7 @@ __all__ = [
     "plan_axis",
     "plan_2d",
     "same_padding",
+    "tf_same_padding",
 ]
 
 
@@ -55,6 +56,30 @@ def same_padding(f: int, dilation: int = 1) -> tuple[int, int]:
     """
     total = dilation * (f - 1)
     return total // 2, total - total // 2
+
+
+def tf_same_padding(n: int, f: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    """Padding (before, after) of TensorFlow's padding="SAME": ceil(n / stride) outputs at any stride.
+
+    PyTorch refuses padding="same" with stride > 1; TensorFlow pads just enough for the windows to
+    cover ceil(n / s) outputs, the extra cell (if any) after: total = max((ceil(n/s) - 1)*s + d*(f-1) + 1 - n, 0).
+    At stride 1 this is `same_padding`.
+    """
+    out = -(-n // stride)  # ceil(n / stride)
+    total = max((out - 1) * stride + dilation * (f - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def _same_with_stride(n: int, f: int, stride: int, dilation: int) -> str:
+    """Why "same" and a stride > 1 do not go together here, and the numbers that would."""
+    before, after = tf_same_padding(n, f, stride, dilation)
+    out = -(-n // stride)
+    return (
+        f'padding="same" only works with stride 1 (got stride {stride}), as in PyTorch: at stride {stride} '
+        f'no padding keeps the size {n}. TensorFlow\'s "same" means ceil({n}/{stride}) = {out} outputs, '
+        f"which here is padding {before} before and {after} after; use a number for the padding "
+        "or set the stride to 1"
+    )
 
 
 @dataclass(frozen=True)
@@ -170,10 +195,7 @@ def plan_axis(n, f, *, stride=1, padding=0, dilation=1, axis: str = "", check_fi
             before = after = 0
         elif mode == "same":
             if stride != 1:
-                raise ValueError(
-                    f'padding="same" only works with stride 1 (got stride {stride}); '
-                    "use a number for the padding or set the stride to 1"
-                )
+                raise ValueError(_same_with_stride(int(n), int(f), stride, dilation))
             before, after = same_padding(f, dilation)
         else:
             raise ValueError(f'padding must be a number, "same" or "valid", got {padding!r}')

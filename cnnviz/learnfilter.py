@@ -47,6 +47,9 @@ OPTIMIZERS = {
     "momentum": "Momentum (0.9)",
     "adam": "Adam",
 }
+REL_TOL = 1e-12  # converged: the loss is below this fraction of its starting value
+PLATEAU_TOL = 1e-6  # ... or it moved by less than this fraction over the last PLATEAU_STEPS steps
+PLATEAU_STEPS = 20
 LOSSES = {
     "squared": "Squared error",
     "sign_free": "Sign-free (squared responses)",
@@ -283,16 +286,36 @@ class Fit:
     def loss(self) -> float:
         return self.history_loss[-1]
 
-    def advance(self, config: FitConfig, n_steps: int = 1) -> Fit:
-        """`n_steps` optimiser steps; stops early (and keeps the last finite state) if the loss blows up."""
+    def advance(self, config: FitConfig, n_steps: int = 1, *, until_converged: bool = False) -> Fit:
+        """`n_steps` optimiser steps; stops early (and keeps the last finite state) if the loss blows up,
+        and with `until_converged` as soon as `converged()` says there is nothing left to learn."""
         if config.optimizer != self.optimizer:
             self.velocity = self.second = None
             self.adam_t = 0
             self.optimizer = config.optimizer
         for _ in range(n_steps):
-            if not self.diverged:
-                self._step(config)
+            if self.diverged or (until_converged and self.converged()):
+                break
+            self._step(config)
         return self
+
+    def converged(self, rel_tol: float = REL_TOL, plateau_tol: float = PLATEAU_TOL) -> str | None:
+        """Why the run can stop, in words, or None while it is still learning.
+
+        Either the loss fell below `rel_tol` times its starting value (the target is fitted to rounding
+        error), or it changed by less than `plateau_tol` (relative) over the last `PLATEAU_STEPS` steps
+        (it sits on a floor it cannot go below, e.g. the noise on the targets).
+        """
+        losses = self.history_loss
+        if not np.isfinite(losses[-1]):
+            return None
+        if losses[-1] <= rel_tol * losses[0]:
+            return f"the loss fell below {rel_tol:.0e} of its start ({losses[0]:.3g})"
+        if len(losses) > PLATEAU_STEPS:
+            recent = np.asarray(losses[-PLATEAU_STEPS - 1 :])
+            if recent.max() - recent.min() <= plateau_tol * recent.max():
+                return f"the loss changed by less than {plateau_tol:.0e} of itself over {PLATEAU_STEPS} steps"
+        return None
 
     @property
     def diverged(self) -> bool:

@@ -18,6 +18,7 @@ from cnnviz.figures import color_range
 
 __all__ = ["kernels_figure", "loss_figure", "outputs_figure", "weight_names", "weights_figure"]
 
+MAX_LOG_TICKS = 5  # labels on the loss axis: a run from 10 down to 1e-20 gets one every 5 decades
 WEIGHT_COLORS = qualitative.Plotly + qualitative.D3  # one colour per weight, the same in every figure
 _LINE_LAYOUT = {
     "height": 330,
@@ -105,7 +106,8 @@ def kernels_figure(W: np.ndarray, K: np.ndarray, *, step: int, target_title: str
     W, K = np.asarray(W, dtype=float), np.asarray(K, dtype=float)
     D = W - K
     colors = color_range([K, W, D]) if np.all(np.isfinite(W)) else color_range([K])
-    titles = (target_title, f"Learned w1..w9 (step {step})", "Learned − target")
+    # Short lines: a panel is a third of the figure, and a title longer than its panel overlaps the next.
+    titles = (target_title, f"Learned w1..w9<br>step {step:,}", "Learned − target")
     axes, layout = _panels(3)
     data = [
         _heatmap(Z, axis, colors, name=title, text=_cell_labels(Z, names), showscale=k == 2)
@@ -116,7 +118,7 @@ def kernels_figure(W: np.ndarray, K: np.ndarray, *, step: int, target_title: str
     layout.update(
         height=300,
         width=900,
-        margin={"l": 20, "r": 20, "t": 40, "b": 10},
+        margin={"l": 20, "r": 20, "t": 60, "b": 10},
         plot_bgcolor="white",
         annotations=_titles(titles, 3),
     )
@@ -151,11 +153,30 @@ def loss_figure(losses: Sequence[float], *, floor: float | None = None, title: s
     layout = {
         **_LINE_LAYOUT,
         "title": {"text": title, "x": 0.0},
-        "yaxis": {"title": {"text": "L (log scale)"}, "type": "log", "dtick": 1, "exponentformat": "power"},
+        "yaxis": {"title": {"text": "L (log scale)"}, **_log_axis(y, floor)},
         "showlegend": bool(floor),
         "legend": {"x": 1, "xanchor": "right", "y": 1},
     }
     return go.Figure(data=data, layout=layout)
+
+
+def _log_axis(y: np.ndarray, floor: float | None) -> dict:
+    """A log axis over the curve with at most `MAX_LOG_TICKS` labels: one every 1, 2, 3... decades."""
+    finite = y[np.isfinite(y)]
+    if floor:
+        finite = np.append(finite, floor)
+    if finite.size == 0:
+        return {"type": "log", "exponentformat": "power"}
+    lo, hi = np.log10(finite.min()), np.log10(finite.max())
+    decades = max(1.0, np.ceil(hi) - np.floor(lo))
+    step = int(np.ceil(decades / MAX_LOG_TICKS))
+    return {
+        "type": "log",
+        "exponentformat": "power",
+        "dtick": step,
+        "tick0": 0,
+        "range": [np.floor(lo) - 0.1, np.ceil(hi) + 0.1],
+    }
 
 
 def weights_figure(history_W: Sequence[np.ndarray], target: np.ndarray) -> go.Figure:

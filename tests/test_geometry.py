@@ -90,3 +90,34 @@ def test_formula_is_filled_in_with_the_users_numbers():
         plan_axis(7, 3, stride=1, dilation=2).formula()
         == "floor((7 + 2*0 - (2*(3 - 1) + 1)) / 1) + 1 = floor(2/1) + 1 = 3"
     )
+
+
+# --- "same" padding with a stride: PyTorch refuses it, TensorFlow pads for ceil(n / s) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "f", "s", "d", "pads"),
+    [
+        (100, 5, 2, 1, (1, 2)),
+        (100, 5, 1, 1, (2, 2)),
+        (7, 3, 2, 1, (1, 1)),
+        (6, 3, 2, 1, (0, 1)),
+        (5, 1, 3, 1, (0, 0)),
+    ],
+)
+def test_tensorflow_same_padding_gives_ceil_n_over_s_outputs(n, f, s, d, pads):
+    from cnnviz.geometry import tf_same_padding
+
+    assert tf_same_padding(n, f, s, d) == pads
+    assert plan_axis(n, f, stride=s, padding=pads, dilation=d).size == -(-n // s)
+    if s == 1:
+        assert pads == same_padding(f, d)  # at stride 1 both frameworks agree
+
+
+def test_same_with_stride_2_explains_both_conventions_with_the_numbers():
+    with pytest.raises(
+        ValueError, match=r'padding="same" only works with stride 1 \(got stride 2\), as in PyTorch'
+    ) as err:
+        plan_axis(100, 5, stride=2, padding="same")
+    assert 'TensorFlow\'s "same" means ceil(100/2) = 50 outputs' in str(err.value)
+    assert "padding 1 before and 2 after" in str(err.value)

@@ -225,3 +225,57 @@ def test_figures_show_the_weights_and_the_target_on_one_scale():
     X = standardise(SHAPES)
     out = outputs_figure(X, correlate2d(X, K), correlate2d(X, W))
     assert out.data[1].zmin == out.data[2].zmin and out.data[1].zmax == out.data[2].zmax
+
+
+# --- Classroom: the loss axis stays readable, and a run stops once there is nothing left to learn -----------
+
+
+def test_a_long_log_loss_axis_gets_a_few_labels_not_one_per_decade():
+    from cnnviz.learnfilter_plots import MAX_LOG_TICKS
+
+    axis = loss_figure(np.logspace(1, -20, 200)).layout.yaxis  # 10 down to 1e-20: 21 decades
+    lo, hi = axis.range
+    labels = int((np.floor(hi) - np.ceil(lo)) // axis.dtick) + 1
+    assert labels <= MAX_LOG_TICKS + 1
+    assert lo <= -20 and hi >= 1  # the whole curve is inside the axis
+    short = loss_figure([4.0, 1.0, 0.25]).layout.yaxis
+    assert short.dtick == 1  # a short run keeps a label per decade
+
+
+def test_a_run_stops_at_the_tolerance_and_says_why():
+    problem = make_problem([SHAPES, *random_images(2, 32, seed=0)], KERNELS["Vertical edge"].array)
+    fit = Fit.start(problem, seed=0)
+    assert fit.converged() is None
+    fit.advance(FitConfig(lr=0.1, optimizer="gd"), 3000, until_converged=True)
+    reason = fit.converged()
+    assert reason is not None and "fell below 1e-12 of its start" in reason
+    assert fit.steps < 3000  # stopped long before the budget
+    assert fit.loss <= 1e-12 * fit.history_loss[0]
+    assert len(fit.history_loss) == fit.steps + 1
+    stopped_at = fit.steps
+    fit.advance(FitConfig(lr=0.1, optimizer="gd"), 10, until_converged=True)
+    assert fit.steps == stopped_at  # nothing more to do
+
+
+def test_a_noisy_target_stops_on_its_floor():
+    problem = make_problem(
+        [SHAPES, *random_images(2, 32, seed=0)], KERNELS["Vertical edge"].array, noise=0.3, seed=0
+    )
+    fit = Fit.start(problem, seed=0).advance(FitConfig(lr=0.1, optimizer="gd"), 3000, until_converged=True)
+    assert "changed by less than 1e-06 of itself over 20 steps" in fit.converged()
+    assert fit.steps < 1000 and fit.loss > 0.01  # the noise floor, not zero
+
+
+def _longest_line_px(text: str, size: float) -> float:
+    return max(len(line) for line in text.split("<br>")) * size * 0.6  # ~0.6 em per character
+
+
+@pytest.mark.parametrize("step", [0, 12_345])
+def test_panel_titles_fit_their_panels_at_a_narrow_width(step):
+    # Titles wider than their third of the figure ran into the next panel ("Learned w1..w9 (step 0)" over
+    # "Learned − target") once the figure shared the first screen with the loss curve.
+    fig = kernels_figure(KERNELS["Laplacian"].array, KERNELS["Laplacian"].array, step=step)
+    width = 540  # the narrowest the page draws it (a 1366-px laptop)
+    for annotation, axis in zip(fig.layout.annotations, ("xaxis", "xaxis2", "xaxis3"), strict=True):
+        lo, hi = fig.layout[axis].domain
+        assert _longest_line_px(annotation.text, annotation.font.size) <= (hi - lo) * width, annotation.text

@@ -98,12 +98,16 @@ def image_picker(
     max_side: int | None = None,
     default: str = "digit_7.png",
     label: str = "Picture",
+    bind: bool = False,
+    error_area=None,
 ) -> tuple[np.ndarray | None, str]:
     """Choose a bundled picture or upload one; returns (array of 0..255, a caption).
 
-    A file that is not an image shows an error and keeps the last good picture.
+    A file that is not an image shows an error and keeps the last good picture, and the caption names
+    that picture (not the file that failed). `bind=True` keeps the bundled choice in the link (under
+    `{key}_bundled`, by file name; the descriptions go to the help text). `error_area` (a container) is
+    where an unreadable upload is reported, for a picker that sits in a popover the user may close.
     """
-    names = list(BUNDLED)
     choice = st.radio(
         label,
         ["Bundled picture", "Upload my own"],
@@ -120,20 +124,54 @@ def image_picker(
         if upload is None:
             st.info("Choose a file to upload; meanwhile the bundled picture is shown.")
         else:
-            image = keep_last_good(
-                f"{key}_image", lambda: _uploaded(upload.getvalue(), mode, max_side).copy()
-            )
-            return image, upload.name
-    name = st.selectbox(
+            return _uploaded_or_last_good(key, upload, mode, max_side, error_area or st)
+    name = _bundled_choice(key, default, bind)
+    image = bundled_image(name, mode=mode, max_side=max_side)
+    _remember(key, image, name)
+    return image, name
+
+
+def _bundled_choice(key: str, default: str, bind: bool) -> str:
+    names = list(BUNDLED)
+    index = names.index(default) if default in names else 0
+    if not bind:
+        return st.selectbox(
+            "Bundled picture",
+            names,
+            index=index,
+            format_func=lambda n: f"{n} — {BUNDLED[n]}",
+            key=f"{key}_bundled",
+        )
+    from ui.classroom import url_select  # here, not at the top: ui.classroom imports this module
+
+    return url_select(
         "Bundled picture",
         names,
-        index=names.index(default) if default in names else 0,
-        format_func=lambda n: f"{n} — {BUNDLED[n]}",
+        index=index,
         key=f"{key}_bundled",
+        help="\n".join(f"- {n}: {what}" for n, what in BUNDLED.items()),
     )
-    image = bundled_image(name, mode=mode, max_side=max_side)
+
+
+def _remember(key: str, image: np.ndarray, caption: str) -> None:
     st.session_state[f"_last_good_{key}_image"] = image
-    return image, name
+    st.session_state[f"_last_good_{key}_caption"] = caption
+
+
+def _uploaded_or_last_good(
+    key: str, upload, mode: str, max_side: int | None, area
+) -> tuple[np.ndarray | None, str]:
+    """The uploaded picture; if it cannot be read, the last good picture with its own name as the caption."""
+    try:
+        image = _uploaded(upload.getvalue(), mode, max_side).copy()
+    except ValueError as err:
+        area.error(f"{upload.name}: {err}", icon="⚠️")
+        image = st.session_state.get(f"_last_good_{key}_image")
+        if image is not None:
+            area.caption("Still showing your last valid picture.")
+        return image, st.session_state.get(f"_last_good_{key}_caption", "")
+    _remember(key, image, upload.name)
+    return image, upload.name
 
 
 def plot(fig, *, key: str, width="content", **kwargs):

@@ -1,0 +1,56 @@
+"""A whole picture as one Plotly figure: seamless pixels (no gaps between cells) with a window outlined.
+
+`cnnviz.figures.grid_figure` draws grids as cells with a 1-px gap, which is right for a 6x6 grid of numbers
+but turns a 256-px photo into a mesh of 1-px cells with white lines between them. Here a grayscale picture
+is a heatmap with no gaps (hover still reads each pixel) and a colour picture is a Plotly `Image` trace.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnnviz.figures import Outline, outline_shape, style_grid_axes
+from cnnviz.palette import MEANINGS
+
+__all__ = ["picture_figure"]
+
+
+def _trace(image: np.ndarray) -> go.Heatmap | go.Image:
+    if image.ndim == 3:  # (H, W, 3) RGB
+        return go.Image(
+            z=np.clip(image, 0, 255).astype(np.uint8),
+            hovertemplate="row %{y}, column %{x}<br>R %{z[0]}, G %{z[1]}, B %{z[2]}<extra></extra>",
+        )
+    return go.Heatmap(
+        z=np.asarray(image, dtype=float),
+        colorscale="gray",
+        zmin=0,
+        zmax=255,
+        showscale=False,
+        xgap=0,
+        ygap=0,
+        hovertemplate="row %{y}, column %{x}<br>intensity %{z:.0f}<extra></extra>",
+    )
+
+
+def picture_figure(image, *, window: Outline | None = None, title: str = "", side_px: int = 420) -> go.Figure:
+    """The picture (H, W) of 0..255 or (H, W, 3), its longer side `side_px` wide, `window` outlined in orange."""
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ValueError(f"a picture is (H, W) or (H, W, 3), got shape {image.shape}")
+    h, w = image.shape[:2]
+    scale = side_px / max(h, w)
+    shapes = [outline_shape(window, color=MEANINGS["window"], width=3)] if window else []
+    fig = go.Figure(_trace(image))
+    fig.update_layout(
+        shapes=shapes,
+        title={"text": title, "x": 0.0, "xanchor": "left"} if title else None,
+        height=int(h * scale) + (90 if title else 50),
+        width=int(w * scale) + 60,
+        margin={"l": 40, "r": 20, "t": 70 if title else 30, "b": 20},
+    )
+    style_grid_axes(fig, ticks=False)
+    fig.update_xaxes(showticklabels=True, dtick=None)
+    fig.update_yaxes(showticklabels=True, dtick=None)
+    return fig

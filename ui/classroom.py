@@ -1,0 +1,302 @@
+"""Classroom habits every page can adopt: projector mode, settings kept in the link, a copy-link button.
+
+A page calls `classroom_bar()` once (it draws the projector switch and the copy-link button in the
+sidebar), makes its widgets with `url_slider`, `url_select`, `url_toggle`, `url_number` (each a Streamlit
+widget bound to the URL with `bind="query-params"`; a value in the link that the widget cannot take gives
+a clear `st.warning` and the default), keeps a typed grid in the link with `url_grid`/`set_url_grid`,
+styles its Plotly figures with `projector_style(fig)` and draws them with `show(fig, key=...)`, and writes
+explanations with `explain(...)` or `folded(...)`, which projector mode hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.gridcode import decode_grid, encode_grid
+from ui.common import PLOTLY_CONFIG
+
+PROJECTOR_KEY = "projector"
+GRID_FONT_PX = 26  # numbers in grids up to 10x10 in projector mode (>= 24 px, readable at the back)
+AXIS_FONT_PX = 20  # axis labels, ticks, legends in projector mode (>= 18 px)
+TITLE_FONT_PX = 24
+MAX_BIG_NUMBERS = 10  # grids up to this many cells per side get the big numbers
+
+
+# --- Projector mode -------------------------------------------------------------------------------------------
+
+
+def projector_mode() -> bool:
+    """True when projector mode is on (the sidebar switch, or ?projector=true in the link)."""
+    if PROJECTOR_KEY in st.session_state:
+        return bool(st.session_state[PROJECTOR_KEY])
+    return str(st.query_params.get(PROJECTOR_KEY, "")).lower() == "true"
+
+
+# Streamlit leaves 6rem above a page's title; on a 768-px laptop screen that pushes the lesson below the fold.
+_COMPACT_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+[data-testid="stMainBlockContainer"] h1 { padding-top: 0; }
+[data-testid="stTable"] th, [data-testid="stTable"] td { padding: 0.2rem 0.45rem; }
+@media (max-height: 820px) {
+  [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; }
+  [data-testid="stTable"] table { font-size: 0.85rem; }
+}
+</style>"""
+# Projector mode: tables, metrics and captions at sizes a room can read.
+_PROJECTOR_CSS = """<style>
+[data-testid="stTable"] table { font-size: 1.35rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem; }
+[data-testid="stCaptionContainer"], [data-testid="stMarkdown"] p, [data-testid="stAlert"] p { font-size: 1.25rem; }
+</style>"""
+
+
+def classroom_bar() -> bool:
+    """The projector switch and the copy-link button in the sidebar; returns whether projector mode is on.
+
+    It also tightens the space above the page's title, so the main visual fits a laptop's first screen.
+    """
+    st.html(_COMPACT_CSS)
+    with st.sidebar:
+        on = url_toggle(
+            "Projector mode",
+            key=PROJECTOR_KEY,
+            help="Figures fill the width with big numbers and labels; explanations are hidden. Kept in the link.",
+        )
+        copy_link_button()
+    if on:
+        st.html(_PROJECTOR_CSS)
+    return on
+
+
+def explain(text: str, **kwargs) -> None:
+    """Markdown that teaches; hidden in projector mode (the lecturer says it aloud)."""
+    if not projector_mode():
+        st.markdown(text, **kwargs)
+
+
+@contextmanager
+def folded(label: str, *, key: str) -> Iterator[bool]:
+    """An expander whose body runs only when it is open (yields whether it is); absent in projector mode.
+
+    with folded("The formulas", key="x_formulas") as open_:
+        if open_:
+            st.latex(...)
+    """
+    if projector_mode():
+        yield False
+        return
+    box = st.expander(label, key=key, on_change="rerun")
+    with box:
+        yield bool(box.open)
+
+
+def projector_style(fig, *, grid_side: int | None = None, height: int | None = None):
+    """`fig` restyled for the projector (when it is on) and for the theme (always): returns the figure.
+
+    Backgrounds become transparent so the figure follows Streamlit's light or dark theme. In projector
+    mode titles, axes and legends get `AXIS_FONT_PX`/`TITLE_FONT_PX`, and numbers in heatmap cells get
+    `GRID_FONT_PX` when the grid (`grid_side`, its larger side) has at most `MAX_BIG_NUMBERS` cells per side.
+    `height` (pixels) replaces the figure's height in either mode.
+    """
+    fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    if height is not None:
+        fig.update_layout(height=height)
+    if not projector_mode():
+        return fig
+    fig.update_layout(font={"size": AXIS_FONT_PX}, title_font={"size": TITLE_FONT_PX}, width=None)
+    fig.update_xaxes(tickfont={"size": AXIS_FONT_PX}, title_font={"size": AXIS_FONT_PX})
+    fig.update_yaxes(tickfont={"size": AXIS_FONT_PX}, title_font={"size": AXIS_FONT_PX})
+    for annotation in fig.layout.annotations or ():
+        annotation.font.size = max(annotation.font.size or 0, AXIS_FONT_PX)
+    if grid_side is not None and grid_side <= MAX_BIG_NUMBERS:
+        fig.update_traces(textfont={"size": GRID_FONT_PX}, selector={"type": "heatmap"})
+    return fig
+
+
+def show(fig, *, key: str, width: str = "content", **kwargs):
+    """st.plotly_chart: the figure's own size (or `width="stretch"`), the full width in projector mode."""
+    if projector_mode():
+        width = "stretch"
+    if width == "stretch":
+        fig.update_layout(width=None)  # the container decides
+    return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width=width, **kwargs)
+
+
+# --- Copy link --------------------------------------------------------------------------------------------
+
+_COPY_HTML = """
+<div class="copy-link">
+  <button type="button" data-testid="copyLinkButton">Copy link</button>
+  <span class="status" role="status"></span>
+  <input class="url" type="text" readonly hidden aria-label="Link to this screen">
+</div>
+"""
+_COPY_CSS = """
+.copy-link { font-family: inherit; }
+.copy-link button {
+  font: inherit; cursor: pointer; padding: 0.35rem 0.75rem; border-radius: 0.5rem;
+  color: var(--st-text-color, inherit); background: transparent;
+  border: 1px solid var(--st-border-color, rgba(128, 128, 128, 0.5));
+}
+.copy-link button:hover { border-color: var(--st-primary-color, #E69F00); }
+.copy-link .status { margin-left: 0.5rem; font-size: 0.9em; color: var(--st-text-color, inherit); }
+.copy-link .url { width: 100%; margin-top: 0.4rem; font: inherit; }
+"""
+# The clipboard API needs a secure page (https or localhost); on a classroom server reached over plain http
+# the link is shown selected in a text box instead, so Ctrl+C copies it.
+_COPY_JS = """
+export default function (component) {
+  const root = component.parentElement;
+  const button = root.querySelector("button");
+  const status = root.querySelector(".status");
+  const box = root.querySelector(".url");
+  button.onclick = async () => {
+    const url = window.location.href;
+    try {
+      await navigator.clipboard.writeText(url);
+      status.textContent = "Link copied";
+      box.hidden = true;
+    } catch (err) {
+      box.value = url;
+      box.hidden = false;
+      box.select();
+      status.textContent = "Press Ctrl+C to copy";
+    }
+  };
+}
+"""
+_copy_link = st.components.v2.component("cnnviz.copy_link", html=_COPY_HTML, css=_COPY_CSS, js=_COPY_JS)
+
+
+def copy_link_button(key: str = "copy_link") -> None:
+    """A button that copies the page's address (every setting bound to the URL is in it); no network."""
+    _copy_link(key=key)
+
+
+# --- Settings kept in the link ----------------------------------------------------------------------------
+
+
+def _raw(key: str) -> str | None:
+    values = st.query_params.get_all(key)
+    return values[-1] if values else None
+
+
+def _warn_link(key: str, raw: str, expected: str) -> None:
+    st.warning(
+        f"This link sets **{key}** to `{raw}`, which is not a valid value ({expected}); "
+        "showing the default instead.",
+        icon="🔗",
+    )
+
+
+def _check(key: str, valid: Callable[[str], bool], expected: str) -> None:
+    raw = _raw(key)
+    if raw is not None and not _safe(valid, raw):
+        _warn_link(key, raw, expected)
+
+
+def _safe(valid: Callable[[str], bool], raw: str) -> bool:
+    try:
+        return bool(valid(raw))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+def _number_between(lo, hi, integer: bool) -> Callable[[str], bool]:
+    def valid(raw: str) -> bool:
+        value = float(raw)
+        if integer and value != int(value):
+            return False
+        return bool(np.isfinite(value)) and lo <= value <= hi
+
+    return valid
+
+
+def url_slider(label: str, min_value, max_value, value, *, key: str, step=None, **kwargs):
+    """st.slider kept in the link under `key`; an out-of-range or non-numeric link value warns."""
+    integer = all(isinstance(v, int) for v in (min_value, max_value, value))
+    _check(key, _number_between(min_value, max_value, integer), f"a number from {min_value} to {max_value}")
+    return st.slider(label, min_value, max_value, value, step, key=key, bind="query-params", **kwargs)
+
+
+def url_number(label: str, min_value, max_value, value=None, *, key: str, **kwargs):
+    """st.number_input kept in the link under `key` (whole numbers when the bounds are ints)."""
+    integer = isinstance(min_value, int) and isinstance(max_value, int)
+    _check(key, _number_between(min_value, max_value, integer), f"a number from {min_value} to {max_value}")
+    if value is not None:
+        kwargs["value"] = value
+    return st.number_input(label, min_value, max_value, key=key, bind="query-params", **kwargs)
+
+
+def url_select(
+    label: str,
+    options: Sequence,
+    *,
+    key: str,
+    widget: Callable = st.selectbox,
+    index: int = 0,
+    format_func: Callable = str,
+    **kwargs,
+) -> Any:
+    """A selectbox (or `widget=st.radio`, `st.select_slider`...) kept in the link by the option's label.
+
+    The link holds `format_func(option)`, so keep labels short (describe the options in `help`).
+    """
+    names = [str(format_func(o)) for o in options]
+    _check(key, names.__contains__, "one of " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
+    kwargs.update(key=key, bind="query-params", format_func=format_func)
+    if widget is st.select_slider:
+        return widget(label, options, value=options[index], **kwargs)
+    return widget(label, options, index=index, **kwargs)
+
+
+def url_multiselect(label: str, options: Sequence, default: Sequence, *, key: str, **kwargs) -> list:
+    """st.multiselect kept in the link (one repeated parameter per choice)."""
+    raw = st.query_params.get_all(key)
+    bad = [v for v in raw if v not in [str(o) for o in options]]
+    if bad:
+        _warn_link(key, ", ".join(bad), "each one of " + ", ".join(map(str, options)))
+    return st.multiselect(label, options, default=default, key=key, bind="query-params", **kwargs)
+
+
+def url_toggle(label: str, *, key: str, value: bool = False, widget: Callable = st.toggle, **kwargs) -> bool:
+    """st.toggle (or st.checkbox) kept in the link as true/false."""
+    _check(key, lambda raw: raw.lower() in ("true", "false"), "true or false")
+    return widget(label, value=value, key=key, bind="query-params", **kwargs)
+
+
+def url_grid(
+    key: str, default: np.ndarray, *, name: str = "grid", check: Callable | None = None
+) -> np.ndarray:
+    """The grid the link carries under `key` (see `cnnviz.gridcode`), else `default`.
+
+    A bad or hand-edited value shows a warning naming what is wrong and gives the default. `check(X)` may
+    raise a ValueError for a grid that decodes but does not fit (e.g. a kernel that must be 3x3).
+    """
+    raw = _raw(key)
+    if raw is None:
+        return default
+    try:
+        X = decode_grid(raw, name=name)
+        if check is not None:
+            X = check(X)
+    except ValueError as err:
+        st.warning(f"This link's {name} could not be used: {err}. Showing the default instead.", icon="🔗")
+        return default
+    return X
+
+
+def set_url_grid(key: str, X, default=None) -> None:
+    """Keep grid X in the link under `key` (removed when it equals `default`)."""
+    if default is not None and np.array_equal(np.asarray(X, dtype=float), np.asarray(default, dtype=float)):
+        if key in st.query_params:
+            del st.query_params[key]
+        return
+    text = encode_grid(X)
+    if st.query_params.get(key) != text:
+        st.query_params[key] = text
