@@ -29,6 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.figures import MAX_NUMBERED, cell_text, color_range, grid_figure
+from cnnviz.palette import MARKS, MEANINGS, rgba
 from cnnviz.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
 
@@ -46,6 +47,7 @@ __all__ = [
     "click_targets",
     "default_region",
     "input_crop",
+    "is_picture",
     "neighbour_blocks",
     "overview_figures",
     "region_cells",
@@ -55,13 +57,13 @@ __all__ = [
 
 MAX_FRAMES = 144  # a whole output is stepped in the browser up to this many cells (12x12); else a region
 ZOOM = 8  # side of the zoomed region, in output cells
-# Okabe-Ito colours, as in stepper.css, where each look also has its own outline style or pattern, so
-# none rests on colour alone.
-WINDOW_COLOR = "#E69F00"  # orange, thick solid outline: the window on the input
-WINNER_COLOR = "#CC79A7"  # reddish purple, dashed outline and a star: the tap max/min pooling keeps
-PAD_COLOR = "#d9d9d9"  # grey with diagonal hatching: padding
-UNVISITED_COLOR = "rgba(213, 94, 0, 0.35)"  # vermillion cross-hatching: input cells no window reads
-MARK_COLOR = "#D55E00"  # vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
+# The palette's colours by meaning (`cnnviz.palette.MEANINGS`), as in stepper.css, where each look also
+# has its own outline style or pattern, so none rests on colour alone.
+WINDOW_COLOR = MEANINGS["window"]  # orange, thick solid outline: the window on the input
+WINNER_COLOR = MEANINGS["winner"]  # yellow on a dark line, dashed, and a star: the tap max/min pooling keeps
+PAD_COLOR = "#d9d9d9"  # light grey with diagonal hatching: padding
+UNVISITED_COLOR = rgba("never read", 0.35)  # reddish-purple cross-hatching: input cells no window reads
+MARK_COLOR = MEANINGS["wrong"]  # vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
 
 Region = tuple[int, int, int, int]  # (i0, j0, i1, j1): output cells, inclusive corners
 
@@ -118,6 +120,11 @@ def input_crop(trace: Trace, region: Region) -> Region:
     i0, j0, i1, j1 = region
     first, last = trace.step(i0, j0), trace.step(i1, j1)
     return int(first.rows[0]), int(first.cols[0]), int(last.rows[-1]), int(last.cols[-1])
+
+
+def is_picture(X: np.ndarray) -> bool:
+    """Grey levels of a picture (drawn on 0..255), not small numbers like 0..9 (drawn on their own range)."""
+    return bool(np.nanmax(X) > 15)
 
 
 def _scale(colors: dict) -> str:
@@ -230,7 +237,7 @@ def stepper_payload(
     numbered_in = max(P.shape) <= MAX_NUMBERED
     # A zoomed block is coloured on the whole input's scale, so blocks compare; grey levels for a picture.
     data_cells = trace.X if not whole else (P[kinds != PADDING] if (kinds != PADDING).any() else np.zeros(1))
-    in_colors = color_range([data_cells], image=not whole and trace.X.max() > 15)
+    in_colors = color_range([data_cells], image=not whole and is_picture(trace.X))
     pb_r, pb_c = plan.rows.pad_before, plan.cols.pad_before
     input_grid = _grid(
         P,
@@ -346,7 +353,7 @@ def overview_figures(trace: Trace, region: Region) -> tuple[go.Figure, go.Figure
     input_fig = grid_figure(
         X,
         title="Whole input: the outlined cells are stepped below",
-        colors=color_range([X], image=True),
+        colors=color_range([X], image=is_picture(X)),
         numbers=False,
         outlines=[((r0 - pb_r, c0 - pb_c, r1 - pb_r, c1 - pb_c), WINDOW_COLOR)],
         shade=shade if shade.any() else None,
@@ -389,14 +396,17 @@ def check_work(answer, output, *, tol: float = 0.01) -> np.ndarray:
     return np.abs(answer - output) <= tol
 
 
-def check_figure(
-    answer, right: np.ndarray, *, title: str = "Your answer: green right, red wrong"
-) -> go.Figure:
-    """The student's numbers on green (right) or red (wrong) cells, wrong ones outlined; cells clickable."""
+def check_figure(answer, right: np.ndarray, *, title: str = "Your answer, marked") -> go.Figure:
+    """The student's numbers, each with ✓ (right) or ✗ (wrong) as well as a tint; wrong cells outlined.
+
+    Right and wrong never rest on colour alone: the mark is in the cell's text. Cells are clickable.
+    """
     answer = np.asarray(answer, float)
-    colors = {"colorscale": [[0, "#f4b6b6"], [1, "#b9e4b9"]], "zmin": 0, "zmax": 1}
-    fig = grid_figure(right.astype(float), title=title, colors=colors, numbers=False, showscale=False)
-    fig.data[0].update(text=cell_text(answer, max_numbered=10**9), texttemplate="%{text}", hoverinfo="skip")
+    tint = {"colorscale": [[0, rgba("wrong", 0.3)], [1, rgba("right", 0.3)]], "zmin": 0, "zmax": 1}
+    fig = grid_figure(right.astype(float), title=title, colors=tint, numbers=False, showscale=False)
+    marks = np.where(right, MARKS["right"], MARKS["wrong"])
+    text = [[f"{fmt(v)} {m}" for v, m in zip(row, mrow, strict=True)] for row, mrow in zip(answer, marks, strict=True)]
+    fig.data[0].update(text=text, texttemplate="%{text}", hoverinfo="skip")
     fig.update_layout(
         shapes=[
             {**_rect(i, j, i, j, 1, MARK_COLOR, width=3), "xref": "x", "yref": "y"}

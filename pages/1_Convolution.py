@@ -3,27 +3,36 @@
 import numpy as np
 import streamlit as st
 
+from cnnviz.gridcode import MAX_SIDE
 from cnnviz.inputs import format_grid, parse_grid
 from cnnviz.presets import EXAMPLES, KERNELS
 from cnnviz.snippets import torch_snippet
+from cnnviz.stepper import default_region, region_cells
 from cnnviz.trace import convolution_trace, correlation_trace, fmt
-from ui.common import image_picker, keep_last_good, page_setup
-from ui.stepper import render_check_work, render_stepper
-
-page_setup(
-    "Convolution, cell by cell",
-    "🔲",
-    intro=(
-        "The kernel slides over the input; at each position the numbers under it are multiplied by the "
-        "kernel's weights and summed into one output cell. Choose an input and a kernel, set padding, stride "
-        "and dilation, then step (or play) through every cell. Deep learning's *convolution* is "
-        "cross-correlation: the kernel is not flipped (tick *true convolution* to flip it)."
-    ),
+from ui.classroom import (
+    classroom_bar,
+    explain,
+    folded,
+    set_url_grid,
+    url_grid,
+    url_number,
+    url_select,
+    url_toggle,
 )
+from ui.common import image_picker, keep_last_good, page_setup
+from ui.slides import export_buttons, keep_cell, link_cell, play_speed
+from ui.stepper import render_check_work, render_stepper, selected_cell
+
+page_setup("Convolution, cell by cell", "🔲")
+projector = classroom_bar()
 
 SOURCES = ["Worked example", "Type a grid", "Random grid", "Picture"]
 EXAMPLE_KERNEL = "The worked example's kernel"
 TYPED_KERNEL = "Type my own"
+SIX = EXAMPLES["6x6 input, vertical edge"]
+DEFAULT_KERNEL = np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]])
+PAD_MODES = ["valid (none)", "same", "custom"]
+SIZES = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 
 
 def on_example_change() -> None:
@@ -50,7 +59,7 @@ def kernel_text(K: np.ndarray, scale: str = "") -> str:
 
 
 # Widgets that a worked example resets get their first values here, not from `value=` (Streamlit warns
-# when a widget has both).
+# when a widget has both); a value in the link wins over these.
 for name, first in {
     "conv_kernel_choice": EXAMPLE_KERNEL,
     "conv_stride_h": 1,
@@ -62,20 +71,52 @@ for name, first in {
 }.items():
     st.session_state.setdefault(name, first)
 
-inputs, kernels, settings = st.columns([4, 3, 3], gap="large")
 
-with inputs:
-    st.subheader("Input X")
-    source = st.radio(
-        "Input",
-        SOURCES,
-        horizontal=True,
-        key="conv_source",
-        label_visibility="collapsed",
-        on_change=on_source_change,
+def _fits_link(X: np.ndarray) -> np.ndarray:
+    if max(X.shape) > MAX_SIDE:
+        raise ValueError(f"a grid has at most {MAX_SIDE} rows and columns")
+    return X
+
+
+def typed_grid() -> np.ndarray | None:
+    """The typed input: seeded from the link once, then from the text box; kept in the link."""
+    if "conv_grid" not in st.session_state:
+        st.session_state["conv_grid"] = format_grid(url_grid("conv_X", SIX.input, name="input grid"))
+    text = st.text_area(
+        "One row per line; numbers split by spaces or commas (1/9 and -1.5 work)", key="conv_grid", height=170
     )
+    X = keep_last_good("conv_grid", lambda: _fits_link(parse_grid(text, name="input grid")))
+    if X is not None:
+        set_url_grid("conv_X", X, default=SIX.input)
+    return X
+
+
+def random_grid() -> np.ndarray:
+    r, c, s = st.columns(3)
+    with r:
+        h = url_number("Rows", 2, 64, 6, key="conv_rand_h")
+    with c:
+        w = url_number("Columns", 2, 64, 6, key="conv_rand_w")
+    with s:
+        seed = url_number("Seed", 0, 10_000, 0, key="conv_rand_seed")
+    st.caption("Whole numbers 0..9; the same seed gives the same grid.")
+    return np.random.default_rng(int(seed)).integers(0, 10, (int(h), int(w))).astype(float)
+
+
+def picture() -> np.ndarray | None:
+    size = url_select(
+        "Downscale so the longer side is", SIZES, index=SIZES.index(16), key="conv_size", widget=st.select_slider
+    )
+    X, caption = image_picker("conv_img", max_side=int(size), default="digit_7.png", bind=True)
+    if X is not None:
+        st.caption(f"{caption}: {X.shape[0]}x{X.shape[1]} grey levels 0..255")
+    return X
+
+
+def input_controls(source: str):
+    """The input the source gives (and the worked example, which also names a kernel)."""
     example = EXAMPLES[
-        st.selectbox(
+        url_select(
             "Worked example (lecture notes)",
             list(EXAMPLES),
             index=1,
@@ -85,94 +126,96 @@ with inputs:
         )
     ]
     if source == "Worked example":
-        X = example.input
-        if example.slide_errors:
-            wrong = ", ".join(
-                f"({i}, {j}): slide {fmt(p)}, correct {fmt(c)}" for i, j, p, c in example.slide_errors
-            )
-            st.warning(f"The slide's answer has mistakes: {wrong}. They are outlined in dashed red below.")
-        elif example.note:
-            st.caption(f"Note: `{example.note}`")
-    elif source == "Type a grid":
-        text = st.text_area(
-            "One row per line; numbers split by spaces or commas (1/9 and -1.5 work)",
-            value=format_grid(EXAMPLES["6x6 input, vertical edge"].input),
-            key="conv_grid",
-            height=170,
-        )
-        X = keep_last_good("conv_grid", lambda: parse_grid(text, name="input grid"))
-    elif source == "Random grid":
-        r, c, s = st.columns(3)
-        h = r.number_input("Rows", 2, 64, 6, key="conv_rand_h")
-        w = c.number_input("Columns", 2, 64, 6, key="conv_rand_w")
-        seed = s.number_input("Seed", 0, 10_000, 0, key="conv_rand_seed")
-        X = np.random.default_rng(int(seed)).integers(0, 10, (int(h), int(w))).astype(float)
-        st.caption("Whole numbers 0..9; the same seed gives the same grid.")
-    else:
-        size = st.select_slider(
-            "Downscale so the longer side is",
-            [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256],
-            16,
-            key="conv_size",
-        )
-        X, caption = image_picker("conv_img", max_side=int(size), default="digit_7.png")
-        if X is not None:
-            st.caption(f"{caption}: {X.shape[0]}x{X.shape[1]} grey levels 0..255")
+        return example, example.input
+    with st.popover(f"{source}…", width="stretch"):
+        if source == "Type a grid":
+            return example, typed_grid()
+        if source == "Random grid":
+            return example, random_grid()
+        return example, picture()
 
-with kernels:
-    st.subheader("Kernel K")
-    kernel_choice = st.selectbox("Kernel", [EXAMPLE_KERNEL, *KERNELS, TYPED_KERNEL], key="conv_kernel_choice")
-    scale = ""
-    if kernel_choice == EXAMPLE_KERNEL:
-        K = example.kernel
-        if source != "Worked example":
-            st.caption(f"The kernel of the worked example *{example.name}*.")
-    elif kernel_choice == TYPED_KERNEL:
-        typed = st.text_area(
-            "Kernel, one row per line", "1 0 -1\n1 0 -1\n1 0 -1", key="conv_kernel_text", height=110
-        )
-        K = keep_last_good("conv_kernel", lambda: parse_grid(typed, name="kernel", max_rows=15, max_cols=15))
-    else:
-        preset = KERNELS[kernel_choice]
-        K, scale = preset.array, preset.scale_text
-        if scale:
-            K_shown = np.array(preset.weights, dtype=float)
-        if preset.note:
-            st.caption(preset.note)
+
+def typed_kernel() -> np.ndarray | None:
+    if "conv_kernel_text" not in st.session_state:
+        linked = url_grid("conv_K", DEFAULT_KERNEL, name="kernel", check=_small_kernel)
+        st.session_state["conv_kernel_text"] = format_grid(linked)
+    typed = st.text_area("Kernel, one row per line", key="conv_kernel_text", height=110)
+    K = keep_last_good("conv_kernel", lambda: _small_kernel(parse_grid(typed, name="kernel")))
     if K is not None:
-        st.code(kernel_text(K_shown if scale else K, scale), language=None, wrap_lines=True)
-    flip = st.checkbox(
-        "True convolution (flip the kernel 180°)",
-        key="conv_flip",
-        help="PyTorch's conv2d does NOT flip the kernel (cross-correlation); mathematics' convolution does.",
-    )
+        set_url_grid("conv_K", K, default=DEFAULT_KERNEL)
+    return K
 
-with settings:
-    st.subheader("Padding, stride, dilation")
-    pad_mode = st.radio("Padding", ["valid (none)", "same", "custom"], horizontal=True, key="conv_pad_mode")
-    if pad_mode == "custom":
-        t, b, l, r = st.columns(4)
-        padding = (
-            (
-                t.number_input("top", 0, 10, 1, key="conv_pad_t"),
-                b.number_input("bottom", 0, 10, 1, key="conv_pad_b"),
-            ),
-            (
-                l.number_input("left", 0, 10, 1, key="conv_pad_l"),
-                r.number_input("right", 0, 10, 1, key="conv_pad_r"),
-            ),
+
+def _small_kernel(K: np.ndarray) -> np.ndarray:
+    if max(K.shape) > 15:
+        raise ValueError(f"the kernel is {K.shape[0]}x{K.shape[1]}; a kernel has at most 15 rows and columns")
+    return K
+
+
+def kernel_controls(choice: str, example, source: str) -> np.ndarray | None:
+    """The kernel (in a popover: its numbers, what it does, or the box to type one)."""
+    with st.popover("K…", help="The kernel's numbers (or type your own)"):
+        if choice == EXAMPLE_KERNEL:
+            K, shown, scale, note = example.kernel, example.kernel, "", ""
+            if source != "Worked example":
+                note = f"The kernel of the worked example *{example.name}*."
+        elif choice == TYPED_KERNEL:
+            K = typed_kernel()
+            shown, scale, note = K, "", ""
+        else:
+            preset = KERNELS[choice]
+            K, scale, note = preset.array, preset.scale_text, preset.note
+            shown = np.array(preset.weights, dtype=float) if scale else K
+        if K is not None:
+            st.code(kernel_text(shown, scale), language=None, wrap_lines=True)
+        if note:
+            st.caption(note)
+    return K
+
+
+def settings_controls():
+    """Padding, stride, dilation and the flip, in a popover: (padding, stride, dilation, flip)."""
+    with st.popover("Padding, stride, dilation…", width="stretch"):
+        pad_mode = url_select("Padding", PAD_MODES, key="conv_pad_mode", widget=st.radio, horizontal=True)
+        if pad_mode == "custom":
+            t, b, l, r = st.columns(4)
+            sides = []
+            for col, side in zip((t, b, l, r), ("top", "bottom", "left", "right"), strict=True):
+                with col:
+                    sides.append(url_number(side, 0, 10, 1, key=f"conv_pad_{side[0]}"))
+            padding = ((sides[0], sides[1]), (sides[2], sides[3]))
+        else:
+            padding = pad_mode.split()[0]
+        sh, sw, dh, dw = st.columns(4)
+        with sh:
+            stride_h = url_number("stride h", 1, 10, key="conv_stride_h")
+        with sw:
+            stride_w = url_number("stride w", 1, 10, key="conv_stride_w")
+        with dh:
+            dil_h = url_number("dilation h", 1, 6, key="conv_dil_h")
+        with dw:
+            dil_w = url_number("dilation w", 1, 6, key="conv_dil_w")
+        flip = url_toggle(
+            "True convolution (flip the kernel 180°)",
+            key="conv_flip",
+            widget=st.checkbox,
+            help="PyTorch's conv2d does NOT flip the kernel (cross-correlation); mathematics' convolution does.",
         )
-    else:
-        padding = pad_mode.split()[0]
-    sh, sw, dh, dw = st.columns(4)
-    stride = (
-        sh.number_input("stride h", 1, 10, key="conv_stride_h"),
-        sw.number_input("stride w", 1, 10, key="conv_stride_w"),
-    )
-    dilation = (
-        dh.number_input("dilation h", 1, 6, key="conv_dil_h"),
-        dw.number_input("dilation w", 1, 6, key="conv_dil_w"),
-    )
+    return padding, (stride_h, stride_w), (dil_h, dil_w), flip
+
+
+# --- The few controls that drive the stepper, on one row -----------------------------------------------------
+src_col, ex_col, k_col, kx_col, set_col = st.columns([1.6, 2.4, 2.1, 0.6, 1.8], vertical_alignment="bottom")
+with src_col:
+    source = url_select("Input X", SOURCES, key="conv_source", on_change=on_source_change)
+with ex_col:
+    example, X = input_controls(source)
+with k_col:
+    kernel_choice = url_select("Kernel K", [EXAMPLE_KERNEL, *KERNELS, TYPED_KERNEL], key="conv_kernel_choice")
+with kx_col:
+    K = kernel_controls(kernel_choice, example, source)
+with set_col:
+    padding, stride, dilation, flip = settings_controls()
 
 if X is None or K is None:
     st.stop()
@@ -184,14 +227,25 @@ if trace is None:
 
 plan = trace.plan
 out_h, out_w = trace.shape
-st.markdown(
-    f"**Output size** (per-side padding, as PyTorch): rows `{plan.rows.formula()}`, "
-    f"columns `{plan.cols.formula()}`  \n"
-    f"The same with total padding p (both sides together): rows `{plan.rows.formula_total_padding()}`, "
-    f"columns `{plan.cols.formula_total_padding()}`  \n"
+# The slide's wrong cells are marked, and its mistakes named, only while the page shows that example
+# exactly as in the lecture; with other settings the warning would point at nothing.
+lecture = source == "Worked example" and trace.shape == example.output.shape
+lecture = lecture and np.allclose(trace.output, example.output)
+marks = [(i, j) for i, j, _, _ in example.slide_errors] if lecture else []
+if marks:
+    wrong = ", ".join(f"({i}, {j}): slide {fmt(p)}, correct {fmt(c)}" for i, j, p, c in example.slide_errors)
+    st.warning(f"The slide's answer has mistakes: {wrong}. They are outlined in dashed red with ! below.")
+elif source == "Worked example" and example.slide_errors:
+    st.caption(
+        f"*{example.name}*: the slide's mistakes are outlined only with the example's own kernel and settings."
+    )
+summary = (
     f"Input {trace.X.shape[0]}x{trace.X.shape[1]}, kernel {plan.rows.f}x{plan.cols.f} -> "
     f"**output {out_h}x{out_w}** ({trace.n_steps} cells)"
 )
+if lecture:
+    summary += " · this is the lecture's worked example, and the output matches its (correct) answer"
+st.markdown(summary)
 if not plan.tiles:
     lost = []
     if plan.rows.unvisited:
@@ -199,7 +253,7 @@ if not plan.tiles:
     if plan.cols.unvisited:
         lost.append(f"columns {plan.cols.unvisited}")
     st.warning(
-        "The windows do not tile the input: the division above is not whole, so the size is floored"
+        "The windows do not tile the input: the division below is not whole, so the size is floored"
         + (
             f" and input {' and '.join(lost)} are never read by any window (cross-hatched on the grid)."
             if lost
@@ -208,34 +262,42 @@ if not plan.tiles:
         + " PyTorch drops them silently."
     )
 
-# The slide's wrong cells are marked only when the page shows that example exactly as in the lecture.
-lecture = source == "Worked example" and trace.shape == example.output.shape
-lecture = lecture and np.allclose(trace.output, example.output)
-marks = [(i, j) for i, j, _, _ in example.slide_errors] if lecture else []
-if lecture:
-    st.success("This is the lecture's worked example, and the output below matches its (correct) answer.")
-
-st.subheader("Step through it")
-
 
 # A fragment: picking a cell in the stepper (or pausing) reruns only this section, not the inputs and
-# settings above; check-my-work and the PyTorch below follow the selected cell.
+# settings above; check-my-work and the PyTorch below follow the selected cell, and the link keeps it.
 @st.fragment
 def stepping() -> None:
+    link_cell("conv_step", "conv_cell", trace.shape)
+    speed = play_speed("conv_step", "conv_speed")
     step = render_stepper(
         trace,
         key="conv_step",
         titles={"kernel": "Kernel K rotated 180° (as slid)"} if trace.mode == "convolve" else None,
         marks=marks,
         caption="cells the slide printed wrong" if marks else "",
+        speed=speed,
+    )
+    keep_cell("conv_cell", step.index)
+    # The GIF's frames: the block of cells the stepper steps (the whole output when it is small).
+    cells = region_cells(default_region(trace.shape, selected_cell("conv_step", trace.shape)))
+    export_buttons(trace, key="conv_export", cell=step.index, cells=cells, ms=speed, name="convolution")
+
+    explain(
+        "The kernel slides over the input; at each position the numbers under it are multiplied by the kernel's "
+        "weights and summed into one output cell. Deep learning's *convolution* is cross-correlation: the kernel "
+        "is not flipped (tick *true convolution* under the settings to flip it)."
+    )
+    explain(
+        f"**Output size** (per-side padding, as PyTorch): rows `{plan.rows.formula()}`, "
+        f"columns `{plan.cols.formula()}`  \n"
+        f"The same with total padding p (both sides together): rows `{plan.rows.formula_total_padding()}`, "
+        f"columns `{plan.cols.formula_total_padding()}`"
     )
     st.subheader("Check my work")
     render_check_work(trace, key="conv_check", cell=step.index)
-
-    st.subheader("Show the PyTorch")
-    big = max(trace.X.shape) > 16
-    with st.expander("A runnable snippet that reproduces the output above", expanded=not big):
-        st.code(torch_snippet(trace, cell=step.index), language="python")
+    with folded("Show the PyTorch: a runnable snippet that reproduces the output", key="conv_torch") as open_:
+        if open_:
+            st.code(torch_snippet(trace, cell=step.index), language="python")
 
 
 stepping()

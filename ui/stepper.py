@@ -32,6 +32,7 @@ from cnnviz.stepper import (
     stepper_payload,
 )
 from cnnviz.trace import Step, Trace, fmt
+from ui.classroom import projector_mode
 from ui.common import keep_last_good, plot
 
 __all__ = ["render_check_work", "render_stepper", "selected_cell"]
@@ -115,6 +116,7 @@ def render_stepper(
     caption: str = "",
     upstream: np.ndarray | None = None,
     cell_name: Callable[[int, int], str] | None = None,
+    speed: int = 600,
 ) -> Step:
     """The stepper for `trace`; returns the `Step` of the cell the user last paused on or picked.
 
@@ -137,9 +139,11 @@ def render_stepper(
         cell_name=cell_name,
     )
     payload["mark_caption"] = caption if marks else ""
+    payload["big"] = projector_mode()
+    payload["speed"] = int(speed)
     if not payload["whole"]:
         _overview(trace, key, region, payload["digest"])
-    _STEPPER(key=key, data=payload, on_cell_change=lambda: None)
+    _STEPPER(key=key, data=payload, on_cell_change=lambda: None, on_speed_change=lambda: None)
     st.caption(_notes(trace, inserted, marks, caption))
     i, j = cell
     st.markdown(
@@ -188,7 +192,7 @@ def render_check_work(
     else:
         n_wrong = right.size - n_right
         st.warning(
-            f"{n_right} of {right.size} cells are right; {n_wrong} {'is' if n_wrong == 1 else 'are'} wrong (in red)."
+            f"{n_right} of {right.size} cells are right; {n_wrong} {'is' if n_wrong == 1 else 'are'} wrong (marked ✗)."
         )
     wrong = [(int(i), int(j)) for i, j in np.argwhere(~right)]
     if cell is not None:

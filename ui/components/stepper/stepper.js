@@ -137,10 +137,12 @@ class Stepper {
     this.speed = html("select", { "aria-label": "Play speed" }, speed);
     for (const [name, ms] of SPEEDS) {
       const option = html("option", { value: String(ms) }, this.speed, name);
-      if (ms === 600) option.selected = true;
+      if (ms === (this.data.speed || 600)) option.selected = true;
     }
+    // The speed goes back to Python (state "speed"): the GIF export plays at it and the link keeps it.
     this.speed.addEventListener("change", () => {
       if (this.timer) this.play();
+      this.setStateValue("speed", Number(this.speed.value));
     });
     button("full", "Full screen", "Show the stepper alone on the screen", () => this.fullscreen());
     html(
@@ -324,6 +326,10 @@ class Stepper {
     const x = c * CELL + inset;
     const y = r * CELL + inset;
     const size = CELL - 2 * inset;
+    if (look === "winner") {
+      // A dark line under the yellow dashes, so the winner shows on every cell colour and on white.
+      el("rect", { x: String(x), y: String(y), width: String(size), height: String(size), class: "look look-winner-under" }, layer);
+    }
     const rect = el("rect", { x: String(x), y: String(y), width: String(size), height: String(size), class: `look look-${look}` }, layer);
     if (look === "current") {
       el("rect", { x: String(x + 9), y: String(y + 9), width: String(size - 18), height: String(size - 18), class: "look look-current-inner" }, layer);
@@ -522,6 +528,8 @@ export default function (component) {
     root = html("div", { class: "stepper", tabindex: "0", "data-testid": "stepper" }, parentElement);
     root.addEventListener("keydown", (event) => root.stepper?.key(event));
   }
+  // Projector mode: bigger label, sum and legend; the keys hint hidden.
+  root.classList.toggle("stepper-big", Boolean(data.big));
   let stepper = root.stepper;
   if (!stepper || stepper.data.digest !== data.digest) {
     stepper?.stop();

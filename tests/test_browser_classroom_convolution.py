@@ -1,0 +1,130 @@
+"""Convolution in classroom mode, in Chromium: the stepper on the first screen, projector sizes, a link
+that reopens the same screen (down to the selected cell), and the exports opened back and checked."""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from browser_helpers import SCREENS, assert_on_first_screen, open_at, settle, viewport_shot
+from PIL import Image
+
+from cnnviz.presets import EXAMPLES
+from cnnviz.trace import correlation_trace
+
+pytestmark = pytest.mark.browser
+
+STEPPER = '[data-testid="stepper"]'
+SEVEN = EXAMPLES["7x7 input, stride 2"]
+
+READ = """root => ({
+    i: +root.dataset.i, j: +root.dataset.j,
+    sum: root.querySelector('.stepper-sum').textContent,
+    input: [...root.querySelectorAll('.cell[data-grid="input"]')].map(c => c.dataset.value),
+    kernel: [...root.querySelectorAll('.cell[data-grid="kernel"]')].map(c => c.dataset.value),
+    marks: root.querySelectorAll('.look-mark').length,
+})"""
+SIZES = """root => ({
+    number: +root.querySelector('.cell[data-grid="input"] text').getAttribute('font-size')
+            * root.querySelector('svg').getScreenCTM().a,
+    sum: parseFloat(getComputedStyle(root.querySelector('.stepper-sum')).fontSize),
+    keys: getComputedStyle(root.querySelector('.stepper-keys')).display,
+})"""
+
+
+def stepper(pg):
+    return pg.locator(STEPPER).first
+
+
+def open_stepper(browser, url: str, screen: str):
+    context, pg = open_at(browser, url, SCREENS[screen], accept_downloads=True)
+    stepper(pg).wait_for(timeout=60_000)
+    return context, pg
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_the_stepper_and_its_controls_are_on_the_first_screen(server, browser, screen):
+    context, pg = open_stepper(browser, f"{server}/Convolution", screen)
+    try:
+        viewport_shot(pg, f"convolution_{screen}")
+        assert_on_first_screen(pg, stepper(pg), "the stepper")
+        assert_on_first_screen(pg, pg.get_by_label("Input X"), "the input choice")
+        assert_on_first_screen(pg, pg.get_by_label("Kernel K"), "the kernel")
+        assert pg.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_projector_mode_enlarges_the_stepper_on_the_first_screen(server, browser):
+    context, pg = open_stepper(browser, f"{server}/Convolution?projector=true", "1920x1080")
+    try:
+        viewport_shot(pg, "convolution_projector_1920x1080")
+        assert_on_first_screen(pg, stepper(pg), "the stepper")
+        sizes = stepper(pg).evaluate(SIZES)
+        assert sizes["number"] >= 24 and sizes["sum"] >= 26, sizes
+        assert sizes["keys"] == "none"  # the keys hint is for a student at a desk
+        assert pg.get_by_text("The kernel slides over the input").count() == 0  # explanations hidden
+    finally:
+        context.close()
+
+
+def test_a_link_reopens_the_same_example_kernel_and_cell(server, browser):
+    context, pg = open_stepper(browser, f"{server}/Convolution", "1366x768")
+    try:
+        pg.get_by_label("Worked example (lecture notes)").click()
+        pg.get_by_role("option", name="7x7 input, stride 2").click()
+        settle(pg)
+        stepper(pg).locator('.cell[data-grid="output"][data-r="1"][data-c="2"]').click()
+        pg.get_by_text("Selected: output cell (1, 2)").wait_for(timeout=30_000)
+        settle(pg)
+        link = pg.url
+        assert "conv_example=7x7" in link and "conv_cell=1_2" in link
+        shown = stepper(pg).evaluate(READ)
+    finally:
+        context.close()
+    fresh, pg2 = open_stepper(browser, link, "1920x1080")
+    try:
+        again = stepper(pg2).evaluate(READ)
+        assert again == shown
+        assert (again["i"], again["j"]) == (1, 2) and again["sum"].endswith("= 117")
+        assert again["marks"] == 3  # the slide's three wrong cells, outlined
+        pg2.get_by_text("Selected: output cell (1, 2)").wait_for(timeout=30_000)
+        viewport_shot(pg2, "convolution_from_link_1920x1080")
+    finally:
+        fresh.close()
+
+
+def test_a_bad_link_says_so_and_shows_the_default(server, browser):
+    url = f"{server}/Convolution?conv_cell=two&conv_stride_h=0&conv_K=1_x"
+    context, pg = open_stepper(browser, url, "1366x768")
+    try:
+        assert pg.locator('[data-testid="stException"]').count() == 0
+        warnings = pg.locator('[data-testid="stAlert"]').all_inner_texts()
+        assert any("conv_cell" in w for w in warnings) and any("conv_stride_h" in w for w in warnings)
+        assert stepper(pg).evaluate(READ)["sum"].startswith("Y[0, 0] = ")
+    finally:
+        context.close()
+
+
+def download(pg, label: str) -> bytes:
+    with pg.expect_download() as info:
+        pg.get_by_role("button", name=label).click()
+    return open(info.value.path(), "rb").read()
+
+
+def test_the_exports_hold_this_step_the_walk_and_the_grids(server, browser):
+    url = f"{server}/Convolution?conv_example=7x7+input%2C+stride+2&conv_cell=2_1&conv_speed=250"
+    context, pg = open_stepper(browser, url, "1920x1080")
+    trace = correlation_trace(SEVEN.input, SEVEN.kernel, stride=2)
+    try:
+        png = Image.open(io.BytesIO(download(pg, "Step as PNG")))
+        assert png.format == "PNG" and png.width >= 600
+        svg = download(pg, "Step as SVG").decode()
+        assert "Step 8 of 9: output cell (2, 1)" in svg and trace.step(2, 1).expression() in svg
+        gif = Image.open(io.BytesIO(download(pg, "Walk as GIF")))
+        assert gif.n_frames == 9 and gif.info["duration"] == 250  # every cell, at the chosen speed
+        files = zipfile.ZipFile(io.BytesIO(download(pg, "Grids as CSV")))
+        output = np.loadtxt(io.StringIO(files.read("output.csv").decode()), delimiter=",", ndmin=2)
+        np.testing.assert_array_equal(output, SEVEN.output)
+    finally:
+        context.close()

@@ -1,0 +1,107 @@
+"""Classroom pieces of the stepper pages: the selected cell and the play speed kept in the link, and
+export for slides.
+
+`link_cell(step_key, param, shape)` makes a link's cell (`?conv_cell=2_3`: row 2, column 3) the
+stepper's starting cell (it seeds the component's state once per session, before the stepper mounts);
+`keep_cell(param, cell)` writes the selected cell back into the link. `play_speed(step_key, param)` is
+the speed the stepper plays at (from the browser, else from the link). `export_buttons(trace, ...)` puts
+the current step as PNG and SVG, the stepped walk as an animated GIF at that speed, and the grids as CSV
+beside the stepper; the files are built only when a button is pressed (`cnnviz.export`, Pillow only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import streamlit as st
+
+from cnnviz.export import csv_zip, step_png, step_svg, walk_gif
+from cnnviz.trace import Trace
+
+SPEEDS_MS = (1200, 600, 250, 100)  # the stepper's play speeds (stepper.js), slow to very fast
+DEFAULT_SPEED_MS = 600
+
+
+def _link_warning(param: str, raw: str, why: str, fallback: str) -> None:
+    st.warning(f"This link sets **{param}** to `{raw}`: {why}; {fallback}.", icon="🔗")
+
+
+def parse_cell(raw: str) -> tuple[int, int]:
+    """"2_3" -> (2, 3); a ValueError says what a cell in a link looks like."""
+    parts = str(raw).split("_")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError("that is not a cell (a cell looks like 2_3: row 2, column 3)")
+    return int(parts[0]), int(parts[1])
+
+
+def link_cell(step_key: str, param: str, shape: tuple[int, int]) -> None:
+    """A link's cell becomes the stepper's starting cell; a bad or out-of-range one warns and is not used."""
+    raw = st.query_params.get(param)
+    if raw is None:
+        return
+    try:
+        i, j = parse_cell(raw)
+    except ValueError as err:
+        _link_warning(param, raw, str(err), "starting at cell (0, 0)")
+        return
+    if i >= shape[0] or j >= shape[1]:
+        _link_warning(
+            param, raw, f"the output is {shape[0]}x{shape[1]}, so that cell is outside it", "starting nearby"
+        )
+    seeded = f"_{step_key}_from_link"
+    if seeded not in st.session_state:
+        st.session_state[seeded] = True
+        st.session_state.setdefault(step_key, {"cell": [i, j]})
+
+
+def keep_cell(param: str, cell: tuple[int, int]) -> None:
+    """The selected cell in the link as "i_j" (left out at the first cell, (0, 0))."""
+    text = f"{int(cell[0])}_{int(cell[1])}"
+    if tuple(cell) == (0, 0):
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != text:
+        st.query_params[param] = text
+
+
+def play_speed(step_key: str, param: str) -> int:
+    """ms a step: the speed the user chose in the stepper, else the link's, else the default; kept in the link."""
+    state = st.session_state.get(step_key)
+    chosen = state.get("speed") if isinstance(state, Mapping) else None
+    raw = st.query_params.get(param)
+    if chosen in SPEEDS_MS:
+        ms = int(chosen)
+    elif raw is None:
+        ms = DEFAULT_SPEED_MS
+    elif raw.isdigit() and int(raw) in SPEEDS_MS:
+        ms = int(raw)
+    else:
+        ms = DEFAULT_SPEED_MS
+        speeds = ", ".join(map(str, SPEEDS_MS))
+        _link_warning(param, raw, f"the play speed is one of {speeds} ms a step", "playing at 600 ms")
+    if ms == DEFAULT_SPEED_MS:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != str(ms):
+        st.query_params[param] = str(ms)
+    return ms
+
+
+def export_buttons(
+    trace: Trace, *, key: str, cell: tuple[int, int], cells: Sequence[tuple[int, int]], ms: int, name: str
+) -> None:
+    """Download buttons: this step as PNG and SVG, the walk over `cells` as a GIF at `ms`, the grids as CSV."""
+    k = trace.step_number(*cell)
+    stem = f"{name}_step{k + 1}"
+    buttons = [
+        ("Step as PNG", lambda: step_png(trace, k), f"{stem}.png", "image/png", "png"),
+        ("Step as SVG", lambda: step_svg(trace, k), f"{stem}.svg", "image/svg+xml", "svg"),
+        ("Walk as GIF", lambda: walk_gif(trace, ms, cells=list(cells)), f"{name}_walk.gif", "image/gif", "gif"),
+        ("Grids as CSV", lambda: csv_zip(trace), f"{name}_csv.zip", "application/zip", "csv"),
+    ]
+    columns = st.columns(len(buttons) + 1, vertical_alignment="center")
+    columns[0].markdown("**Export for slides**")
+    for column, (label, data, file_name, mime, suffix) in zip(columns[1:], buttons, strict=True):
+        column.download_button(
+            label, data=data, file_name=file_name, mime=mime, key=f"{key}_{suffix}", on_click="ignore"
+        )
