@@ -234,7 +234,8 @@ EXAMPLES: dict[str, Example] = {
             _t([[3, 4, 4], [1, 0, 2], [-1, 0, 3]]),
             _t([[91, 100, 88], [69, 91, 117], [44, 72, 71]]),
             stride=2,
-            note="the slide prints 83, 127 and 74 for three of these cells: a hand-arithmetic slip to find",
+            slide=_t([[91, 100, 83], [69, 91, 127], [44, 72, 74]]),
+            note="the slide prints 83, 127 and 74 for cells (0,2), (1,2) and (2,2); the correct values are 88, 117 and 71",
         ),
     ]
 }

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures import MAX_NUMBERED, cell_text, color_range, grid_figure
+from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure
 from cnnviz.palette import MARKS, MEANINGS, rgba
 from cnnviz.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
@@ -63,7 +63,9 @@ WINDOW_COLOR = MEANINGS["window"]  # orange, thick solid outline: the window on 
 WINNER_COLOR = MEANINGS["winner"]  # yellow on a dark line, dashed, and a star: the tap max/min pooling keeps
 PAD_COLOR = "#d9d9d9"  # light grey with diagonal hatching: padding
 UNVISITED_COLOR = rgba("never read", 0.35)  # reddish-purple cross-hatching: input cells no window reads
-MARK_COLOR = MEANINGS["wrong"]  # vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
+MARK_COLOR = MEANINGS[
+    "wrong"
+]  # vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
 
 Region = tuple[int, int, int, int]  # (i0, j0, i1, j1): output cells, inclusive corners
 
@@ -405,7 +407,10 @@ def check_figure(answer, right: np.ndarray, *, title: str = "Your answer, marked
     tint = {"colorscale": [[0, rgba("wrong", 0.3)], [1, rgba("right", 0.3)]], "zmin": 0, "zmax": 1}
     fig = grid_figure(right.astype(float), title=title, colors=tint, numbers=False, showscale=False)
     marks = np.where(right, MARKS["right"], MARKS["wrong"])
-    text = [[f"{fmt(v)} {m}" for v, m in zip(row, mrow, strict=True)] for row, mrow in zip(answer, marks, strict=True)]
+    text = [
+        [f"{fmt(v)} {m}" for v, m in zip(row, mrow, strict=True)]
+        for row, mrow in zip(answer, marks, strict=True)
+    ]
     fig.data[0].update(text=text, texttemplate="%{text}", hoverinfo="skip")
     fig.update_layout(
         shapes=[

@@ -10,6 +10,8 @@ from cnnviz.snippets import torch_snippet
 from cnnviz.stepper import default_region, region_cells
 from cnnviz.trace import convolution_trace, correlation_trace, fmt
 from ui.classroom import (
+    check_link_choice,
+    check_link_number,
     classroom_bar,
     explain,
     folded,
@@ -33,6 +35,14 @@ SIX = EXAMPLES["6x6 input, vertical edge"]
 DEFAULT_KERNEL = np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]])
 PAD_MODES = ["valid (none)", "same", "custom"]
 SIZES = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+NUMBERS_IN_POPOVERS = [
+    *((f"conv_stride_{a}", 1, 10) for a in "hw"),
+    *((f"conv_dil_{a}", 1, 6) for a in "hw"),
+    *((f"conv_pad_{side}", 0, 10) for side in "tblr"),
+    ("conv_rand_h", 2, 64),
+    ("conv_rand_w", 2, 64),
+    ("conv_rand_seed", 0, 10_000),
+]
 
 
 def on_example_change() -> None:
@@ -78,10 +88,23 @@ def _fits_link(X: np.ndarray) -> np.ndarray:
     return X
 
 
-def typed_grid() -> np.ndarray | None:
-    """The typed input: seeded from the link once, then from the text box; kept in the link."""
+def seed_from_link() -> None:
+    """What the link holds for the settings in popovers, checked here, where a warning is seen.
+
+    The typed grid and kernel are read from the link once; then the text boxes own them.
+    """
+    for key, lo, hi in NUMBERS_IN_POPOVERS:
+        check_link_number(key, lo, hi)
+    check_link_choice("conv_pad_mode", PAD_MODES)
     if "conv_grid" not in st.session_state:
         st.session_state["conv_grid"] = format_grid(url_grid("conv_X", SIX.input, name="input grid"))
+    if "conv_kernel_text" not in st.session_state:
+        linked = url_grid("conv_K", DEFAULT_KERNEL, name="kernel", check=_small_kernel)
+        st.session_state["conv_kernel_text"] = format_grid(linked)
+
+
+def typed_grid() -> np.ndarray | None:
+    """The typed input, kept in the link."""
     text = st.text_area(
         "One row per line; numbers split by spaces or commas (1/9 and -1.5 work)", key="conv_grid", height=170
     )
@@ -105,7 +128,11 @@ def random_grid() -> np.ndarray:
 
 def picture() -> np.ndarray | None:
     size = url_select(
-        "Downscale so the longer side is", SIZES, index=SIZES.index(16), key="conv_size", widget=st.select_slider
+        "Downscale so the longer side is",
+        SIZES,
+        index=SIZES.index(16),
+        key="conv_size",
+        widget=st.select_slider,
     )
     X, caption = image_picker("conv_img", max_side=int(size), default="digit_7.png", bind=True)
     if X is not None:
@@ -136,9 +163,6 @@ def input_controls(source: str):
 
 
 def typed_kernel() -> np.ndarray | None:
-    if "conv_kernel_text" not in st.session_state:
-        linked = url_grid("conv_K", DEFAULT_KERNEL, name="kernel", check=_small_kernel)
-        st.session_state["conv_kernel_text"] = format_grid(linked)
     typed = st.text_area("Kernel, one row per line", key="conv_kernel_text", height=110)
     K = keep_last_good("conv_kernel", lambda: _small_kernel(parse_grid(typed, name="kernel")))
     if K is not None:
@@ -205,6 +229,7 @@ def settings_controls():
 
 
 # --- The few controls that drive the stepper, on one row -----------------------------------------------------
+seed_from_link()
 src_col, ex_col, k_col, kx_col, set_col = st.columns([1.6, 2.4, 2.1, 0.6, 1.8], vertical_alignment="bottom")
 with src_col:
     source = url_select("Input X", SOURCES, key="conv_source", on_change=on_source_change)

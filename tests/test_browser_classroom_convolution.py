@@ -22,7 +22,7 @@ READ = """root => ({
     sum: root.querySelector('.stepper-sum').textContent,
     input: [...root.querySelectorAll('.cell[data-grid="input"]')].map(c => c.dataset.value),
     kernel: [...root.querySelectorAll('.cell[data-grid="kernel"]')].map(c => c.dataset.value),
-    marks: root.querySelectorAll('.look-mark').length,
+    marks: root.querySelectorAll('.panel-output .look-mark').length,
 })"""
 SIZES = """root => ({
     number: +root.querySelector('.cell[data-grid="input"] text').getAttribute('font-size')
@@ -113,7 +113,8 @@ def download(pg, label: str) -> bytes:
 
 
 def test_the_exports_hold_this_step_the_walk_and_the_grids(server, browser):
-    url = f"{server}/Convolution?conv_example=7x7+input%2C+stride+2&conv_cell=2_1&conv_speed=250"
+    example = "conv_example=7x7+input%2C+stride+2&conv_stride_h=2&conv_stride_w=2"
+    url = f"{server}/Convolution?{example}&conv_cell=2_1&conv_speed=250"
     context, pg = open_stepper(browser, url, "1920x1080")
     trace = correlation_trace(SEVEN.input, SEVEN.kernel, stride=2)
     try:

@@ -300,3 +300,21 @@ def set_url_grid(key: str, X, default=None) -> None:
     text = encode_grid(X)
     if st.query_params.get(key) != text:
         st.query_params[key] = text
+
+
+# --- Link values whose widget is out of sight ----------------------------------------------------------------
+
+
+def check_link_number(key: str, min_value, max_value) -> None:
+    """Warn here when the link's `key` is not a number from `min_value` to `max_value`.
+
+    For a `url_number`/`url_slider` inside a popover or a folded section, whose own warning is out of sight
+    until it is opened.
+    """
+    integer = isinstance(min_value, int) and isinstance(max_value, int)
+    _check(key, _number_between(min_value, max_value, integer), f"a number from {min_value} to {max_value}")
+
+
+def check_link_choice(key: str, names: Sequence[str]) -> None:
+    """Warn here when the link's `key` is not one of `names` (for a `url_select` out of sight)."""
+    _check(key, list(names).__contains__, "one of " + ", ".join(names))

@@ -27,7 +27,7 @@ def _link_warning(param: str, raw: str, why: str, fallback: str) -> None:
 
 
 def parse_cell(raw: str) -> tuple[int, int]:
-    """"2_3" -> (2, 3); a ValueError says what a cell in a link looks like."""
+    """ "2_3" -> (2, 3); a ValueError says what a cell in a link looks like."""
     parts = str(raw).split("_")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise ValueError("that is not a cell (a cell looks like 2_3: row 2, column 3)")
@@ -96,7 +96,13 @@ def export_buttons(
     buttons = [
         ("Step as PNG", lambda: step_png(trace, k), f"{stem}.png", "image/png", "png"),
         ("Step as SVG", lambda: step_svg(trace, k), f"{stem}.svg", "image/svg+xml", "svg"),
-        ("Walk as GIF", lambda: walk_gif(trace, ms, cells=list(cells)), f"{name}_walk.gif", "image/gif", "gif"),
+        (
+            "Walk as GIF",
+            lambda: walk_gif(trace, ms, cells=list(cells)),
+            f"{name}_walk.gif",
+            "image/gif",
+            "gif",
+        ),
         ("Grids as CSV", lambda: csv_zip(trace), f"{name}_csv.zip", "application/zip", "csv"),
     ]
     columns = st.columns(len(buttons) + 1, vertical_alignment="center")
