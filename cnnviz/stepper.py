@@ -29,7 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure
-from cnnviz.palette import MARKS, MEANINGS, rgba
+from cnnviz.palette import DIVERGING, MARKS, MEANINGS, rgba
 from cnnviz.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
 
@@ -63,9 +63,21 @@ WINDOW_COLOR = MEANINGS["window"]  # orange, thick solid outline: the window on 
 WINNER_COLOR = MEANINGS["winner"]  # yellow on a dark line, dashed, and a star: the tap max/min pooling keeps
 PAD_COLOR = "#d9d9d9"  # light grey with diagonal hatching: padding
 UNVISITED_COLOR = rgba("never read", 0.35)  # reddish-purple cross-hatching: input cells no window reads
-MARK_COLOR = MEANINGS[
-    "wrong"
-]  # vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
+# vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
+MARK_COLOR = MEANINGS["wrong"]
+
+
+def _rgb_of(hexcode: str) -> tuple[int, int, int]:
+    return tuple(int(hexcode[k : k + 2], 16) for k in (1, 3, 5))
+
+
+# The ends of the stepper's colour scales, from the palette: signed values on its diverging scale
+# (blue below zero, red above), magnitudes from white to a dark blue-grey; RGB triples for the browser.
+SCALE_ENDS = {
+    "negative": list(_rgb_of(DIVERGING[0][1])),
+    "positive": list(_rgb_of(DIVERGING[-1][1])),
+    "magnitude": [40, 80, 140],
+}
 
 Region = tuple[int, int, int, int]  # (i0, j0, i1, j1): output cells, inclusive corners
 
@@ -292,6 +304,7 @@ def stepper_payload(
         "row_taps": [(plan.rows.taps(i) - r0).tolist() for i in range(region[0], region[2] + 1)],
         "col_taps": [(plan.cols.taps(j) - c0).tolist() for j in range(region[1], region[3] + 1)],
         "steps": [_step_entry(trace, s, region, upstream, cell_name) for s in steps],
+        "colors": SCALE_ENDS,
         "marks": [[i - region[0], j - region[1]] for i, j in marks if (i, j) in cells],
         "dilated": plan.rows.dilation > 1 or plan.cols.dilation > 1,
         "region": list(region),

@@ -18,7 +18,7 @@ from conftest import (
 )
 
 from cnnviz.presets import EXAMPLES
-from cnnviz.trace import correlation_trace, fmt
+from cnnviz.trace import convolution_trace, correlation_trace, fmt
 
 PAGE = "pages/1_Convolution.py"
 SIX = EXAMPLES["6x6 input, vertical edge"]
@@ -239,3 +239,112 @@ def test_the_pytorch_snippet_on_the_page_reproduces_the_grid(at):
     exec(code, namespace)
     Y = namespace["Y"].numpy()
     assert stepper(at)["output"]["text"] == [[fmt(v) for v in row] for row in Y]
+
+
+# --- Classroom mode: the slide's mistakes, links, exports -----------------------------------------------------
+
+
+def slide_warnings(at) -> list[str]:
+    return [w.value for w in at.warning if "slide's answer has mistakes" in w.value]
+
+
+@pytest.mark.parametrize("name", [n for n, ex in EXAMPLES.items() if "slide prints" in ex.note])
+def test_every_example_whose_slide_printed_a_wrong_value_flags_it_the_same_way(at, name):
+    at.selectbox(key="conv_example").set_value(name).run()
+    example = EXAMPLES[name]
+    assert example.slide_errors, f"{name}: the note says the slide is wrong, but no slide grid is given"
+    (warning,) = slide_warnings(at)
+    for i, j, printed, correct in example.slide_errors:
+        assert f"({i}, {j}): slide {fmt(printed)}, correct {fmt(correct)}" in warning
+    assert sorted(map(tuple, stepper(at)["marks"])) == sorted((i, j) for i, j, _, _ in example.slide_errors)
+    assert not any("slide prints" in c.value for c in at.caption)  # not a grey caption any more
+
+
+def test_the_seven_by_seven_slide_errors_are_the_three_cells_it_names():
+    cells = [(i, j, p) for i, j, p, _ in EXAMPLES["7x7 input, stride 2"].slide_errors]
+    assert cells == [(0, 2, 83), (1, 2, 127), (2, 2, 74)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda at: at.radio(key="conv_pad_mode").set_value("same"),
+        lambda at: at.selectbox(key="conv_kernel_choice").set_value("Box blur"),
+        lambda at: at.number_input(key="conv_stride_h").set_value(2),
+    ],
+    ids=["padding", "kernel", "stride"],
+)
+def test_the_slide_warning_leaves_once_nothing_is_outlined(at, change):
+    at.selectbox(key="conv_example").set_value("X image, filter 1").run()
+    assert slide_warnings(at) and stepper(at)["marks"]
+    change(at).run()
+    assert not stepper(at)["marks"]
+    assert slide_warnings(at) == []
+    assert any("outlined only with the example's own kernel and settings" in c.value for c in at.caption)
+
+
+def test_small_whole_numbers_on_a_large_grid_are_not_drawn_as_black_pixels(at):
+    """A 64x64 random grid of 0..9 is coloured on 0..9, not on a picture's 0..255 grey scale."""
+    at.selectbox(key="conv_source").set_value("Random grid").run()
+    at.number_input(key="conv_rand_h").set_value(64).run()
+    at.number_input(key="conv_rand_w").set_value(64).run()
+    overview = next(f for f in plotly_figures(at) if f["layout"]["title"]["text"].startswith("Whole input"))
+    assert overview["data"][0]["zmax"] == 9 and overview["data"][0]["zmin"] == 0
+    assert stepper(at)["input"]["scale"] != "grey"
+
+
+def test_a_link_sets_every_setting_and_the_selected_cell():
+    at = app_test(PAGE)
+    at.query_params.update(
+        {
+            "conv_source": "Type a grid",
+            "conv_X": "1_2_3_4~5_6_7_8~9_10_11_12~13_14_15_16",
+            "conv_kernel_choice": "Type my own",
+            "conv_K": "1_0~0_-1",
+            "conv_pad_mode": "custom",
+            "conv_pad_t": "0",
+            "conv_pad_l": "0",
+            "conv_stride_w": "2",
+            "conv_dil_h": "2",
+            "conv_flip": "true",
+            "conv_cell": "1_1",
+            "conv_speed": "250",
+        }
+    )
+    at.run()
+    assert not at.exception
+    assert not [w.value for w in at.warning if "link" in w.value]
+    X = np.arange(1, 17, dtype=float).reshape(4, 4)
+    expected = convolution_trace(
+        X, [[1, 0], [0, -1]], padding=((0, 1), (0, 1)), stride=(1, 2), dilation=(2, 1)
+    )
+    assert stepper(at)["output"]["text"] == [[fmt(v) for v in row] for row in expected.output]
+    assert stepper(at)["cell"] == [1, 1] and stepper(at)["speed"] == 250
+    assert selected(at) == f"Y[1, 1] = {expected.step(1, 1).expression()}"
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"conv_cell": "x_1"}, "a cell looks like 2_3"),
+        ({"conv_cell": "40_40"}, "the output is 4x4"),
+        ({"conv_stride_h": "0"}, "conv_stride_h"),
+        ({"conv_pad_mode": "huge"}, "conv_pad_mode"),
+        ({"conv_source": "Type a grid", "conv_X": "1_2~3"}, "row 2 has 1 numbers"),
+        ({"conv_kernel_choice": "Type my own", "conv_K": "1_x"}, "not a number"),
+        ({"conv_speed": "fast"}, "play speed"),
+        ({"conv_example": "8x8 nothing"}, "conv_example"),
+    ],
+)
+def test_a_bad_link_says_what_is_wrong_and_shows_the_default(params, words):
+    at = app_test(PAGE)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+    assert stepper(at)["steps"]  # the stepper is still drawn
+
+
+def test_the_export_buttons_sit_beside_the_stepper(at):
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Step as PNG", "Step as SVG", "Walk as GIF", "Grids as CSV"]

@@ -40,22 +40,23 @@ function html(tag, attrs = {}, parent = null, text = null) {
   return node;
 }
 
-// Colour of a cell's level: -1..1 on the diverging scale (blue, white, vermillion), 0..1 otherwise.
+// Colour of a cell's level: -1..1 on the diverging scale (negative end, white, positive end), 0..1 on
+// the magnitude scale (white to its end). The ends are the palette's (data.colors, from cnnviz.palette).
 function mix(a, b, t) {
   return a.map((x, n) => Math.round(x + (b[n] - x) * t));
 }
 
-function fill(level, scale) {
+function fill(level, scale, colors) {
   if (level === null || level === undefined) return null;
   let rgb;
   if (scale === "grey") {
     const v = Math.round(255 * level);
     rgb = [v, v, v];
   } else if (scale === "diverging") {
-    const end = level < 0 ? [0, 114, 178] : [213, 94, 0];
+    const end = level < 0 ? colors.negative : colors.positive;
     rgb = mix([255, 255, 255], end, Math.abs(level) * 0.85);
   } else {
-    rgb = mix([255, 255, 255], [40, 80, 140], level * 0.8);
+    rgb = mix([255, 255, 255], colors.magnitude, level * 0.8);
   }
   return rgb;
 }
@@ -256,7 +257,7 @@ class Stepper {
   }
 
   paint(cell, text, level, scale) {
-    const rgb = fill(level, scale);
+    const rgb = fill(level, scale, this.data.colors);
     if (rgb && !cell.node.classList.contains("pad")) {
       cell.rect.style.fill = `rgb(${rgb.join(",")})`;
       cell.text.style.fill = ink(rgb);

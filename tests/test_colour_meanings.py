@@ -1,0 +1,86 @@
+"""One colour per meaning across the app: the stepper's CSS, its payload and the Plotly marks use the
+palette's colours, and right/wrong is never carried by colour alone."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from cnnviz import stepper as stepper_lib
+from cnnviz.palette import DIVERGING, MARKS, MEANINGS, OKABE_ITO
+from cnnviz.presets import EXAMPLES
+from cnnviz.stepper import check_figure, check_work, stepper_payload
+from cnnviz.trace import correlation_trace
+
+CSS = Path(__file__).resolve().parent.parent / "ui" / "components" / "stepper" / "stepper.css"
+# Each of the stepper's colour variables and the palette meaning it stands for.
+CSS_MEANING = {
+    "window": "window",
+    "current": "current cell",
+    "winner": "winner",
+    "mark": "wrong",
+    "never": "never read",
+    "inserted": "extra",
+}
+
+
+def css_variables() -> dict[str, str]:
+    return {
+        name: value.upper() for name, value in re.findall(r"--(\w+):\s*(#[0-9a-fA-F]{6})", CSS.read_text())
+    }
+
+
+def test_the_stepper_css_uses_the_palettes_colour_for_each_meaning():
+    variables = css_variables()
+    assert set(variables) == set(CSS_MEANING), variables
+    for var, meaning in CSS_MEANING.items():
+        assert variables[var] == MEANINGS[meaning], (
+            f"--{var} is {variables[var]}, the palette's {meaning} is {MEANINGS[meaning]}"
+        )
+
+
+def test_no_other_colour_in_the_stepper_css_than_the_palettes_and_greys():
+    """Besides the variables, only neutral greys (and Streamlit's theme fallbacks) may appear."""
+    text = re.sub(r"var\(--st-[\w-]+,\s*#[0-9a-fA-F]{3,6}\)", "", CSS.read_text())
+    palette = set(OKABE_ITO.values())
+    for hexcode in re.findall(r"#[0-9a-fA-F]{6}\b", text):
+        r, g, b = (int(hexcode[k : k + 2], 16) for k in (1, 3, 5))
+        assert hexcode.upper() in palette or r == g == b, (
+            f"{hexcode} in stepper.css is neither the palette's nor grey"
+        )
+
+
+def test_the_pages_plotly_marks_use_the_palette():
+    assert stepper_lib.WINDOW_COLOR == MEANINGS["window"]
+    assert stepper_lib.WINNER_COLOR == MEANINGS["winner"]
+    assert stepper_lib.MARK_COLOR == MEANINGS["wrong"]
+    r, g, b = (int(MEANINGS["never read"][k : k + 2], 16) for k in (1, 3, 5))
+    assert stepper_lib.UNVISITED_COLOR.startswith(f"rgba({r}, {g}, {b},")
+
+
+def test_the_stepper_colours_signed_values_on_the_palettes_diverging_scale():
+    six = EXAMPLES["6x6 input, vertical edge"]
+    colors = stepper_payload(correlation_trace(six.input, six.kernel))["colors"]
+    hexes = ["#{:02X}{:02X}{:02X}".format(*colors[end]) for end in ("negative", "positive")]
+    assert hexes == [DIVERGING[0][1], DIVERGING[-1][1]]
+    assert MEANINGS["window"] not in hexes and MEANINGS["current cell"] not in hexes
+
+
+def test_check_my_work_marks_right_and_wrong_with_a_symbol_not_only_colour():
+    answer = np.array([[1.0, 2.0], [3.0, 5.0]])
+    right = check_work(answer, np.array([[1.0, 2.0], [3.0, 4.0]]))
+    fig = check_figure(answer, right)
+    text = fig.data[0].text
+    assert [list(map(str, row)) for row in text] == [["1 ✓", "2 ✓"], ["3 ✓", "5 ✗"]]
+    assert MARKS["right"] == "✓" and MARKS["wrong"] == "✗"
+    # and the wrong cell is outlined in the palette's colour for wrong
+    assert [s.line.color for s in fig.layout.shapes] == [MEANINGS["wrong"]]
+
+
+def test_figure_titles_fit_their_figures():
+    """No title cut off ("Your answer: green right, red w"): at about 0.6 em a character it fits the width."""
+    right = check_work(np.ones((2, 2)), np.ones((2, 2)))
+    fig = check_figure(np.ones((2, 2)), right)
+    title = fig.layout.title.text
+    size = fig.layout.title.font.size or 16
+    assert len(title) * size * 0.6 <= fig.layout.width, (title, fig.layout.width)
