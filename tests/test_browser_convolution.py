@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import screenshot, wait_for_app
 
+from cnnviz.gridcode import encode_grid
 from cnnviz.presets import EXAMPLES
 from cnnviz.trace import correlation_trace, fmt
 
@@ -79,13 +80,6 @@ def check_every_step_against(page, trace) -> None:
         stepper(page).press("ArrowRight")
 
 
-def set_number(page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page)
-
-
 def test_stepping_runs_in_the_browser_and_draws_the_traces_numbers(server, page):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -154,6 +148,8 @@ def test_play_then_pause_brings_the_page_along(server, page):
     answer.press("Control+Enter")
     page.get_by_text("All 16 cells are right").wait_for(timeout=30_000)
     wait_for_app(page)
+    page.get_by_text("Show the PyTorch").click()  # unfold the snippet
+    wait_for_app(page)
 
     stepper(page).scroll_into_view_if_needed()
     screenshot(page, "convolution_stepper_1366x768")
@@ -188,28 +184,24 @@ def test_random_settings_draw_the_traces_numbers(
     server, page, shape, seed, kernel, padding, stride, dilation
 ):
     page.set_viewport_size({"width": 1600, "height": 1000})
-    page.goto(f"{server}/Convolution")
+    # The settings come in through a link (every setting is kept in the page's address).
+    params = {
+        "conv_source": "Random+grid",
+        "conv_rand_h": shape[0],
+        "conv_rand_w": shape[1],
+        "conv_rand_seed": seed,
+        "conv_kernel_choice": "Type+my+own",
+        "conv_K": encode_grid(kernel),
+        "conv_pad_mode": "custom",
+        **{f"conv_pad_{side}": p for side, p in zip("tblr", padding, strict=True)},
+        "conv_stride_h": stride[0],
+        "conv_stride_w": stride[1],
+        "conv_dil_h": dilation[0],
+        "conv_dil_w": dilation[1],
+    }
+    page.goto(f"{server}/Convolution?" + "&".join(f"{k}={v}" for k, v in params.items()))
     wait_for_app(page)
-    page.get_by_text("Random grid", exact=True).click()
-    wait_for_app(page)
-    set_number(page, "Rows", shape[0])
-    set_number(page, "Columns", shape[1])
-    set_number(page, "Seed", seed)
-    page.get_by_test_id("stSelectbox").filter(has_text="Kernel").first.click()
-    page.get_by_role("option", name="Type my own").click()
-    wait_for_app(page)
-    box = page.get_by_label("Kernel, one row per line")
-    box.fill("\n".join(" ".join(str(v) for v in row) for row in kernel))
-    box.press("Control+Enter")
-    wait_for_app(page)
-    page.get_by_text("custom", exact=True).click()
-    wait_for_app(page)
-    for label, value in zip(("top", "bottom", "left", "right"), padding, strict=True):
-        set_number(page, label, value)
-    set_number(page, "stride h", stride[0])
-    set_number(page, "stride w", stride[1])
-    set_number(page, "dilation h", dilation[0])
-    set_number(page, "dilation w", dilation[1])
+    stepper(page).wait_for(timeout=60_000)
 
     X = np.random.default_rng(seed).integers(0, 10, shape).astype(float)
     trace = correlation_trace(X, kernel, padding=(padding[:2], padding[2:]), stride=stride, dilation=dilation)
@@ -220,12 +212,9 @@ def test_random_settings_draw_the_traces_numbers(
 
 def test_a_large_output_steps_a_block_and_next_moves_to_the_next_block(server, page):
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(f"{server}/Convolution")
+    page.goto(f"{server}/Convolution?conv_source=Random+grid&conv_rand_h=64&conv_rand_w=64")
     wait_for_app(page)
-    page.get_by_text("Random grid", exact=True).click()
-    wait_for_app(page)
-    set_number(page, "Rows", 64)
-    set_number(page, "Columns", 64)
+    stepper(page).wait_for(timeout=60_000)
     X = np.random.default_rng(0).integers(0, 10, (64, 64)).astype(float)
     trace = correlation_trace(X, SIX.kernel)  # 62x62 output, stepped by 8x8 block
     stepper(page).scroll_into_view_if_needed()

@@ -51,9 +51,9 @@ def test_no_other_colour_in_the_stepper_css_than_the_palettes_and_greys():
 
 
 def test_the_pages_plotly_marks_use_the_palette():
-    assert stepper_lib.WINDOW_COLOR == MEANINGS["window"]
-    assert stepper_lib.WINNER_COLOR == MEANINGS["winner"]
-    assert stepper_lib.MARK_COLOR == MEANINGS["wrong"]
+    assert MEANINGS["window"] == stepper_lib.WINDOW_COLOR
+    assert MEANINGS["winner"] == stepper_lib.WINNER_COLOR
+    assert MEANINGS["wrong"] == stepper_lib.MARK_COLOR
     r, g, b = (int(MEANINGS["never read"][k : k + 2], 16) for k in (1, 3, 5))
     assert stepper_lib.UNVISITED_COLOR.startswith(f"rgba({r}, {g}, {b},")
 
