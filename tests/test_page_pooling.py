@@ -7,12 +7,14 @@ Every number asserted is read off the rendered figures and checked against an in
 import re
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from conftest import app_test, decode, error_texts, pick_cell, plotly_figures, shown_step, stepper_payloads
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnviz.presets import POOL_EXAMPLES
+from cnnviz.trace import fmt
 
 PAGE = "pages/3_Pooling.py"
 REDUCE = {"max": np.max, "min": np.min, "avg": np.mean, "l2": lambda w, axis: np.sqrt((w * w).sum(axis=axis))}
@@ -50,8 +52,17 @@ def torch_grad(X, G, mode, size, stride, padding=0):
     return t.grad[0, 0].numpy()
 
 
+def app(section: str = "Step through"):
+    """The page, run, showing `section`, with its folded parts open (the whole grids, check-my-work)."""
+    at = app_test(PAGE)
+    at.session_state["pool_size_open"] = True
+    at.session_state["pool_check_open"] = True
+    at.query_params["pool_section"] = section
+    return at.run()
+
+
 def test_default_is_the_lecture_max_pooling_with_its_formula():
-    at = app_test(PAGE).run()
+    at = app()
     assert not at.exception and not at.error
     X, Y = z(at, "Input 4x4"), z(at, "Max pool -> 2x2")
     np.testing.assert_array_equal(X, POOL_EXAMPLES["4x4 max pooling"].input)
@@ -71,7 +82,7 @@ def test_default_is_the_lecture_max_pooling_with_its_formula():
 
 
 def test_presets_load_their_settings_and_show_the_slide_slip():
-    at = app_test(PAGE).run()
+    at = app()
     at.selectbox(key="pool_preset").set_value("4x4 average pooling").run()
     assert at.selectbox(key="pool_mode").value == "avg"
     X = z(at, "Input 4x4")
@@ -80,18 +91,18 @@ def test_presets_load_their_settings_and_show_the_slide_slip():
     X = z(at, "Input 4x4")
     Y = z(at, "Max pool -> 2x2")
     np.testing.assert_array_equal(Y, pooled(X, 2, 2))
-    text = markdown(at)
     printed = POOL_EXAMPLES["X filter 2 map, max pooling"].slide
-    assert f"The slide printed **{int(printed[0][1])}** for output cell (0, 1)" in text
-    assert f"the correct value is **{int(Y[0, 1])}**" in text
+    # flagged as on the Convolution page: a warning naming the cell, and the cell outlined
+    (warning,) = [w.value for w in at.warning if "slide's answer has mistakes" in w.value]
+    assert f"(0, 1): slide {int(printed[0][1])}, correct {int(Y[0, 1])}" in warning
     # the stepper marks that cell
     (payload,) = stepper_payloads(at)
     assert payload["marks"] == [[0, 1]] and payload["mark_caption"]
 
 
 def test_typed_grid_errors_keep_the_last_good_output():
-    at = app_test(PAGE).run()
-    at.radio(key="pool_input_source").set_value("Type a grid").run()
+    at = app()
+    at.selectbox(key="pool_input_source").set_value("Type a grid").run()
     assert at.text_area(key="pool_typed").value.splitlines()[0].split() == ["2", "4", "7", "4"]
     at.text_area(key="pool_typed").input("1 2 3\n4 5 6\n7 8 x").run()
     assert not at.exception
@@ -115,7 +126,7 @@ def test_typed_grid_errors_keep_the_last_good_output():
 
 
 def test_padding_is_clamped_to_half_the_window_and_matches_torch():
-    at = app_test(PAGE).run()
+    at = app()
     at.slider(key="pool_size").set_value(4).run()
     at.slider(key="pool_padding").set_value(2).run()
     at.slider(key="pool_size").set_value(2).run()
@@ -128,8 +139,8 @@ def test_padding_is_clamped_to_half_the_window_and_matches_torch():
 
 
 def test_random_grid_and_min_and_l2_pooling():
-    at = app_test(PAGE).run()
-    at.radio(key="pool_input_source").set_value("Random grid").run()
+    at = app()
+    at.selectbox(key="pool_input_source").set_value("Random grid").run()
     at.number_input(key="pool_rand_rows").set_value(7).run()
     at.number_input(key="pool_rand_seed").set_value(5).run()
     X = z(at, "Input 7x6")
@@ -143,8 +154,8 @@ def test_random_grid_and_min_and_l2_pooling():
 
 
 def test_image_crop_is_pooled():
-    at = app_test(PAGE).run()
-    at.radio(key="pool_input_source").set_value("Image crop").run()
+    at = app()
+    at.selectbox(key="pool_input_source").set_value("Image crop").run()
     assert not at.exception
     X = z(at, "Input 12x12")
     assert X.min() >= 0 and X.max() <= 255 and X.max() > X.min()
@@ -153,13 +164,13 @@ def test_image_crop_is_pooled():
 
 
 def test_backprop_routes_the_gradient_like_torch():
-    at = app_test(PAGE).run()
-    X = z(at, "Input 4x4")
+    at = app("Backpropagation")
+    X = POOL_EXAMPLES["4x4 max pooling"].input
     np.testing.assert_array_equal(z(at, "dL/dX"), torch_grad(X, np.ones((2, 2)), "max", 2, 2))
     at.select_slider(key="pool_grad_cell_2x2").set_value(1).run()
     text = markdown(at)
     r, c = map(int, re.search(r"all of g = 1 goes to input cell \((\d+), (\d+)\)", text).groups())
-    assert X[r, c] == z(at, "Max pool")[0, 1]  # the cell that got the gradient held the max
+    assert X[r, c] == pooled(X, 2, 2)[0, 1]  # the cell that got the gradient held the max
 
     at.radio(key="pool_grad_source").set_value("Type my own").run()
     at.text_area(key="pool_grad_2x2").input("1 -2\n3 0.5").run()
@@ -181,7 +192,7 @@ def test_backprop_routes_the_gradient_like_torch():
 
 
 def test_shift_counts_match_the_drawn_maps():
-    at = app_test(PAGE).run()
+    at = app("Shift invariance")
     at.selectbox(key="pool_shift_dir").set_value("right").run()
     before, after = z(at, "input: before"), z(at, "input: moved right")
     np.testing.assert_array_equal(after[:, 1:], before[:, :-1])
@@ -208,7 +219,7 @@ def test_shift_counts_match_the_drawn_maps():
 
 
 def test_a_shift_window_larger_than_the_input_is_refused_and_the_last_maps_stay():
-    at = app_test(PAGE).run()
+    at = app("Shift invariance")
     at.slider(key="pool_shift_size").set_value(5).run()
     kept = z(at, "max pool 5x5: moved down")
     at.selectbox(key="pool_shift_input").set_value("This page's input").run()  # the 4x4 lecture grid
@@ -223,7 +234,7 @@ def test_a_shift_window_larger_than_the_input_is_refused_and_the_last_maps_stay(
 
 
 def test_pipeline_draws_each_stage_and_names_the_route_the_lecture_took():
-    at = app_test(PAGE).run()
+    at = app("Conv, ReLU, pool")
     for c in range(2):
         conv = z(at, "conv map", c, exact=True)
         relu = z(at, "ReLU", c, exact=True)
@@ -240,7 +251,7 @@ def test_pipeline_draws_each_stage_and_names_the_route_the_lecture_took():
 
 
 def test_check_my_work_marks_the_typed_output():
-    at = app_test(PAGE).run()
+    at = app()
     Y = z(at, "Max pool")
     wrong = Y.copy()
     wrong[1, 0] += 1
@@ -249,17 +260,98 @@ def test_check_my_work_marks_the_typed_output():
 
 
 def test_settings_survive_a_trip_to_another_input_source():
-    at = app_test(PAGE).run()
+    at = app()
     at.selectbox(key="pool_preset").set_value("X filter 1 map, max pooling").run()
     at.toggle(key="pool_stride_same").set_value(False).run()
     at.slider(key="pool_stride").set_value(1).run()
-    at.radio(key="pool_input_source").set_value("Random grid").run()
+    at.selectbox(key="pool_input_source").set_value("Random grid").run()
     at.toggle(key="pool_stride_same").set_value(True).run()  # the stride slider disappears
     at.toggle(key="pool_stride_same").set_value(False).run()  # ... and comes back with its value
     assert at.slider(key="pool_stride").value == 1
-    at.radio(key="pool_input_source").set_value("Lecture example").run()
+    at.selectbox(key="pool_input_source").set_value("Lecture example").run()
     assert not at.exception
     assert at.selectbox(key="pool_preset").value == "X filter 1 map, max pooling"
     X = POOL_EXAMPLES["X filter 1 map, max pooling"].input
     np.testing.assert_array_equal(z(at, "Input 4x4"), X)
     np.testing.assert_array_equal(z(at, "Max pool -> 3x3"), pooled(X, 2, 1))
+
+
+# --- Classroom mode: ties, the typed gradient in the stepper, stale warnings, links ---------------------------
+
+
+def test_a_tie_for_the_max_sends_the_gradient_to_the_first_maximum_as_torch_does():
+    """The lecture's 4x4 example ties in its first window (6 and 6): the page says who gets the gradient."""
+    at = app()
+    X = POOL_EXAMPLES["4x4 max pooling"].input
+    first = shown_step(stepper_payloads(at)[0])
+    assert first["winner"] == [1, 0]  # the first 6 in reading order, not the second
+    note = next(i.value for i in at.info if "A tie" in i.value)
+    assert "PyTorch" in note and "first" in note and "row-major" in note
+    assert "padded cell (1, 0)" in note and "(1, 0), (1, 1)" in note
+    torch_dX = torch_grad(X, np.ones((2, 2)), "max", 2, 2)
+    assert torch_dX[1, 0] == 1 and torch_dX[1, 1] == 0  # torch's own backward picks the first, too
+    assert first["grad"] == [[fmt(v) for v in row] for row in torch_dX[:2, :2]]
+    at = app("Backpropagation")
+    np.testing.assert_array_equal(z(at, "dL/dX"), torch_dX)
+    assert any("A tie" in i.value for i in at.info)
+
+
+def test_the_stepper_routes_the_typed_upstream_gradient():
+    at = app("Backpropagation")
+    at.radio(key="pool_grad_source").set_value("Type my own").run()
+    at.text_area(key="pool_grad_2x2").input("5 -2\n3 0.5").run()
+    at.query_params["pool_section"] = "Step through"
+    at.radio(key="pool_section").set_value("Step through").run()
+    payload = stepper_payloads(at)[0]
+    assert [s["g"] for s in payload["steps"]] == ["5", "-2", "3", "0.5"]
+    assert shown_step(payload)["grad"] == [["0", "0"], ["5", "0"]]
+
+
+def test_the_slide_warning_leaves_when_the_settings_change():
+    at = app()
+    at.selectbox(key="pool_preset").set_value("X filter 2 map, max pooling").run()
+    assert any("slide's answer has mistakes" in w.value for w in at.warning)
+    at.selectbox(key="pool_mode").set_value("avg").run()
+    assert not any("slide's answer has mistakes" in w.value for w in at.warning)
+    assert stepper_payloads(at)[0]["marks"] == []
+    assert any("outlined only with the example's own settings" in c.value for c in at.caption)
+
+
+def test_a_link_sets_the_input_settings_section_and_cell():
+    at = app_test(PAGE)
+    at.query_params.update(
+        {
+            "pool_input_source": "Type a grid",
+            "pool_X": "1_5_2~7_3_9~4_8_6",
+            "pool_mode": "Min",
+            "pool_size": "2",
+            "pool_stride_same": "false",
+            "pool_stride": "1",
+            "pool_cell": "1_1",
+        }
+    )
+    at.run()
+    assert not at.exception
+    assert not [w.value for w in at.warning if "link" in w.value]
+    payload = stepper_payloads(at)[0]
+    assert payload["output"]["text"] == [["1", "2"], ["3", "3"]]
+    assert payload["cell"] == [1, 1] and shown_step(payload)["expr"] == "Y[1, 1] = min(3, 9, 8, 6) = 3"
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"pool_size": "9"}, "pool_size"),
+        ({"pool_section": "Everything"}, "pool_section"),
+        ({"pool_cell": "1-1"}, "a cell looks like 2_3"),
+        ({"pool_input_source": "Type a grid", "pool_X": "1_2~x_4"}, "not a number"),
+        ({"pool_grad_source": "Type my own", "pool_g": "1_2~3"}, "row 2 has 1 numbers"),
+    ],
+)
+def test_a_bad_link_warns_and_keeps_the_default(params, words):
+    at = app_test(PAGE)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+    assert stepper_payloads(at)[0]["steps"]
