@@ -20,21 +20,37 @@ from cnnviz.featuremaps import (
     zero_insertion,
 )
 from cnnviz.figures import color_range, grid_figure
+from cnnviz.stepper import default_region, region_cells
 from cnnviz.trace import fmt
-from ui.common import bundled_image, image_picker, keep_last_good, page_setup, plot
-from ui.stepper import render_stepper
-
-page_setup(
-    "Feature maps",
-    "🗺️",
-    intro=(
-        "One convolution layer is a **bank of filters**: each filter slides over the picture and gives one "
-        "**feature map**, a grid that is bright where the picture looks like the filter. Below: a bank of the "
-        "classic kernels on a real picture (then ReLU, then pooling), one filter taken apart over the red, "
-        "green and blue channels, 1x1 convolutions that mix channels, and the two convolutions that change "
-        "the picture's scale: transposed (up-sampling) and dilated (gaps between the taps)."
-    ),
+from ui.classroom import (
+    classroom_bar,
+    explain,
+    projector_style,
+    show,
+    url_multiselect,
+    url_select,
+    url_toggle,
 )
+from ui.common import bundled_image, image_picker, keep_last_good, page_setup, plot
+from ui.slides import export_buttons, keep_cell, link_cell, play_speed
+from ui.stepper import render_stepper, selected_cell
+
+page_setup("Feature maps", "🗺️")
+projector = classroom_bar()
+MAP_PX = 420 if projector else 160  # a feature map's side; in projector mode the maps fill their columns
+INTRO = (
+    "One convolution layer is a **bank of filters**: each filter slides over the picture and gives one "
+    "**feature map**, a grid that is bright where the picture looks like the filter. The tabs: a bank of the "
+    "classic kernels on a real picture (then ReLU, then pooling), one filter taken apart over the red, "
+    "green and blue channels, 1x1 convolutions that mix channels, and the two convolutions that change "
+    "the picture's scale: transposed (up-sampling) and dilated (gaps between the taps)."
+)
+
+
+def draw(fig, *, key: str, side: int | None = None) -> None:
+    """A figure restyled for the theme and, in projector mode, for the room (full width, big type)."""
+    show(projector_style(fig, grid_side=side), key=key)
+
 
 # The settings of every section, with their defaults. They live in session_state and are written back on
 # every run, so what a teacher typed in one tab is still there after a visit to another (tabs run lazily,
@@ -65,18 +81,27 @@ SETTINGS = {
     "fm_d_stride": 1,
     "fm_d_padding": 0,
 }
+# Settings kept in the link take their defaults from the widget (`value=`), so that a value left out of
+# the link means the default; they are only written back once they exist.
+BOUND = {"fm_bank", "fm_stride", "fm_padding", "fm_pool_mode", "fm_pool_size", "fm_shared"}
 for _key, _default in SETTINGS.items():
-    st.session_state[_key] = st.session_state.get(_key, _default)
+    if _key not in BOUND:
+        st.session_state[_key] = st.session_state.get(_key, _default)
+    elif _key in st.session_state:
+        st.session_state[_key] = st.session_state[_key]
 
-# --- the picture every section starts from ------------------------------------------------------------------
-pick, show = st.columns([1, 2], gap="large")
-with pick:
-    colour = st.toggle("Colour picture (R, G, B channels)", value=False, key="fm_rgb")
-    max_side = st.select_slider(
+# --- the picture every section starts from: one row, the picker in a popover ----------------------------------
+colour_col, pick_col, show_col = st.columns([1.3, 1.2, 4], vertical_alignment="center")
+picker_errors = st.container()  # an unreadable upload is reported here, outside the popover
+with colour_col:
+    colour = url_toggle("Colour picture (R, G, B)", key="fm_rgb")
+with pick_col, st.popover("Picture…", width="stretch"):
+    max_side = url_select(
         "Largest side to work at (pixels)",
         [64, 128, 256, 512],
-        value=512,
+        index=3,
         key="fm_max_side",
+        widget=st.select_slider,
         help="Bigger pictures are shrunk to this size first (keeping their shape).",
     )
     image, caption = image_picker(
@@ -84,14 +109,27 @@ with pick:
         mode="RGB" if colour else "L",
         max_side=max_side,
         default="scene.png" if colour else "shapes.png",
+        bind=True,
+        error_area=picker_errors,
     )
 if image is None:
     st.stop()
 X = to_channels(image)  # (C_in, H, W)
 c_in, h, w = X.shape
-with show:
-    st.markdown(f"**{caption}**: {h} x {w}" + (" x 3 channels (R, G, B)" if c_in == 3 else " (grayscale)"))
-    st.image(image.astype(np.uint8), width=min(360, max(120, 2 * w)))
+with show_col:
+    thumb, text = st.columns([1, 6], vertical_alignment="center")
+    thumb.image(image.astype(np.uint8), width=64)
+    text.markdown(f"**{caption}**: {h} x {w}" + (" x 3 channels (R, G, B)" if c_in == 3 else " (grayscale)"))
+
+
+def stepper_with_link(trace, prefix: str, **kwargs) -> None:
+    """The stepper, its selected cell and speed kept in the link (`{prefix}_cell`), and its exports."""
+    link_cell(f"{prefix}_step", f"{prefix}_cell", trace.shape)
+    speed = play_speed(f"{prefix}_step", f"{prefix}_speed")
+    step = render_stepper(trace, key=f"{prefix}_step", speed=speed, **kwargs)
+    keep_cell(f"{prefix}_cell", step.index)
+    cells = region_cells(default_region(trace.shape, selected_cell(f"{prefix}_step", trace.shape)))
+    export_buttons(trace, key=f"{prefix}_export", cell=step.index, cells=cells, ms=speed, name=prefix)
 
 
 def colour_picture() -> np.ndarray:
@@ -103,28 +141,30 @@ tab_bank, tab_rgb, tab_mix, tab_up = st.tabs(
     ["Bank of kernels", "One filter, three channels", "1x1 convolution", "Transposed and dilated"],
     key="fm_tab",
     on_change="rerun",
+    bind="query-params",
 )
 
 
 # --- 1. a bank of kernels: conv, ReLU, pool --------------------------------------------------------------------
 if tab_bank.open:  # tabs run lazily: only the open one computes
     with tab_bank:
-        st.markdown(
-            "Each chosen kernel is one filter of the layer. On a colour picture a 3x3 kernel K becomes a "
-            "3 x 3 x 3 filter: the same K on R, G and B, the three results summed (so it sees R + G + B)."
-        )
-        a, b, c = st.columns([3, 1, 1])
+        a, b = st.columns([5, 1.4], vertical_alignment="bottom")
         with a:
-            names = st.multiselect("Kernels (filters of the layer)", list(KERNELS), key="fm_bank")
-        with b:
-            stride = st.number_input("Stride", 1, 4, key="fm_stride")
-            padding = st.number_input("Padding (each side)", 0, 3, key="fm_padding")
-        with c:
-            pool_mode = st.selectbox("Pooling", ["max", "avg", "min", "l2"], key="fm_pool_mode")
-            pool_size = st.number_input("Pool window (stride = window)", 1, 4, key="fm_pool_size")
-        shared = st.toggle(
-            "One colour scale for all maps of a stage (compare strengths across kernels)", key="fm_shared"
-        )
+            names = url_multiselect(
+                "Kernels (filters of the layer)", list(KERNELS), DEFAULT_BANK, key="fm_bank"
+            )
+        with b, st.popover("Stride, padding, pooling…", width="stretch"):
+            stride = st.number_input("Stride", 1, 4, 1, key="fm_stride", bind="query-params")
+            padding = st.number_input("Padding (each side)", 0, 3, 1, key="fm_padding", bind="query-params")
+            pool_mode = url_select("Pooling", ["max", "avg", "min", "l2"], key="fm_pool_mode")
+            pool_size = st.number_input(
+                "Pool window (stride = window)", 1, 4, 2, key="fm_pool_size", bind="query-params"
+            )
+            shared = url_toggle(
+                "One colour scale for all maps of a stage (compare strengths across kernels)",
+                key="fm_shared",
+                value=True,
+            )
         if not names:
             st.error("Choose at least one kernel for the bank.", icon="⚠️")
         bank = (
@@ -148,11 +188,14 @@ if tab_bank.open:  # tabs run lazily: only the open one computes
             )
             p_h, p_w = bank.pool_plan.shape
             st.markdown(
-                f"**Output shape** `{shape_text}`  \n"
-                f"**Parameters** `{params_text}`  \n"
-                f"`H_out = {bank.plan.rows.formula()}`; `W_out = {bank.plan.cols.formula()}`  \n"
-                f"After {pool_mode} pooling {pool_size}x{pool_size}: `{bank.c_out} x {p_h} x {p_w}` "
-                "(pooling works on each map on its own and has no parameters)"
+                f"**Output shape** `{shape_text}` · **parameters** `{params_text}` · after {pool_mode} pooling "
+                f"{pool_size}x{pool_size}: `{bank.c_out} x {p_h} x {p_w}`"
+            )
+            explain(
+                f"`H_out = {bank.plan.rows.formula()}`; `W_out = {bank.plan.cols.formula()}`. Pooling works on "
+                "each map on its own and has no parameters. Each chosen kernel is one filter of the layer; on a "
+                "colour picture a 3x3 kernel K becomes a 3 x 3 x 3 filter: the same K on R, G and B, the three "
+                "results summed (so it sees R + G + B)."
             )
             stages = {
                 "before ReLU": bank.maps,
@@ -160,13 +203,13 @@ if tab_bank.open:  # tabs run lazily: only the open one computes
                 f"after {pool_mode} pooling": bank.pooled,
             }
             scales = {stage: color_range([maps]) for stage, maps in stages.items()}
-            head = st.columns([1, 2, 2, 2])
+            head = st.columns([1.25, 2, 2, 2])
             for col, text in zip(
                 head, ["**Kernel**", *(f"**Feature map {s}**" for s in stages)], strict=True
             ):
                 col.markdown(text)
             for k, name in enumerate(bank.names):
-                row = st.columns([1, 2, 2, 2])
+                row = st.columns([1.25, 2, 2, 2])
                 kernel = KERNELS[name]
                 with row[0]:
                     fig = grid_figure(
@@ -175,7 +218,7 @@ if tab_bank.open:  # tabs run lazily: only the open one computes
                         showscale=False,
                         cell_px=26,
                     )
-                    plot(fig, key=f"fm_kernel_{k}")
+                    draw(fig, key=f"fm_kernel_{k}", side=max(np.shape(kernel.weights)))
                 for col, (stage, maps) in zip(row[1:], stages.items(), strict=True):
                     with col:
                         Z = maps[k]
@@ -183,9 +226,9 @@ if tab_bank.open:  # tabs run lazily: only the open one computes
                             Z,
                             title=f"{stage}: {Z.shape[0]}x{Z.shape[1]}",
                             colors=scales[stage] if shared else color_range([Z]),
-                            side_px=160,
+                            side_px=MAP_PX,
                         )
-                        plot(fig, key=f"fm_map_{k}_{stage}")
+                        draw(fig, key=f"fm_map_{k}_{stage}", side=max(Z.shape))
 
 # --- 2. one filter over the three colour channels ---------------------------------------------------------------
 
@@ -438,9 +481,9 @@ if tab_up.open:  # tabs run lazily: only the open one computes
                 f"so the output is {trace.shape[0]}x{trace.shape[1]}. Scatter view and zero-insertion view "
                 + ("**agree** cell for cell." if agree else "**disagree**: please report this.")
             )
-            render_stepper(
+            stepper_with_link(
                 trace,
-                key="fm_t_step",
+                "fm_t",
                 inserted=inserted,
                 titles={"input": "Z (zeros inserted)", "kernel": "K rotated 180 degrees"},
             )
@@ -476,4 +519,6 @@ if tab_up.open:  # tabs run lazily: only the open one computes
                 f"Kernel extent `d*(k - 1) + 1 = {rows.dilation}*({rows.f} - 1) + 1 = {rows.extent}` cells; "
                 f"output rows `{rows.formula()}`."
             )
-            render_stepper(dilated, key="fm_d_step")
+            stepper_with_link(dilated, "fm_d")
+
+explain(INTRO)
