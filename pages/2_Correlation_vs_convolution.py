@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.compare import (
@@ -29,22 +30,40 @@ from cnnviz.compare import (
     spectrum_figure_1d,
     spectrum_figure_2d,
 )
+from cnnviz.inputs import format_grid
 from cnnviz.ops import convolve1d
 from cnnviz.presets import ONE_D_EXAMPLE
 from cnnviz.snippets import torch_snippet
 from cnnviz.trace import fmt
-from ui.common import keep_last_good, page_setup, plot
+from ui.classroom import (
+    check_link_choice,
+    check_link_number,
+    classroom_bar,
+    explain,
+    folded,
+    projector_style,
+    set_url_grid,
+    show,
+    url_grid,
+    url_select,
+)
+from ui.common import keep_last_good, page_setup
+from ui.slides import export_buttons, keep_cell, link_cell, play_speed
 from ui.stepper import render_stepper
 
-page_setup(
-    "Correlation versus convolution",
-    "🔁",
-    intro=(
-        "What PyTorch and TensorFlow call *convolution* is **cross-correlation**: the kernel K slides over the "
-        "input as it is. **True convolution**, as mathematics and signal processing define it, first rotates K "
-        "by 180 degrees. Here both run on the same numbers, side by side."
-    ),
-)
+page_setup("Correlation versus convolution", "🔁")
+projector = classroom_bar()
+TABS = ["Side by side (2-D)", "Associativity", "1-D convolution", "Multiplication in frequency"]
+# Settings kept alive while their tab is closed (tabs run lazily and Streamlit forgets undrawn widgets).
+KEEP = ["corr_padding", "corr_stride", "corr_i", "corr_j", "corr_1d_mode", "corr_seed"]
+
+
+def draw(fig, *, key: str) -> None:
+    """A shared (cached) figure drawn as a copy restyled for the theme and, in projector mode, the room."""
+    fig = go.Figure(fig)
+    z = getattr(fig.data[0], "z", None) if fig.data else None
+    show(projector_style(fig, grid_side=max(np.shape(z)) if z is not None else None), key=key)
+
 
 DEFAULT_PAIR = "Asymmetric: Vertical edge on the 6x6 input"
 
@@ -77,6 +96,13 @@ if "corr_pair" not in st.session_state:
         st.session_state[f"corr_assoc_{name}"] = format_exact(arr)
     st.session_state["corr_1d_x"] = " ".join(str(v) for v in ONE_D_EXAMPLE["x"])
     st.session_state["corr_1d_w"] = " ".join(str(v) for v in ONE_D_EXAMPLE["w"])
+    for name, text_key in (("corr_X", "corr_X_text"), ("corr_K", "corr_K_text")):
+        linked = url_grid(name, None, name="input X" if name == "corr_X" else "kernel K")
+        if linked is not None:  # a typed grid in the link replaces the preset's
+            st.session_state[text_key] = format_grid(linked)
+for _key in KEEP:
+    if _key in st.session_state:
+        st.session_state[_key] = st.session_state[_key]
 
 
 def _clamp(key: str, top: int) -> None:
@@ -116,262 +142,338 @@ def _spectrum_2d(X, K):
     return spectrum_figure_2d(fft_convolve2d(X, K))
 
 
-tab_2d, tab_assoc, tab_1d, tab_fft = st.tabs(
-    ["Side by side (2-D)", "Associativity", "1-D convolution", "Multiplication in frequency"]
-)
+check_link_number("corr_stride", 1, 6)
+check_link_choice("corr_padding", list(PADDINGS))
+tab_2d, tab_assoc, tab_1d, tab_fft = st.tabs(TABS, key="corr_tab", on_change="rerun", bind="query-params")
 
-# ---------------------------------------------------------------- side by side
-with tab_2d:
-    c_preset, c_X, c_K, c_settings = st.columns([2.2, 1.6, 1.2, 1.8], gap="medium")
+
+def _make_1d(mode: str):
+    x = parse_signal(st.session_state["corr_1d_x"], "signal x")
+    w = parse_signal(st.session_state["corr_1d_w"], "kernel w")
+    return x, w, mode, convolve1d_steps(x, w, mode)
+
+
+def stepper_1d(stepped):
+    """The 1-D stepper, its cell kept in the link (`corr_1d_cell`), with its exports; returns its Step."""
+    trace = one_d_trace(stepped)
+    link_cell("corr_1d_step", "corr_1d_cell", trace.shape)
+    speed = play_speed("corr_1d_step", "corr_1d_speed")
+    step = render_stepper(
+        trace,
+        key="corr_1d_step",
+        titles={
+            "input": "Signal x (zero-padded)",
+            "kernel": "Kernel w flipped (as slid)",
+            "products": "Products",
+            "output": "Output y",
+        },
+        cell_name=lambda i, t: f"y[{t}]",
+        caption="Output cell t is y[t]; the kernel slides flipped, as convolution does.",
+        speed=speed,
+    )
+    keep_cell("corr_1d_cell", step.index)
+    cells = [trace.cell(k) for k in range(trace.n_steps)][:144]
+    export_buttons(trace, key="corr_1d_export", cell=step.index, cells=cells, ms=speed, name="convolution_1d")
+    return step
+
+
+def _make_comparison(padding: str, stride: int):
+    X = named_grid(st.session_state["corr_X_text"], "input X")
+    K = named_grid(st.session_state["corr_K_text"], "kernel K", max_rows=15, max_cols=15)
+    settings = (X, K, padding, int(stride))
+    return settings, _compare(settings)
+
+
+def _keep_grids_in_link(settings) -> None:
+    """The typed X and K in the link, when they are not the preset's own."""
+    X, K = settings[0], settings[1]
+    pair = PAIRS[st.session_state["corr_pair"]]
+    for name, grid, preset in (("corr_X", X, pair.X), ("corr_K", K, pair.K)):
+        if max(grid.shape) <= 64:
+            set_url_grid(name, grid, default=np.asarray(preset, dtype=float))
+
+
+def _controls_2d():
+    """One row: the preset, X and K in a popover, padding, stride; returns (padding, stride)."""
+    c_preset, c_edit, c_pad, c_stride = st.columns([2.6, 1, 1.8, 0.9], vertical_alignment="bottom")
     with c_preset:
-        st.selectbox(
+        pair = url_select(
             "Preset (input and kernel)",
             list(PAIRS),
+            index=list(PAIRS).index(DEFAULT_PAIR),
             key="corr_pair",
             on_change=_load_pair,
             help="Symmetric kernels give equal results; asymmetric ones do not. Worked examples are the lecture's.",
         )
-        st.caption(PAIRS[st.session_state["corr_pair"]].note.replace("*", r"\*"))  # "3*1" is not italics
-    c_X.text_area("Input X (one row per line)", key="corr_X_text", height=180)
-    c_K.text_area("Kernel K (1/9 works)", key="corr_K_text", height=180)
-    with c_settings:
-        padding = st.radio(
+    with c_edit, st.popover("Edit X and K…", width="stretch"):
+        st.caption(PAIRS[pair].note.replace("*", r"\*"))  # "3*1" is not italics
+        st.text_area("Input X (one row per line)", key="corr_X_text", height=180)
+        st.text_area("Kernel K (1/9 works)", key="corr_K_text", height=130)
+    with c_pad:
+        padding = url_select(
             "Padding",
             PADDINGS,
             key="corr_padding",
+            widget=st.radio,
             horizontal=True,
             help="valid: none; same: keep the size (stride 1 only); full: f - 1 zeros on every side.",
         )
-        stride = st.number_input("Stride", min_value=1, max_value=6, step=1, key="corr_stride")
-
-    def _make_comparison():
-        X = named_grid(st.session_state["corr_X_text"], "input X")
-        K = named_grid(st.session_state["corr_K_text"], "kernel K", max_rows=15, max_cols=15)
-        settings = (X, K, padding, int(stride))
-        return settings, _compare(settings)
-
-    last_good = keep_last_good("corr_2d", _make_comparison)
-    settings, comparison = last_good if last_good is not None else (None, None)
-
-    if comparison is not None:
-        corr, conv = comparison.correlation, comparison.convolution
-        out_h, out_w = corr.shape
-        with c_settings:
-            _clamp("corr_i", out_h - 1)
-            _clamp("corr_j", out_w - 1)
-            left, right = st.columns(2)
-            i = int(left.number_input("Output row i", 0, out_h - 1, 0, key="corr_i"))
-            j = int(right.number_input("Output column j", 0, out_w - 1, 0, key="corr_j"))
-
-        if comparison.kernel_symmetric:
-            st.success(comparison.verdict())
-        else:
-            st.warning(comparison.verdict())
-
-        figs = _figures_2d(settings, i, j)
-        for column, key in zip(st.columns(3), ("X", "K", "K_flipped"), strict=True):
-            with column:
-                plot(figs[key], key=f"corr_fig_{key}")
-        for column, key in zip(st.columns(3), ("corr", "conv", "diff"), strict=True):
-            with column:
-                plot(figs[key], key=f"corr_fig_{key}")
-        st.caption("The three result grids share one colour scale, so equal colours mean equal numbers.")
-
-        st.subheader(f"Output cell ({i}, {j}): the two loops over the kernel")
-        st.markdown(
-            f"- **Cross-correlation**: `{corr.step(i, j).expression()}`\n"
-            f"- **Convolution**: `{conv.step(i, j).expression()}`"
+    with c_stride:
+        stride = st.number_input(
+            "Stride", min_value=1, max_value=6, step=1, key="corr_stride", bind="query-params"
         )
-        st.markdown(
-            "Both loops run over the kernel entries K[u, v] in reading order. Correlation pairs K[u, v] with the "
-            "input at offset (u, v) from the window's anchor, so it reads the input offsets (-1,-1), (-1,0) ... "
-            "(1,1) in reading order. Convolution pairs K[u, v] with the input at offset (-u, -v), "
-            "A[i - u, j - v], so it reads the same cells **in reverse**. Each cell below shows "
-            "**the loop step that reads it**, its offset, and input × kernel entry."
-        )
-        for column, trace in zip(st.columns(2), (corr, conv), strict=True):
-            with column:
-                plot(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
-                table = pd.DataFrame(loop_table(trace, loop_order(trace, i, j)))
-                st.dataframe(table, hide_index=True, key=f"corr_table_{trace.mode}")
+    return padding, stride
 
-        with st.expander("Show the PyTorch: the same two grids from torch.nn.functional.conv2d"):
+
+def _cell_2d(out_h: int, out_w: int) -> tuple[int, int]:
+    """The chosen output cell (kept in the link), inside the output."""
+    _clamp("corr_i", out_h - 1)
+    _clamp("corr_j", out_w - 1)
+    for key, top in (("corr_i", out_h - 1), ("corr_j", out_w - 1)):
+        check_link_number(key, 0, top)
+    left, right, _ = st.columns([1, 1, 4])
+    i = int(left.number_input("Output row i", 0, out_h - 1, 0, key="corr_i", bind="query-params"))
+    j = int(right.number_input("Output column j", 0, out_w - 1, 0, key="corr_j", bind="query-params"))
+    return i, j
+
+
+def side_by_side_tab() -> None:
+    padding, stride = _controls_2d()
+    last_good = keep_last_good("corr_2d", lambda: _make_comparison(padding, stride))
+    if last_good is None:
+        return
+    settings, comparison = last_good
+    _keep_grids_in_link(settings)
+    corr, conv = comparison.correlation, comparison.convolution
+    if comparison.kernel_symmetric:
+        st.success(comparison.verdict())
+    else:
+        st.warning(comparison.verdict())
+    i, j = _cell_2d(*corr.shape)
+    figs = _figures_2d(settings, i, j)
+    for column, key in zip(st.columns(3), ("corr", "conv", "diff"), strict=True):
+        with column:
+            draw(figs[key], key=f"corr_fig_{key}")
+    for column, key in zip(st.columns(3), ("X", "K", "K_flipped"), strict=True):
+        with column:
+            draw(figs[key], key=f"corr_fig_{key}")
+    explain("The three result grids share one colour scale, so equal colours mean equal numbers.")
+    _loops(corr, conv, figs, i, j)
+    with folded(
+        "Show the PyTorch: the same two grids from torch.nn.functional.conv2d", key="corr_torch"
+    ) as open_:
+        if open_:
             left, right = st.columns(2)
             left.markdown("**Cross-correlation** (what `conv2d` computes)")
             left.code(torch_snippet(corr), language="python", wrap_lines=True)
             right.markdown("**True convolution** (flip K first)")
             right.code(torch_snippet(conv), language="python", wrap_lines=True)
+    explain(WHY_CROSS_CORRELATION)
 
-    st.subheader("Why deep learning uses cross-correlation")
+
+def _loops(corr, conv, figs, i: int, j: int) -> None:
+    st.subheader(f"Output cell ({i}, {j}): the two loops over the kernel")
     st.markdown(
-        "In a CNN the kernel is **learned**. If the network needed the flipped kernel, gradient descent would "
-        "simply learn the flipped numbers: flipping changes nothing but the bookkeeping, and skipping the flip "
-        "saves a step. So PyTorch's `torch.nn.functional.conv2d`, TensorFlow's `tf.nn.conv2d` and every other DL "
-        "framework compute **cross-correlation** and call it convolution. The flip matters when the kernel is "
-        "*given* (a blur, an edge detector from a textbook, a signal-processing filter), and for the algebra "
-        "below: only true convolution is associative, and only true convolution is a product of spectra."
+        f"- **Cross-correlation**: `{corr.step(i, j).expression()}`\n"
+        f"- **Convolution**: `{conv.step(i, j).expression()}`"
     )
+    explain(
+        "Both loops run over the kernel entries K[u, v] in reading order. Correlation pairs K[u, v] with the "
+        "input at offset (u, v) from the window's anchor, so it reads the input offsets (-1,-1), (-1,0) ... "
+        "(1,1) in reading order. Convolution pairs K[u, v] with the input at offset (-u, -v), "
+        "A[i - u, j - v], so it reads the same cells **in reverse**. Each cell below shows "
+        "**the loop step that reads it**, its offset, and input × kernel entry."
+    )
+    for column, trace in zip(st.columns(2), (corr, conv), strict=True):
+        with column:
+            draw(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
+            table = pd.DataFrame(loop_table(trace, loop_order(trace, i, j)))
+            st.dataframe(table, hide_index=True, key=f"corr_table_{trace.mode}")
+
+
+WHY_CROSS_CORRELATION = (
+    "**Why deep learning uses cross-correlation.** In a CNN the kernel is **learned**. If the network needed the "
+    "flipped kernel, gradient descent would simply learn the flipped numbers: flipping changes nothing but the "
+    "bookkeeping, and skipping the flip saves a step. So PyTorch's `torch.nn.functional.conv2d`, TensorFlow's "
+    "`tf.nn.conv2d` and every other DL framework compute **cross-correlation** and call it convolution. The flip "
+    "matters when the kernel is *given* (a blur, an edge detector from a textbook, a signal-processing filter), "
+    "and for the algebra: only true convolution is associative, and only true convolution is a product of spectra."
+)
+INTRO = (
+    "What PyTorch and TensorFlow call *convolution* is **cross-correlation**: the kernel K slides over the input "
+    "as it is. **True convolution**, as mathematics and signal processing define it, first rotates K by 180 "
+    "degrees. Here both run on the same numbers, side by side."
+)
+
+if tab_2d.open:  # tabs run lazily: only the open one computes
+    with tab_2d:
+        side_by_side_tab()
 
 # ---------------------------------------------------------------- associativity
-with tab_assoc:
-    st.markdown(
-        "True convolution is associative: **(a ∗ b) ∗ c = a ∗ (b ∗ c)**, so a stack of linear filters can be "
-        "merged into one. Cross-correlation (★) is not, in general: (a ★ b) ★ c ≠ a ★ (b ★ c). Both use *full* "
-        "padding here, so every overlap counts and nothing is cut off."
-    )
-    cols = st.columns([1, 1, 1, 1])
-    for column, name in zip(cols[:3], "abc", strict=True):
-        column.text_area(f"Array {name}", key=f"corr_assoc_{name}", height=130)
-    with cols[3]:
-        st.number_input("Seed", min_value=0, max_value=10_000, step=1, key="corr_seed")
-        st.button("Draw random arrays", key="corr_assoc_draw", on_click=_draw_random)
-
-    def _make_assoc():
-        return tuple(
-            named_grid(st.session_state[f"corr_assoc_{n}"], f"array {n}", max_rows=8, max_cols=8)
-            for n in "abc"
+if tab_assoc.open:  # tabs run lazily: only the open one computes
+    with tab_assoc:
+        st.markdown(
+            "True convolution is associative: **(a ∗ b) ∗ c = a ∗ (b ∗ c)**, so a stack of linear filters can be "
+            "merged into one. Cross-correlation (★) is not, in general: (a ★ b) ★ c ≠ a ★ (b ★ c). Both use *full* "
+            "padding here, so every overlap counts and nothing is cut off."
         )
+        cols = st.columns([1, 1, 1, 1])
+        for column, name in zip(cols[:3], "abc", strict=True):
+            column.text_area(f"Array {name}", key=f"corr_assoc_{name}", height=130)
+        with cols[3]:
+            st.number_input("Seed", min_value=0, max_value=10_000, step=1, key="corr_seed")
+            st.button("Draw random arrays", key="corr_assoc_draw", on_click=_draw_random)
 
-    arrays = keep_last_good("corr_assoc", _make_assoc)
-    if arrays is not None:
-        results, assoc_figs = _associativity(*arrays)
-        for op, symbol in (("convolution", "∗"), ("cross-correlation", "★")):
-            r = results[op]
-            verdict = "the two sides are **equal**" if r.holds else "the two sides **differ**"
-            st.markdown(
-                f"**{op.capitalize()}**: max |(a {symbol} b) {symbol} c − a {symbol} (b {symbol} c)| = "
-                f"**{fmt(r.max_difference)}**, {verdict}"
+        def _make_assoc():
+            return tuple(
+                named_grid(st.session_state[f"corr_assoc_{n}"], f"array {n}", max_rows=8, max_cols=8)
+                for n in "abc"
             )
-            for column, fig, key in zip(
-                st.columns(3), assoc_figs[op], ("left", "right", "diff"), strict=True
-            ):
-                with column:
-                    plot(fig, key=f"corr_fig_assoc_{op}_{key}")
+
+        arrays = keep_last_good("corr_assoc", _make_assoc)
+        if arrays is not None:
+            results, assoc_figs = _associativity(*arrays)
+            for op, symbol in (("convolution", "∗"), ("cross-correlation", "★")):
+                r = results[op]
+                verdict = "the two sides are **equal**" if r.holds else "the two sides **differ**"
+                st.markdown(
+                    f"**{op.capitalize()}**: max |(a {symbol} b) {symbol} c − a {symbol} (b {symbol} c)| = "
+                    f"**{fmt(r.max_difference)}**, {verdict}"
+                )
+                for column, fig, key in zip(
+                    st.columns(3), assoc_figs[op], ("left", "right", "diff"), strict=True
+                ):
+                    with column:
+                        draw(fig, key=f"corr_fig_assoc_{op}_{key}")
 
 # ---------------------------------------------------------------- 1-D
-with tab_1d:
-    st.markdown(
-        "**Patients and doses.** Patients arrive on days 0..4: x = [1, 2, 3, 4, 5]. Each patient takes 3 doses on "
-        "the first day, 2 on the second and 1 on the third: w = [3, 2, 1]. The doses needed on day t are "
-        "y[t] = Σₐ x[t − a] · w[a]: a true convolution. Sliding, the kernel is **flipped**: on day 2 the "
-        "newest patients (x[2]) take w[0], yesterday's x[1] take w[1], and so on."
-    )
-    left, mid, right = st.columns([2, 2, 2])
-    left.text_input("Signal x", key="corr_1d_x")
-    mid.text_input("Kernel w", key="corr_1d_w")
-    mode = right.radio("Mode", ("full", "same", "valid"), key="corr_1d_mode", horizontal=True)
-
-    def _make_1d():
-        x = parse_signal(st.session_state["corr_1d_x"], "signal x")
-        w = parse_signal(st.session_state["corr_1d_w"], "kernel w")
-        return x, w, mode, convolve1d_steps(x, w, mode)
-
-    one_d = keep_last_good("corr_1d", _make_1d)
-    if one_d is not None:
-        x, w, mode, stepped = one_d  # after a typo, the last good signal with the mode it was stepped in
-        if stepped.swapped:
-            st.info("w is longer than x: convolution commutes, so the shorter one slides (as numpy does).")
-        step = render_stepper(
-            one_d_trace(stepped),
-            key="corr_1d_step",
-            titles={
-                "input": "Signal x (zero-padded)",
-                "kernel": "Kernel w flipped (as slid)",
-                "products": "Products",
-                "output": "Output y",
-            },
-            cell_name=lambda i, t: f"y[{t}]",
-            caption="Output cell t is y[t]; the kernel slides flipped, as convolution does.",
-        )
-        t = step.index[1]
-        st.markdown(f"**y[{t}]** = `{stepped.steps[t].terms()}` = `{stepped.steps[t].expression()}`")
-        reference = np.convolve(x, w, mode)
-        ours = convolve1d(x, w, mode)
-        agree = np.allclose(ours, reference, rtol=1e-12, atol=1e-9) and np.allclose(stepped.output, ours)
+if tab_1d.open:  # tabs run lazily: only the open one computes
+    with tab_1d:
         st.markdown(
-            f"`convolve1d(x, w, '{mode}')` = **[{', '.join(fmt(v) for v in ours)}]** (length {ours.size}); "
-            f"`numpy.convolve` gives [{', '.join(fmt(v) for v in reference)}]: "
-            + ("**they agree**." if agree else "**they DISAGREE**.")
+            "**Patients and doses.** Patients arrive on days 0..4: x = [1, 2, 3, 4, 5]. Each patient takes 3 doses on "
+            "the first day, 2 on the second and 1 on the third: w = [3, 2, 1]. The doses needed on day t are "
+            "y[t] = Σₐ x[t − a] · w[a]: a true convolution. Sliding, the kernel is **flipped**: on day 2 the "
+            "newest patients (x[2]) take w[0], yesterday's x[1] take w[1], and so on."
         )
-        st.caption(
-            f"full: length n + m − 1 = {x.size} + {w.size} − 1 (every overlap); same: length max(n, m), centred; "
-            "valid: only positions where the kernel lies wholly on the signal."
-        )
+        left, mid, right = st.columns([2, 2, 2])
+        left.text_input("Signal x", key="corr_1d_x")
+        mid.text_input("Kernel w", key="corr_1d_w")
+        mode = right.radio("Mode", ("full", "same", "valid"), key="corr_1d_mode", horizontal=True)
 
-    st.subheader("Smoothing a noisy sensor")
-    st.markdown(
-        "s[t] = Σₐ x[t − a] · w[a] with weights that sum to 1 is a weighted moving average: the noise averages "
-        "out, the slow sine survives (mode 'same', so the output lines up with the input)."
-    )
-    a1, a2, a3, a4 = st.columns(4)
-    kind = a1.radio("Window", SMOOTHERS, key="corr_smooth_kind", horizontal=True)
-    width = a2.slider("Window length", 1, 31, 9, step=1, key="corr_smooth_width")
-    noise = a3.slider("Noise level", 0.0, 1.5, 0.4, step=0.05, key="corr_smooth_noise")
-    seed = a4.number_input("Noise seed", 0, 10_000, 0, key="corr_smooth_seed")
-    if kind == "Custom":
-        st.text_input("Custom window (one line)", "1 2 3 2 1", key="corr_smooth_custom")
+        one_d = keep_last_good("corr_1d", lambda: _make_1d(mode))
+        if one_d is not None:
+            x, w, mode, stepped = one_d  # after a typo, the last good signal with the mode it was stepped in
+            if stepped.swapped:
+                st.info(
+                    "w is longer than x: convolution commutes, so the shorter one slides (as numpy does)."
+                )
+            step = stepper_1d(stepped)
+            t = step.index[1]
+            st.markdown(f"**y[{t}]** = `{stepped.steps[t].terms()}` = `{stepped.steps[t].expression()}`")
+            reference = np.convolve(x, w, mode)
+            ours = convolve1d(x, w, mode)
+            agree = np.allclose(ours, reference, rtol=1e-12, atol=1e-9) and np.allclose(stepped.output, ours)
+            st.markdown(
+                f"`convolve1d(x, w, '{mode}')` = **[{', '.join(fmt(v) for v in ours)}]** (length {ours.size}); "
+                f"`numpy.convolve` gives [{', '.join(fmt(v) for v in reference)}]: "
+                + ("**they agree**." if agree else "**they DISAGREE**.")
+            )
+            st.caption(
+                f"full: length n + m − 1 = {x.size} + {w.size} − 1 (every overlap); same: length max(n, m), centred; "
+                "valid: only positions where the kernel lies wholly on the signal."
+            )
 
-    def _make_window():
-        if kind == "Box":
-            return box_window(width), f"box({width})"
-        if kind == "Gaussian":
-            return gaussian_window(width), f"gaussian({width})"
-        return parse_signal(st.session_state["corr_smooth_custom"], "custom window"), "custom window"
-
-    chosen = keep_last_good("corr_smooth_window", _make_window)
-    if chosen is not None:
-        window_w, window_name = chosen
-        tt, clean, noisy = noisy_sine(160, seed=int(seed), noise=noise)
-        smooth = convolve1d(noisy, window_w, "same")
-        plot(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
-        rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
-        rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
+        st.subheader("Smoothing a noisy sensor")
         st.markdown(
-            f"Window [{', '.join(fmt(v) for v in window_w)}] (sum {fmt(window_w.sum())}). "
-            f"Error against the clean sine (root mean square): noisy **{rms_noisy:.3f}**, "
-            f"smoothed **{rms_smooth:.3f}**."
+            "s[t] = Σₐ x[t − a] · w[a] with weights that sum to 1 is a weighted moving average: the noise averages "
+            "out, the slow sine survives (mode 'same', so the output lines up with the input)."
         )
-        if abs(window_w.sum() - 1) > 1e-9:
-            st.caption("These weights do not sum to 1, so the smoothed curve is also scaled by their sum.")
+        a1, a2, a3, a4 = st.columns(4)
+        kind = a1.radio("Window", SMOOTHERS, key="corr_smooth_kind", horizontal=True)
+        width = a2.slider("Window length", 1, 31, 9, step=1, key="corr_smooth_width")
+        noise = a3.slider("Noise level", 0.0, 1.5, 0.4, step=0.05, key="corr_smooth_noise")
+        seed = a4.number_input("Noise seed", 0, 10_000, 0, key="corr_smooth_seed")
+        if kind == "Custom":
+            st.text_input("Custom window (one line)", "1 2 3 2 1", key="corr_smooth_custom")
+
+        def _make_window():
+            if kind == "Box":
+                return box_window(width), f"box({width})"
+            if kind == "Gaussian":
+                return gaussian_window(width), f"gaussian({width})"
+            return parse_signal(st.session_state["corr_smooth_custom"], "custom window"), "custom window"
+
+        chosen = keep_last_good("corr_smooth_window", _make_window)
+        if chosen is not None:
+            window_w, window_name = chosen
+            tt, clean, noisy = noisy_sine(160, seed=int(seed), noise=noise)
+            smooth = convolve1d(noisy, window_w, "same")
+            draw(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
+            rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
+            rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
+            st.markdown(
+                f"Window [{', '.join(fmt(v) for v in window_w)}] (sum {fmt(window_w.sum())}). "
+                f"Error against the clean sine (root mean square): noisy **{rms_noisy:.3f}**, "
+                f"smoothed **{rms_smooth:.3f}**."
+            )
+            if abs(window_w.sum() - 1) > 1e-9:
+                st.caption(
+                    "These weights do not sum to 1, so the smoothed curve is also scaled by their sum."
+                )
 
 # ---------------------------------------------------------------- FFT
-with tab_fft:
-    st.markdown(
-        "**Convolution is multiplication in the frequency domain.** Zero-pad both inputs to the full length "
-        "(n + m − 1, so nothing wraps around), take their FFTs, multiply them number by number, and take the "
-        "inverse FFT: the result is the full convolution. The direct sum costs about n·m multiplications "
-        "(O(n²) when both are long); the FFT route costs O(n log n)."
-    )
-    st.subheader("1-D: the signal and kernel of the 1-D tab")
-    if one_d is not None:
-        x, w, _, _ = one_d
-        r1 = fft_convolve1d(x, w)
-        c1, c2 = st.columns([2, 3])
-        with c1:
-            st.dataframe(
-                pd.DataFrame(
-                    {"t": np.arange(r1.direct.size), "direct": r1.direct, "via FFT": np.round(r1.via_fft, 12)}
-                ),
-                hide_index=True,
-                key="corr_fft_table",
-            )
-            st.markdown(f"max |direct − FFT| = **{r1.max_difference:.2e}** (rounding only)")
-        with c2:
-            plot(_spectrum_1d(x, w), key="corr_fig_fft_1d")
-    st.subheader("2-D: the input and kernel of the side-by-side tab")
-    if comparison is not None:
-        r2 = fft_convolve2d(comparison.correlation.X, comparison.K)
+if tab_fft.open:  # tabs run lazily: only the open one computes
+    with tab_fft:
         st.markdown(
-            f"Full convolution of the {'x'.join(map(str, comparison.correlation.X.shape))} input with the "
-            f"{'x'.join(map(str, comparison.K.shape))} kernel, both zero-padded to "
-            f"{'x'.join(map(str, r2.direct.shape))}: max |direct − FFT| = **{r2.max_difference:.2e}**."
+            "**Convolution is multiplication in the frequency domain.** Zero-pad both inputs to the full length "
+            "(n + m − 1, so nothing wraps around), take their FFTs, multiply them number by number, and take the "
+            "inverse FFT: the result is the full convolution. The direct sum costs about n·m multiplications "
+            "(O(n²) when both are long); the FFT route costs O(n log n)."
         )
-        plot(_spectrum_2d(comparison.correlation.X, comparison.K), key="corr_fig_fft_2d")
-        st.caption(
-            "log(1 + magnitude), zero frequency in the centre. The product's spectrum is the output's."
+        st.subheader("1-D: the signal and kernel of the 1-D tab")
+        one_d = keep_last_good("corr_1d", lambda: _make_1d(st.session_state.get("corr_1d_mode", "full")))
+        if one_d is not None:
+            x, w, _, _ = one_d
+            r1 = fft_convolve1d(x, w)
+            c1, c2 = st.columns([2, 3])
+            with c1:
+                st.dataframe(
+                    pd.DataFrame(
+                        {
+                            "t": np.arange(r1.direct.size),
+                            "direct": r1.direct,
+                            "via FFT": np.round(r1.via_fft, 12),
+                        }
+                    ),
+                    hide_index=True,
+                    key="corr_fft_table",
+                )
+                st.markdown(f"max |direct − FFT| = **{r1.max_difference:.2e}** (rounding only)")
+            with c2:
+                draw(_spectrum_1d(x, w), key="corr_fig_fft_1d")
+        st.subheader("2-D: the input and kernel of the side-by-side tab")
+        last_good = keep_last_good(
+            "corr_2d",
+            lambda: _make_comparison(
+                st.session_state.get("corr_padding", "valid"), st.session_state.get("corr_stride", 1)
+            ),
         )
-    n = 1_000_000
-    st.markdown(
-        f"For scale: two signals of n = {n:,} samples need n² = {n * n:.0e} multiplications directly, but about "
-        f"3 FFTs of 2n points, roughly {3 * 2 * n * np.log2(2 * n):.0e} operations, by the FFT route."
-    )
+        comparison = last_good[1] if last_good is not None else None
+        if comparison is not None:
+            r2 = fft_convolve2d(comparison.correlation.X, comparison.K)
+            st.markdown(
+                f"Full convolution of the {'x'.join(map(str, comparison.correlation.X.shape))} input with the "
+                f"{'x'.join(map(str, comparison.K.shape))} kernel, both zero-padded to "
+                f"{'x'.join(map(str, r2.direct.shape))}: max |direct − FFT| = **{r2.max_difference:.2e}**."
+            )
+            draw(_spectrum_2d(comparison.correlation.X, comparison.K), key="corr_fig_fft_2d")
+            st.caption(
+                "log(1 + magnitude), zero frequency in the centre. The product's spectrum is the output's."
+            )
+        n = 1_000_000
+        st.markdown(
+            f"For scale: two signals of n = {n:,} samples need n² = {n * n:.0e} multiplications directly, but about "
+            f"3 FFTs of 2n points, roughly {3 * 2 * n * np.log2(2 * n):.0e} operations, by the FFT route."
+        )
+
+explain(INTRO)

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import app_test, decode, error_texts, pick_cell, plotly_figures, stepper_payloads
+from conftest import app_test, decode, error_texts, pick_cell, plotly_figures, shown_step, stepper_payloads
 
 from cnnviz.compare import PAIRS, gaussian_window, noisy_sine, random_arrays
 from cnnviz.inputs import parse_grid
@@ -20,6 +20,12 @@ def at():
     at = app_test(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def open_tab(at, name: str):
+    """Open one of the page's tabs (they run lazily), as the link ?corr_tab=... does."""
+    at.session_state["corr_tab"] = name
+    return at.run()
 
 
 def figure(at, title: str) -> dict:
@@ -118,6 +124,7 @@ def test_loop_order_tables_for_a_chosen_cell(at):
 
 
 def test_associativity_numbers_and_the_seed_button(at):
+    open_tab(at, "Associativity")
     text = markdown(at)
     conv_line = next(line for line in text.splitlines() if line.startswith("**Convolution**: max"))
     corr_line = next(line for line in text.splitlines() if line.startswith("**Cross-correlation**: max"))
@@ -141,6 +148,7 @@ def test_associativity_numbers_and_the_seed_button(at):
 
 
 def test_one_d_patients_and_doses_modes_and_steps(at):
+    open_tab(at, "1-D convolution")
     assert "= **[3, 8, 14, 20, 26, 14, 5]** (length 7)" in markdown(at)
     assert "**they agree**" in markdown(at)
     (payload,) = stepper_payloads(at)
@@ -162,6 +170,7 @@ def test_one_d_patients_and_doses_modes_and_steps(at):
 
 
 def test_changing_the_mode_after_a_typo_keeps_the_last_good_signal_and_its_mode(at):
+    open_tab(at, "1-D convolution")
     at.radio(key="corr_1d_mode").set_value("same").run()
     same = convolve1d([1, 2, 3, 4, 5], [3, 2, 1], "same")
     at.text_input(key="corr_1d_x").input("1 2\n3").run()  # two lines: not a signal
@@ -176,6 +185,7 @@ def test_an_overflowing_number_in_an_associativity_array_is_refused(at):
     def sides():
         return re.findall(r"max \|\(a .*", markdown(at))
 
+    open_tab(at, "Associativity")
     before = sides()
     assert len(before) == 2  # convolution and cross-correlation
     at.text_area(key="corr_assoc_a").input("1 1e999").run()  # overflows to inf: used to crash the tab
@@ -185,6 +195,7 @@ def test_an_overflowing_number_in_an_associativity_array_is_refused(at):
 
 
 def test_smoothing_with_a_gaussian_and_a_bad_custom_window(at):
+    open_tab(at, "1-D convolution")
     at.radio(key="corr_smooth_kind").set_value("Gaussian")
     at.slider(key="corr_smooth_width").set_value(7).run()
     fig = next(f for f in plotly_figures(at) if any(t.get("name") == "x * gaussian(7)" for t in f["data"]))
@@ -199,9 +210,10 @@ def test_smoothing_with_a_gaussian_and_a_bad_custom_window(at):
 
 
 def test_fft_route_agrees_on_screen(at):
+    open_tab(at, "Multiplication in frequency")
     diffs = [float(x) for x in re.findall(r"max \|direct − FFT\| = \*\*([0-9.e+-]+)\*\*", markdown(at))]
     assert len(diffs) == 2 and all(d < 1e-9 for d in diffs)
-    table = at.dataframe[2].value  # after the two loop-order tables
+    table = at.dataframe[0].value  # the only table of the open tab
     np.testing.assert_array_equal(table["direct"], [3, 8, 14, 20, 26, 14, 5])
     np.testing.assert_allclose(table["via FFT"], [3, 8, 14, 20, 26, 14, 5], atol=1e-9)
     spectra = next(
@@ -214,10 +226,54 @@ def test_fft_route_agrees_on_screen(at):
 
 def test_the_pytorch_snippets_reproduce_both_grids(at):
     at.selectbox(key="corr_pair").set_value("Asymmetric: Emboss on the 6x6 input")
-    at.radio(key="corr_padding").set_value("full").run()
+    at.radio(key="corr_padding").set_value("full")
+    at.session_state["corr_torch"] = True  # unfold the snippets
+    at.run()
     snippets = [c.value for c in at.code if "F.conv2d" in c.value]
     assert len(snippets) == 2 and "torch.flip" in snippets[1] and "torch.flip" not in snippets[0]
     for code, title in zip(snippets, ("Cross-correlation with K", "Convolution (K rotated)"), strict=True):
         scope = {}
         exec(compile(code.replace("print(Y)", "pass"), "snippet", "exec"), scope)
         np.testing.assert_allclose(scope["Y"].numpy(), grid(at, title), rtol=1e-12)
+
+
+# --- Classroom mode: links ------------------------------------------------------------------------------------
+
+
+def test_a_link_sets_the_tab_grids_padding_stride_and_cell():
+    at = app_test(PAGE)
+    at.query_params.update(
+        {
+            "corr_X": "1_2_3~4_5_6~7_8_9",
+            "corr_K": "1_2~3_4",
+            "corr_padding": "full",
+            "corr_i": "3",
+            "corr_j": "1",
+        }
+    )
+    at.run()
+    assert not at.exception and not [w.value for w in at.warning if "link" in w.value]
+    X, K = np.arange(1, 10.0).reshape(3, 3), np.array([[1.0, 2], [3, 4]])
+    np.testing.assert_array_equal(grid(at, "Cross-correlation with K"), correlate2d(X, K, padding=1))
+    assert "Output cell (3, 1)" in " ".join(s.value for s in at.subheader)
+    at = app_test(PAGE)
+    at.query_params.update({"corr_tab": "1-D convolution", "corr_1d_cell": "0_4"})
+    at.run()
+    assert shown_step(stepper_payloads(at)[0])["expr"].startswith("y[4] = ")
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"corr_K": "1_2~x"}, "not a number"),
+        ({"corr_padding": "lots"}, "corr_padding"),
+        ({"corr_stride": "-1"}, "corr_stride"),
+        ({"corr_tab": "1-D convolution", "corr_1d_cell": "0_99"}, "outside it"),
+    ],
+)
+def test_a_bad_link_warns_and_keeps_the_defaults(params, words):
+    at = app_test(PAGE)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
