@@ -511,7 +511,7 @@ def shift_section() -> None:
                     Z = before if row == 0 else after
                     fig = grid(
                         Z,
-                        title=f"{label}: {when}",
+                        title=f"{label}:<br>{when}",
                         colors=color_range([before, after]),  # one scale for the pair
                         showscale=False,
                         outlines=outlines if row == 1 else (),

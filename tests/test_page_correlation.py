@@ -117,7 +117,7 @@ def test_loop_order_tables_for_a_chosen_cell(at):
     assert list(conv_table["offset"]) == list(corr_table["offset"])[::-1]
     assert corr_table["sum"].iloc[-1] == str(int(correlate2d(SIX, [[1, 0, -1]] * 3)[1, 2]))
     assert conv_table["sum"].iloc[-1] == str(int(convolve2d(SIX, [[1, 0, -1]] * 3)[1, 2]))
-    order = figure(at, "Convolution: visiting order")
+    order = figure(at, "Convolution:<br>visiting order")
     np.testing.assert_array_equal(decode(order["data"][0]["z"]), np.arange(9, 0, -1).reshape(3, 3))
     outline = figure(at, "Input X")["layout"]["shapes"][0]
     assert (outline["x0"], outline["y0"], outline["x1"], outline["y1"]) == (1.5, 0.5, 4.5, 3.5)

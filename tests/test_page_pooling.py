@@ -194,11 +194,11 @@ def test_backprop_routes_the_gradient_like_torch():
 def test_shift_counts_match_the_drawn_maps():
     at = app("Shift invariance")
     at.selectbox(key="pool_shift_dir").set_value("right").run()
-    before, after = z(at, "input: before"), z(at, "input: moved right")
+    before, after = z(at, "input:<br>before"), z(at, "input:<br>moved right")
     np.testing.assert_array_equal(after[:, 1:], before[:, :-1])
     assert np.all(after[:, 0] == 0)
-    conv_before, conv_after = z(at, "conv + ReLU: before"), z(at, "conv + ReLU: moved right")
-    pool_before, pool_after = z(at, "max pool 4x4: before"), z(at, "max pool 4x4: moved right")
+    conv_before, conv_after = z(at, "conv + ReLU:<br>before"), z(at, "conv + ReLU:<br>moved right")
+    pool_before, pool_after = z(at, "max pool 4x4:<br>before"), z(at, "max pool 4x4:<br>moved right")
     np.testing.assert_array_equal(pool_before, pooled(conv_before, 4, 4))
     np.testing.assert_array_equal(pool_after, pooled(conv_after, 4, 4))
     changed = int(np.count_nonzero(pool_before != pool_after))
@@ -206,31 +206,31 @@ def test_shift_counts_match_the_drawn_maps():
     text = markdown(at)
     assert f"{conv_changed} of {conv_before.size} cells changed value" in text
     assert f"{changed} of {pool_before.size} cells changed" in text
-    assert len(figures(at, "max pool 4x4: moved right")[0]["layout"]["shapes"]) == changed
+    assert len(figures(at, "max pool 4x4:<br>moved right")[0]["layout"]["shapes"]) == changed
     table = at.dataframe[0].value
     assert list(table["move"]) == ["right", "left", "down", "up"]
     assert table["pooled cells changed"][0] == f"{changed} of {pool_before.size}"
 
     at.slider(key="pool_shift_size").set_value(2).run()
     at.toggle(key="pool_shift_relu").set_value(False).run()
-    conv_before, conv_after = z(at, "conv: before"), z(at, "conv: moved right")
-    np.testing.assert_array_equal(z(at, "max pool 2x2: moved right"), pooled(conv_after, 2, 2))
+    conv_before, conv_after = z(at, "conv:<br>before"), z(at, "conv:<br>moved right")
+    np.testing.assert_array_equal(z(at, "max pool 2x2:<br>moved right"), pooled(conv_after, 2, 2))
     assert conv_before.min() < 0  # without the ReLU the map keeps its negative values
 
 
 def test_a_shift_window_larger_than_the_input_is_refused_and_the_last_maps_stay():
     at = app("Shift invariance")
     at.slider(key="pool_shift_size").set_value(5).run()
-    kept = z(at, "max pool 5x5: moved down")
+    kept = z(at, "max pool 5x5:<br>moved down")
     at.selectbox(key="pool_shift_input").set_value("This page's input").run()  # the 4x4 lecture grid
     assert not at.exception  # the table's other directions used to raise here
     assert any("5x5 pooling window does not fit the 4x4 input" in e for e in error_texts(at))
-    assert z(at, "input: before").shape == (8, 8)  # still the X image's maps, titled as they were made
-    np.testing.assert_array_equal(z(at, "max pool 5x5: moved down"), kept)
+    assert z(at, "input:<br>before").shape == (8, 8)  # still the X image's maps, titled as they were made
+    np.testing.assert_array_equal(z(at, "max pool 5x5:<br>moved down"), kept)
     assert len(at.dataframe[0].value) == 4
     at.slider(key="pool_shift_size").set_value(4).run()
     assert not at.error
-    assert z(at, "input: before").shape == (4, 4)
+    assert z(at, "input:<br>before").shape == (4, 4)
 
 
 def test_pipeline_draws_each_stage_and_names_the_route_the_lecture_took():
