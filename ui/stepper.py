@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.figures import MAX_NUMBERED
@@ -32,8 +33,8 @@ from cnnviz.stepper import (
     stepper_payload,
 )
 from cnnviz.trace import Step, Trace, fmt
-from ui.classroom import projector_mode
-from ui.common import keep_last_good, plot
+from ui.classroom import projector_mode, projector_style, show
+from ui.common import keep_last_good
 
 __all__ = ["render_check_work", "render_stepper", "selected_cell"]
 
@@ -43,6 +44,11 @@ _STEPPER = st.components.v2.component(
     css=(_HERE / "stepper.css").read_text(encoding="utf-8"),
     js=(_HERE / "stepper.js").read_text(encoding="utf-8"),
 )
+
+
+def _draw(fig, *, key: str, **kwargs) -> None:
+    """A copy of `fig` (it may be a shared, cached one) for the theme and, in projector mode, the full width."""
+    show(projector_style(go.Figure(fig)), key=key, **kwargs)
 
 
 def selected_cell(key: str, shape: tuple[int, int]) -> tuple[int, int]:
@@ -82,10 +88,10 @@ def _overview(trace: Trace, key: str, region: Region, digest: str) -> None:
     left, right = st.columns(2)
     input_fig, output_fig = _cached_overview(trace, digest, region)
     with left:
-        plot(input_fig, key=f"{key}_overview_in")
+        _draw(input_fig, key=f"{key}_overview_in")
     with right:
         chart = f"{key}_overview_out"
-        plot(output_fig, key=chart, on_select=lambda: _jump(key, chart), selection_mode="points")
+        _draw(output_fig, key=chart, on_select=lambda: _jump(key, chart), selection_mode="points")
 
 
 def _notes(trace: Trace, inserted, marks, caption: str) -> str:
@@ -203,7 +209,7 @@ def render_check_work(
     left, right_col = st.columns([1, 2])
     with left:
         chart = f"{key}_check_figure"
-        plot(
+        _draw(
             check_figure(answer, right),
             key=chart,
             on_select=lambda: _clicked_wrong(key, chart, wrong),
