@@ -129,3 +129,16 @@ def test_the_exports_hold_this_step_the_walk_and_the_grids(server, browser):
         np.testing.assert_array_equal(output, SEVEN.output)
     finally:
         context.close()
+
+
+def test_the_speed_chosen_in_the_stepper_goes_into_the_link_and_the_gif(server, browser):
+    context, pg = open_stepper(browser, f"{server}/Convolution", "1920x1080")
+    try:
+        stepper(pg).get_by_label("Play speed").select_option("100")
+        pg.wait_for_function("() => location.search.includes('conv_speed=100')", timeout=30_000)
+        settle(pg)
+        assert stepper(pg).get_by_label("Play speed").input_value() == "100"  # kept after the rerun
+        gif = Image.open(io.BytesIO(download(pg, "Walk as GIF")))
+        assert gif.n_frames == 16 and gif.info["duration"] == 100
+    finally:
+        context.close()
