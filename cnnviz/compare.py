@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure, grid_trace, style_grid_axes
 from cnnviz.geometry import AxisPlan, plan_axis
 from cnnviz.ops import convolve1d, convolve2d, correlate2d
+from cnnviz.palette import MEANINGS
 from cnnviz.presets import EXAMPLES, KERNELS
 from cnnviz.trace import Trace, as_grid, convolution_trace, correlation_trace, fmt, fmt_factor
 
@@ -342,7 +343,7 @@ def side_by_side_figures(c: Comparison, i: int, j: int) -> dict[str, go.Figure]:
             title="Input X" + (" (padding shaded)" if pad_mask.any() else ""),
             colors=color_range([corr.padded]),
             shade=pad_mask,
-            outlines=[(window, "#ff9900")],
+            outlines=[(window, MEANINGS["window"])],
             origin=(-pr, -pc),
             showscale=False,
             cell_px=max(6, min(48, 300 // max(corr.padded.shape))),
@@ -365,7 +366,12 @@ def side_by_side_figures(c: Comparison, i: int, j: int) -> dict[str, go.Figure]:
         ("diff", c.difference, "Convolution − correlation"),
     ):
         figs[key] = grid_figure(
-            Z, title=title, colors=colors, outlines=[((i, j, i, j), "#ff9900")], showscale=big, cell_px=cell
+            Z,
+            title=title,
+            colors=colors,
+            outlines=[((i, j, i, j), MEANINGS["current cell"])],
+            showscale=big,
+            cell_px=cell,
         )
     for trace, label in ((corr, "Cross-correlation"), (conv, "Convolution")):
         figs[f"order_{trace.mode}"] = loop_order_figure(

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz.palette import MEANINGS
 from cnnviz.trace import fmt
 
 __all__ = [
@@ -97,7 +98,7 @@ def grid_trace(
 
 
 def outline_shape(
-    cells: Outline, *, color: str = "#ff9900", width: int = 4, dash: str | None = None, **ref
+    cells: Outline, *, color: str = MEANINGS["window"], width: int = 4, dash: str | None = None, **ref
 ) -> dict:
     """A rectangle around cells (row0, col0)..(row1, col1) inclusive, in heatmap cell coordinates."""
     r0, c0, r1, c1 = cells

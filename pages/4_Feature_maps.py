@@ -20,7 +20,7 @@ from cnnviz.featuremaps import (
     zero_insertion,
 )
 from cnnviz.figures import color_range, grid_figure
-from cnnviz.stepper import default_region, region_cells
+from cnnviz.stepper import WINDOW_COLOR, default_region, region_cells
 from cnnviz.trace import fmt
 from ui.classroom import (
     classroom_bar,
@@ -446,7 +446,7 @@ if tab_up.open:  # tabs run lazily: only the open one computes
                             np.nan_to_num(canvas),
                             title=f"X[{i},{j}] = {fmt(Xt[i, j])} stamps {fmt(Xt[i, j])}*K",
                             colors=stamp_scale,
-                            outlines=[((int(r[0]), int(cc[0]), int(r[-1]), int(cc[-1])), "#ff9900")],
+                            outlines=[((int(r[0]), int(cc[0]), int(r[-1]), int(cc[-1])), WINDOW_COLOR)],
                             shade=np.isnan(canvas),
                             showscale=False,
                             cell_px=26,

@@ -12,7 +12,8 @@ from cnnviz.presets import EXAMPLES
 from cnnviz.stepper import check_figure, check_work, stepper_payload
 from cnnviz.trace import correlation_trace
 
-CSS = Path(__file__).resolve().parent.parent / "ui" / "components" / "stepper" / "stepper.css"
+ROOT = Path(__file__).resolve().parent.parent
+CSS = ROOT / "ui" / "components" / "stepper" / "stepper.css"
 # Each of the stepper's colour variables and the palette meaning it stands for.
 CSS_MEANING = {
     "window": "window",
@@ -84,3 +85,23 @@ def test_figure_titles_fit_their_figures():
     title = fig.layout.title.text
     size = fig.layout.title.font.size or 16
     assert len(title) * size * 0.6 <= fig.layout.width, (title, fig.layout.width)
+
+
+SOURCES = [
+    *sorted((ROOT / "pages").glob("[1-4]_*.py")),
+    *(
+        ROOT / "cnnviz" / f"{name}.py"
+        for name in ("compare", "figures", "pooling_figures", "featuremaps", "stepper")
+    ),
+    ROOT / "ui" / "stepper.py",
+    ROOT / "ui" / "slides.py",
+]
+
+
+def test_the_stepper_pages_draw_with_the_palettes_colours_or_greys():
+    """One colour per meaning: a window outline is the palette's orange, not a near-orange of its own."""
+    palette = {c.upper() for c in OKABE_ITO.values()} | {c.upper() for _, c in DIVERGING}
+    for path in SOURCES:
+        for hexcode in re.findall(r"#[0-9a-fA-F]{6}\b", path.read_text()):
+            r, g, b = (int(hexcode[k : k + 2], 16) for k in (1, 3, 5))
+            assert hexcode.upper() in palette or r == g == b, f"{path.name} draws with {hexcode}"
