@@ -353,7 +353,7 @@ def side_by_side_figures(c: Comparison, i: int, j: int) -> dict[str, go.Figure]:
     kcell = max(24, min(56, 260 // max(c.K.shape)))
     for key, Z, title in (
         ("K", c.K, "K (correlation)"),
-        ("K_flipped", c.flipped, "K rotated 180°<br>(convolution)"),
+        ("K_flipped", c.flipped, "K rotated 180° (conv.)"),
     ):
         figs[key] = grid_figure(Z, title=title, colors=kcolors, showscale=False, cell_px=kcell)
     colors = color_range([corr.output, conv.output, c.difference])  # one scale for the three results

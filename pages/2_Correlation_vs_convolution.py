@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.compare import (
@@ -41,14 +40,12 @@ from ui.classroom import (
     classroom_bar,
     explain,
     folded,
-    projector_style,
     set_url_grid,
-    show,
     url_grid,
     url_select,
 )
 from ui.common import keep_last_good, page_setup
-from ui.slides import export_buttons, keep_cell, link_cell, play_speed
+from ui.slides import export_buttons, keep_cell, link_cell, play_speed, show_grid
 from ui.stepper import render_stepper
 
 page_setup("Correlation versus convolution", "🔁")
@@ -56,13 +53,6 @@ projector = classroom_bar()
 TABS = ["Side by side (2-D)", "Associativity", "1-D convolution", "Multiplication in frequency"]
 # Settings kept alive while their tab is closed (tabs run lazily and Streamlit forgets undrawn widgets).
 KEEP = ["corr_padding", "corr_stride", "corr_i", "corr_j", "corr_1d_mode", "corr_seed"]
-
-
-def draw(fig, *, key: str) -> None:
-    """A shared (cached) figure drawn as a copy restyled for the theme and, in projector mode, the room."""
-    fig = go.Figure(fig)
-    z = getattr(fig.data[0], "z", None) if fig.data else None
-    show(projector_style(fig, grid_side=max(np.shape(z)) if z is not None else None), key=key)
 
 
 DEFAULT_PAIR = "Asymmetric: Vertical edge on the 6x6 input"
@@ -253,10 +243,10 @@ def side_by_side_tab() -> None:
     figs = _figures_2d(settings, i, j)
     for column, key in zip(st.columns(3), ("corr", "conv", "diff"), strict=True):
         with column:
-            draw(figs[key], key=f"corr_fig_{key}")
+            show_grid(figs[key], key=f"corr_fig_{key}")
     for column, key in zip(st.columns(3), ("X", "K", "K_flipped"), strict=True):
         with column:
-            draw(figs[key], key=f"corr_fig_{key}")
+            show_grid(figs[key], key=f"corr_fig_{key}")
     explain("The three result grids share one colour scale, so equal colours mean equal numbers.")
     _loops(corr, conv, figs, i, j)
     with folded(
@@ -286,7 +276,7 @@ def _loops(corr, conv, figs, i: int, j: int) -> None:
     )
     for column, trace in zip(st.columns(2), (corr, conv), strict=True):
         with column:
-            draw(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
+            show_grid(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
             table = pd.DataFrame(loop_table(trace, loop_order(trace, i, j)))
             st.dataframe(table, hide_index=True, key=f"corr_table_{trace.mode}")
 
@@ -344,7 +334,7 @@ if tab_assoc.open:  # tabs run lazily: only the open one computes
                     st.columns(3), assoc_figs[op], ("left", "right", "diff"), strict=True
                 ):
                     with column:
-                        draw(fig, key=f"corr_fig_assoc_{op}_{key}")
+                        show_grid(fig, key=f"corr_fig_assoc_{op}_{key}")
 
 # ---------------------------------------------------------------- 1-D
 if tab_1d.open:  # tabs run lazily: only the open one computes
@@ -408,7 +398,9 @@ if tab_1d.open:  # tabs run lazily: only the open one computes
             window_w, window_name = chosen
             tt, clean, noisy = noisy_sine(160, seed=int(seed), noise=noise)
             smooth = convolve1d(noisy, window_w, "same")
-            draw(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
+            show_grid(
+                smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth"
+            )
             rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
             rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
             st.markdown(
@@ -450,7 +442,7 @@ if tab_fft.open:  # tabs run lazily: only the open one computes
                 )
                 st.markdown(f"max |direct − FFT| = **{r1.max_difference:.2e}** (rounding only)")
             with c2:
-                draw(_spectrum_1d(x, w), key="corr_fig_fft_1d")
+                show_grid(_spectrum_1d(x, w), key="corr_fig_fft_1d")
         st.subheader("2-D: the input and kernel of the side-by-side tab")
         last_good = keep_last_good(
             "corr_2d",
@@ -466,7 +458,7 @@ if tab_fft.open:  # tabs run lazily: only the open one computes
                 f"{'x'.join(map(str, comparison.K.shape))} kernel, both zero-padded to "
                 f"{'x'.join(map(str, r2.direct.shape))}: max |direct − FFT| = **{r2.max_difference:.2e}**."
             )
-            draw(_spectrum_2d(comparison.correlation.X, comparison.K), key="corr_fig_fft_2d")
+            show_grid(_spectrum_2d(comparison.correlation.X, comparison.K), key="corr_fig_fft_2d")
             st.caption(
                 "log(1 + magnitude), zero frequency in the centre. The product's spectrum is the output's."
             )

@@ -19,14 +19,12 @@ from ui.classroom import (
     classroom_bar,
     explain,
     folded,
-    projector_style,
     set_url_grid,
-    show,
     url_grid,
     url_select,
 )
 from ui.common import image_picker, keep_last_good, page_setup
-from ui.slides import export_buttons, keep_cell, link_cell, play_speed
+from ui.slides import export_buttons, keep_cell, link_cell, play_speed, show_grid
 from ui.stepper import render_check_work, render_stepper, selected_cell
 
 page_setup("Pooling, cell by cell", "🔳")
@@ -52,15 +50,6 @@ NUMBERS_IN_POPOVERS = [
 def grid(Z, **kwargs) -> go.Figure:
     """`grid_figure`, built once per (values, settings) and shared between runs: never mutate the result."""
     return grid_figure(Z, **kwargs)
-
-
-def draw(fig: go.Figure, *, key: str) -> None:
-    """A shared figure drawn as a restyled copy: the theme's background; in projector mode, the full width
-    and big type (numbers at 24 px or more on grids of up to 10x10)."""
-    fig = go.Figure(fig)
-    z = fig.data[0].z if fig.data and getattr(fig.data[0], "z", None) is not None else None
-    side = max(np.shape(z)) if z is not None else None
-    show(projector_style(fig, grid_side=side), key=key)
 
 
 def apply_preset() -> None:
@@ -287,10 +276,10 @@ def size_and_grids() -> None:
             shade_color=UNVISITED_COLOR,
             showscale=trace.mode == "l2",
         )
-        draw(fig, key="pool_input")
+        show_grid(fig, key="pool_input")
     with c2:
         out_colors = colors if trace.mode != "l2" else color_range([trace.output])
-        draw(
+        show_grid(
             grid(trace.output, title=f"{name} pool -> {out_h}x{out_w}", colors=out_colors), key="pool_output"
         )
 
@@ -419,15 +408,15 @@ def backprop_section() -> None:
             showscale=False,
             outlines=[((gi, gj, gi, gj), WINDOW)],
         )
-        draw(fig, key="pool_grad_upstream")
+        show_grid(fig, key="pool_grad_upstream")
     with c2:
         fig = padded_input_figure(trace, gstep, colors=in_colors, title="Input, that cell's window")
-        draw(fig, key="pool_grad_input")
+        show_grid(fig, key="pool_grad_input")
     with c3:
         fig = grid(
             grad.dX, title="dL/dX (to each input)", colors=color_range([grad.dX]), outlines=[(box, WINDOW)]
         )
-        draw(fig, key="pool_grad_dx")
+        show_grid(fig, key="pool_grad_dx")
     summary = (
         f"{grad.receivers} of {grad.dX.size} input cells receive a gradient. "
         f"Sum of dL/dX = {fmt(grad.dX.sum())}; sum of dL/dY = {fmt(grad.upstream.sum())}"
@@ -517,7 +506,7 @@ def shift_section() -> None:
                         outlines=outlines if row == 1 else (),
                         cell_px=min(40, 330 // max(Z.shape)),
                     )
-                    draw(fig, key=f"pool_shift_{label}_{row}")
+                    show_grid(fig, key=f"pool_shift_{label}_{row}")
         table = []
         for d, other in moves.items():
             table.append(
@@ -542,7 +531,7 @@ def pipeline_section() -> None:
     pipe = conv_relu_pool(X_IMAGE, list(filters.values()))
     lecture = [POOL_EXAMPLES["X filter 1 map, max pooling"], POOL_EXAMPLES["X filter 2 map, max pooling"]]
     map_colors = color_range([*pipe.conv, *pipe.pooled_raw])
-    draw(
+    show_grid(
         grid(np.array(X_IMAGE, float), title="X image 6x6", colors=color_range([X_IMAGE]), showscale=False),
         key="pool_pipe_x",
     )
@@ -557,7 +546,7 @@ def pipeline_section() -> None:
         ]
         for col, (label, Z, scale) in zip(st.columns(len(stages)), stages, strict=True):
             with col:
-                draw(
+                show_grid(
                     grid(Z, title=label, colors=scale, showscale=False, cell_px=34),
                     key=f"pool_pipe_{c}_{label}",
                 )

@@ -51,3 +51,27 @@ def test_a_link_reopens_the_same_preset_padding_and_cell(server, browser):
         pg2.get_by_text("Output cell (5, 0)").wait_for(timeout=30_000)
     finally:
         fresh.close()
+
+
+def test_projector_mode_draws_the_results_with_big_numbers(server, browser):
+    context, pg = open_at(
+        browser, f"{server}/Correlation_vs_convolution?projector=true", SCREENS["1920x1080"]
+    )
+    try:
+        row = results(pg)
+        viewport_shot(pg, "correlation_projector_1920x1080")
+        assert_on_first_screen(pg, row[0], "the cross-correlation")
+        sizes = (
+            row[0]
+            .locator("g.textpoint text, .heatmaplayer text, text")
+            .evaluate_all(
+                "els => els.filter(e => /^-?\\d+$/.test(e.textContent.trim()) && e.closest('.heatmaplayer, .texts'))"
+                ".map(e => parseFloat(getComputedStyle(e).fontSize))"
+            )
+        )
+        assert sizes and min(sizes) >= 24, sizes
+        assert (
+            pg.get_by_text("The three result grids share one colour scale").count() == 0
+        )  # explanation hidden
+    finally:
+        context.close()

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.export import csv_zip, step_png, step_svg, walk_gif
 from cnnviz.trace import Trace
+from ui.classroom import projector_mode, projector_style, show
 
 SPEEDS_MS = (1200, 600, 250, 100)  # the stepper's play speeds (stepper.js), slow to very fast
 DEFAULT_SPEED_MS = 600
@@ -111,3 +114,19 @@ def export_buttons(
         column.download_button(
             label, data=data, file_name=file_name, mime=mime, key=f"{key}_{suffix}", on_click="ignore"
         )
+
+
+PROJECTOR_GROW = 1.6  # projector mode draws a fixed-height figure this much taller, so its grid grows too
+
+
+def show_grid(fig, *, key: str, **kwargs) -> None:
+    """Draw a (possibly shared, cached) grid figure as a restyled copy: the theme's background, and in
+    projector mode the full width, a taller figure and big type (24 px or more on grids up to 10x10)."""
+    fig = go.Figure(fig)
+    z = getattr(fig.data[0], "z", None) if fig.data else None
+    side = max(np.shape(z)) if z is not None else None
+    height = int(fig.layout.height * PROJECTOR_GROW) if projector_mode() and fig.layout.height else None
+    fig = projector_style(fig, grid_side=side, height=height)
+    if projector_mode() and "<br>" in (fig.layout.title.text or ""):
+        fig.update_layout(margin_t=(fig.layout.margin.t or 70) + 30)  # room for a two-line title in big type
+    show(fig, key=key, **kwargs)
