@@ -134,6 +134,7 @@ def _spectrum_2d(X, K):
 
 check_link_number("corr_stride", 1, 6)
 check_link_choice("corr_padding", list(PADDINGS))
+check_link_choice("corr_tab", TABS)
 tab_2d, tab_assoc, tab_1d, tab_fft = st.tabs(TABS, key="corr_tab", on_change="rerun", bind="query-params")
 
 

@@ -23,6 +23,8 @@ from cnnviz.figures import color_range, grid_figure
 from cnnviz.stepper import WINDOW_COLOR, default_region, region_cells
 from cnnviz.trace import fmt
 from ui.classroom import (
+    check_link_choice,
+    check_link_number,
     classroom_bar,
     explain,
     projector_style,
@@ -137,8 +139,10 @@ def colour_picture() -> np.ndarray:
     return X if c_in == 3 else to_channels(bundled_image("scene.png", mode="RGB"))
 
 
+TABS = ["Bank of kernels", "One filter, three channels", "1x1 convolution", "Transposed and dilated"]
+check_link_choice("fm_tab", TABS)
 tab_bank, tab_rgb, tab_mix, tab_up = st.tabs(
-    ["Bank of kernels", "One filter, three channels", "1x1 convolution", "Transposed and dilated"],
+    TABS,
     key="fm_tab",
     on_change="rerun",
     bind="query-params",
@@ -148,6 +152,9 @@ tab_bank, tab_rgb, tab_mix, tab_up = st.tabs(
 # --- 1. a bank of kernels: conv, ReLU, pool --------------------------------------------------------------------
 if tab_bank.open:  # tabs run lazily: only the open one computes
     with tab_bank:
+        for key, lo, hi in (("fm_stride", 1, 4), ("fm_padding", 0, 3), ("fm_pool_size", 1, 4)):
+            check_link_number(key, lo, hi)  # their own warnings would be inside the closed popover
+        check_link_choice("fm_pool_mode", ["max", "avg", "min", "l2"])
         a, b = st.columns([5, 1.4], vertical_alignment="bottom")
         with a:
             names = url_multiselect(

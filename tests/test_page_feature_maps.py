@@ -3,6 +3,7 @@
 import io
 
 import numpy as np
+import pytest
 from conftest import (
     ROOT,
     app_test,
@@ -237,3 +238,39 @@ def test_uploaded_colour_photo_runs_through_every_section():
     at.file_uploader(key="fm_upload").upload("notes.png", b"not an image", "image/png").run()
     assert any("could not read this file as an image" in e for e in error_texts(at))
     assert "6 x 90 x 200" in _markdown(at)
+
+
+# --- Classroom mode: links ------------------------------------------------------------------------------------
+
+
+def test_a_link_sets_the_tab_bank_settings_and_the_steppers_cells():
+    at = app_test(PAGE)
+    at.query_params.update({"fm_tab": "Transposed and dilated", "fm_t_cell": "2_3", "fm_d_cell": "1_1"})
+    at.run()
+    assert not at.exception and not [w.value for w in at.warning if "link" in w.value]
+    transposed, dilated = stepper_payloads(at)
+    assert transposed["cell"] == [2, 3] and dilated["cell"] == [1, 1]
+    at = app_test(PAGE)
+    at.query_params.update({"fm_bank": ["Laplacian", "Box blur"], "fm_padding": "0", "fm_pool_size": "4"})
+    at.run()
+    assert not at.exception and not [w.value for w in at.warning if "link" in w.value]
+    assert at.multiselect(key="fm_bank").value == ["Laplacian", "Box blur"]
+    assert any("= 2 x 126 x 126 = " in m.value and "pooling 4x4: `2 x 31 x 31`" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"fm_tab": "Everything"}, "fm_tab"),
+        ({"fm_stride": "9"}, "fm_stride"),
+        ({"fm_pool_mode": "median"}, "fm_pool_mode"),
+        ({"fm_bank": ["Blur of doom"]}, "fm_bank"),
+        ({"fm_tab": "Transposed and dilated", "fm_t_cell": "9_9"}, "outside it"),
+    ],
+)
+def test_a_bad_link_warns_and_keeps_the_defaults(params, words):
+    at = app_test(PAGE)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
