@@ -255,7 +255,9 @@ def test_a_link_sets_the_tab_bank_settings_and_the_steppers_cells():
     at.run()
     assert not at.exception and not [w.value for w in at.warning if "link" in w.value]
     assert at.multiselect(key="fm_bank").value == ["Laplacian", "Box blur"]
-    assert any("= 2 x 126 x 126 = " in m.value and "pooling 4x4: `2 x 31 x 31`" in m.value for m in at.markdown)
+    assert any(
+        "= 2 x 126 x 126 = " in m.value and "pooling 4x4: `2 x 31 x 31`" in m.value for m in at.markdown
+    )
 
 
 @pytest.mark.parametrize(
