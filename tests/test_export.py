@@ -138,4 +138,4 @@ def test_a_strided_dilated_step_outlines_the_whole_dilated_window():
     assert step.cols[-1] - step.cols[0] + 1 == 5  # 3 taps with dilation 2 span 5 cells
     assert float(outline.get("x")) == pytest.approx(24 + step.cols[0] * cell)
     gif = Image.open(io.BytesIO(walk_gif(t, 40)))
-    assert gif.n_frames == t.n_steps == 4
+    assert gif.n_frames == t.n_steps == 9  # floor((7 + 2 - 5) / 2) + 1 = 3 per side
