@@ -133,7 +133,7 @@ with more_col, st.popover("Task and data…", width="stretch"):
     )
     noise = url_slider("Noise on the targets (σ / targets' RMS)", 0.0, 1.0, 0.0, step=0.05, key="learn_noise")
     seed = url_number("Seed (noise pictures, target noise, start weights)", 0, 10_000, 0, key="learn_seed")
-    st.slider("Steps per Start", 10, 3000, 300, 10, key="learn_steps", bind="query-params")
+    url_slider("Steps per Start", 10, 3000, 300, step=10, key="learn_steps")
     batch = url_select(
         "Steps per redraw (speed)",
         BATCHES,

@@ -90,3 +90,19 @@ def test_without_clipboard_access_the_link_is_shown_selected_for_ctrl_c(server, 
         assert pg.get_by_text("Press Ctrl+C to copy").is_visible()
     finally:
         context.close()
+
+
+def test_the_dark_theme_shows_the_figures_on_the_dark_background(server, browser):
+    context, pg = open_at(browser, server, SCREENS["1366x768"], color_scheme="dark")
+    try:
+        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        viewport_shot(pg, "home_dark_1366x768")
+        app_bg = pg.locator('[data-testid="stApp"]').evaluate("e => getComputedStyle(e).backgroundColor")
+        assert app_bg != "rgb(255, 255, 255)"  # the browser asked for dark, and the app is dark
+        # The charts' own background is transparent, so no white box sits on the dark page.
+        opacity = pg.locator(f"{CHARTS} .main-svg rect.bg").evaluate_all(
+            "els => els.map(e => getComputedStyle(e).fillOpacity)"
+        )
+        assert opacity and all(float(o) == 0 for o in opacity), opacity
+    finally:
+        context.close()

@@ -126,3 +126,16 @@ def test_a_pooling_step_writes_the_window_and_its_max():
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "max(2, 3, 6, 7) = 7" in texts
     assert "max of the window" in texts
+
+
+def test_a_strided_dilated_step_outlines_the_whole_dilated_window():
+    t = correlation_trace(np.arange(49.0).reshape(7, 7), np.ones((3, 3)), stride=2, padding=1, dilation=2)
+    k = t.step_number(1, 1)
+    root = ET.fromstring(step_svg(t, k))
+    outline = next(r for r in root.iter(f"{SVG}rect") if r.get("stroke") == "#E69F00")
+    step = t.step(1, 1)
+    cell = float(outline.get("width")) / (step.cols[-1] - step.cols[0] + 1)
+    assert step.cols[-1] - step.cols[0] + 1 == 5  # 3 taps with dilation 2 span 5 cells
+    assert float(outline.get("x")) == pytest.approx(24 + step.cols[0] * cell)
+    gif = Image.open(io.BytesIO(walk_gif(t, 40)))
+    assert gif.n_frames == t.n_steps == 9  # floor((7 + 2 - 5) / 2) + 1 = 3 per side

@@ -302,6 +302,29 @@ def set_url_grid(key: str, X, default=None) -> None:
         st.query_params[key] = text
 
 
+# --- Export buttons for a stepper page ---------------------------------------------------------------------
+
+
+def export_buttons(trace, step: int, *, ms_per_frame: int, key: str, cells=None, name: str = "step") -> None:
+    """Download buttons for slides: this step as PNG and SVG, the walk as a GIF, the grids as CSV (zipped).
+
+    The files are made only when a button is clicked (Streamlit calls the function then), so a page pays
+    nothing for them on a rerun. `cells` limits the GIF to a region of output cells (see `walk_gif`).
+    """
+    from cnnviz.export import csv_zip, step_png, step_svg, walk_gif
+
+    buttons = [
+        ("Step as PNG", lambda: step_png(trace, step), f"{name}_{step + 1}.png", "image/png"),
+        ("Step as SVG", lambda: step_svg(trace, step), f"{name}_{step + 1}.svg", "image/svg+xml"),
+        ("Walk as GIF", lambda: walk_gif(trace, ms_per_frame, cells=cells), f"{name}_walk.gif", "image/gif"),
+        ("Grids as CSV", lambda: csv_zip(trace), f"{name}_grids.zip", "application/zip"),
+    ]
+    for column, (label, make, file_name, mime) in zip(st.columns(len(buttons)), buttons, strict=True):
+        column.download_button(
+            label, make, file_name=file_name, mime=mime, key=f"{key}_{file_name}", on_click="ignore"
+        )
+
+
 # --- Link values whose widget is out of sight ----------------------------------------------------------------
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.export import csv_zip, step_png, step_svg, walk_gif
 from cnnviz.trace import Trace
+from ui.classroom import export_buttons as classroom_export_buttons
 from ui.classroom import projector_mode, projector_style, show
 
 SPEEDS_MS = (1200, 600, 250, 100)  # the stepper's play speeds (stepper.js), slow to very fast
@@ -93,26 +93,13 @@ def play_speed(step_key: str, param: str) -> int:
 def export_buttons(
     trace: Trace, *, key: str, cell: tuple[int, int], cells: Sequence[tuple[int, int]], ms: int, name: str
 ) -> None:
-    """Download buttons: this step as PNG and SVG, the walk over `cells` as a GIF at `ms`, the grids as CSV."""
-    k = trace.step_number(*cell)
-    stem = f"{name}_step{k + 1}"
-    buttons = [
-        ("Step as PNG", lambda: step_png(trace, k), f"{stem}.png", "image/png", "png"),
-        ("Step as SVG", lambda: step_svg(trace, k), f"{stem}.svg", "image/svg+xml", "svg"),
-        (
-            "Walk as GIF",
-            lambda: walk_gif(trace, ms, cells=list(cells)),
-            f"{name}_walk.gif",
-            "image/gif",
-            "gif",
-        ),
-        ("Grids as CSV", lambda: csv_zip(trace), f"{name}_csv.zip", "application/zip", "csv"),
-    ]
-    columns = st.columns(len(buttons) + 1, vertical_alignment="center")
-    columns[0].markdown("**Export for slides**")
-    for column, (label, data, file_name, mime, suffix) in zip(columns[1:], buttons, strict=True):
-        column.download_button(
-            label, data=data, file_name=file_name, mime=mime, key=f"{key}_{suffix}", on_click="ignore"
+    """ "Export for slides" and `ui.classroom.export_buttons`: the step at `cell` as PNG and SVG, the walk over
+    `cells` (the stepped block) as a GIF at `ms` a frame, the grids as CSV; built only when clicked."""
+    label, buttons = st.columns([1, 4], vertical_alignment="center")
+    label.markdown("**Export for slides**")
+    with buttons:
+        classroom_export_buttons(
+            trace, trace.step_number(*cell), ms_per_frame=ms, key=key, cells=list(cells), name=name
         )
 
 
