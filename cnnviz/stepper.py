@@ -367,7 +367,7 @@ def overview_figures(trace: Trace, region: Region) -> tuple[go.Figure, go.Figure
     shade = trace.plan.unvisited_mask()
     input_fig = grid_figure(
         X,
-        title="Whole input: the outlined cells are stepped below",
+        title="Whole input: the outlined cells are stepped",
         colors=color_range([X], image=is_picture(X)),
         numbers=False,
         outlines=[((r0 - pb_r, c0 - pb_c, r1 - pb_r, c1 - pb_c), WINDOW_COLOR)],

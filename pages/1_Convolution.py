@@ -141,7 +141,20 @@ def picture() -> np.ndarray | None:
 
 
 def input_controls(source: str):
-    """The input the source gives (and the worked example, which also names a kernel)."""
+    """The input the source gives (and the worked example, which also names a kernel).
+
+    Another source than a worked example shows its own settings in a popover; the example chosen last
+    is kept (its kernel stays available as "The worked example's kernel").
+    """
+    if source != "Worked example":
+        name = st.session_state.setdefault("conv_example", list(EXAMPLES)[1])
+        st.session_state["conv_example"] = name  # kept while its box is not drawn
+        with st.popover(f"{source}…", width="stretch"):
+            if source == "Type a grid":
+                return EXAMPLES[name], typed_grid()
+            if source == "Random grid":
+                return EXAMPLES[name], random_grid()
+            return EXAMPLES[name], picture()
     example = EXAMPLES[
         url_select(
             "Worked example (lecture notes)",
@@ -149,17 +162,9 @@ def input_controls(source: str):
             index=1,
             key="conv_example",
             on_change=on_example_change,
-            disabled=source != "Worked example",
         )
     ]
-    if source == "Worked example":
-        return example, example.input
-    with st.popover(f"{source}…", width="stretch"):
-        if source == "Type a grid":
-            return example, typed_grid()
-        if source == "Random grid":
-            return example, random_grid()
-        return example, picture()
+    return example, example.input
 
 
 def typed_kernel() -> np.ndarray | None:

@@ -43,10 +43,15 @@ def open_stepper(browser, url: str, screen: str):
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_the_stepper_and_its_controls_are_on_the_first_screen(server, browser, screen):
-    context, pg = open_stepper(browser, f"{server}/Convolution", screen)
+@pytest.mark.parametrize(
+    "query, name",
+    [("", "example"), ("?conv_source=Random+grid&conv_rand_h=64&conv_rand_w=64", "64x64")],
+)
+def test_the_stepper_and_its_controls_are_on_the_first_screen(server, browser, screen, query, name):
+    """The lecture's example, and a 64x64 grid (whose whole input and output come below the stepper)."""
+    context, pg = open_stepper(browser, f"{server}/Convolution{query}", screen)
     try:
-        viewport_shot(pg, f"convolution_{screen}")
+        viewport_shot(pg, f"convolution_{name}_{screen}")
         assert_on_first_screen(pg, stepper(pg), "the stepper")
         assert_on_first_screen(pg, pg.get_by_label("Input X"), "the input choice")
         assert_on_first_screen(pg, pg.get_by_label("Kernel K"), "the kernel")

@@ -81,7 +81,7 @@ def _cached_overview(_trace: Trace, digest: str, region: Region):
 def _overview(trace: Trace, key: str, region: Region, digest: str) -> None:
     n_steps = trace.n_steps
     st.info(
-        f"The output has {n_steps:,} cells: here it is all at once. The stepper below steps the outlined "
+        f"The output has {n_steps:,} cells: here it is all at once. The stepper above steps the outlined "
         f"block of output cells (rows {region[0]}..{region[2]}, columns {region[1]}..{region[3]}); click "
         "the whole output to step another block, or step past the block's last cell."
     )
@@ -128,8 +128,8 @@ def render_stepper(
 
     `titles`, `inserted`, `marks`, `upstream` (pooling's dL/dY) and `cell_name` go to
     `cnnviz.stepper.stepper_payload`; `caption` names the marked cells (or is a note under the stepper).
-    Outputs with more than `MAX_FRAMES` cells show the whole input and output first and step the 8x8
-    block of output cells around the selected one in the browser.
+    Outputs with more than `MAX_FRAMES` cells step the 8x8 block of output cells around the selected one
+    in the browser, and show the whole input and output below the stepper (click there to pick a block).
     """
     cell = selected_cell(key, trace.shape)
     region = default_region(trace.shape, cell)
@@ -147,8 +147,6 @@ def render_stepper(
     payload["mark_caption"] = caption if marks else ""
     payload["big"] = projector_mode()
     payload["speed"] = int(speed)
-    if not payload["whole"]:
-        _overview(trace, key, region, payload["digest"])
     _STEPPER(key=key, data=payload, on_cell_change=lambda: None, on_speed_change=lambda: None)
     st.caption(_notes(trace, inserted, marks, caption))
     i, j = cell
@@ -156,6 +154,8 @@ def render_stepper(
         f"**Selected: output cell ({i}, {j})**, step {trace.step_number(i, j) + 1} of {trace.n_steps} "
         "(pause, or click an output cell, to select another)."
     )
+    if not payload["whole"]:  # below the stepper, so that the stepper stays on the first screen
+        _overview(trace, key, region, payload["digest"])
     return trace.step(i, j)
 
 

@@ -280,6 +280,7 @@ class Stepper {
     if (d.marks.length) shown.push("mark");
     shown.push("lit");
     const legend = html("div", { class: "stepper-legend" }, this.root);
+    legend.append(this.note); // the note (which block is stepped) shares the legend's line when it fits
     for (const look of shown) {
       const item = html("span", { class: "legend-item" }, legend);
       const svg = el("svg", { viewBox: "-6 -6 72 72", class: "legend-swatch" }, item);
