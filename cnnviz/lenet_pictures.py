@@ -94,22 +94,31 @@ class Canvas:
         self.blocks: list[tuple[int, int, np.ndarray]] = []
         self.labels: list[tuple[int, int, str]] = []
         self.bars: tuple | None = None
+        self.pending = 0  # the lowest bottom of the rows placed side by side on the current line
 
-    def add_row(self, label: str, layer: str, rgb: np.ndarray, scale: int, per_row: int, x0: int = 0) -> None:
-        """Maps rgb (K, h, w, 3) enlarged `scale` times, `per_row` to a line, under a label."""
+    def add_row(
+        self, label: str, layer: str, rgb: np.ndarray, scale: int, per_row: int, x0: int = 0, advance=True
+    ) -> int:
+        """Maps rgb (K, h, w, 3) enlarged `scale` times, `per_row` to a line, under a label, from x = `x0`.
+
+        Returns the right edge. With `advance=False` the next row starts at the same height (side by side)."""
         k, h, w, _ = rgb.shape
         self.labels.append((x0, self.y, label))
-        self.y += LABEL_H
+        top = self.y + LABEL_H
         for m in range(k):
             r, c = divmod(m, per_row)
-            x, y = x0 + c * (w * scale + GAP), self.y + r * (h * scale + GAP)
+            x, y = x0 + c * (w * scale + GAP), top + r * (h * scale + GAP)
             self.blocks.append((x, y, rgb[m].repeat(scale, axis=0).repeat(scale, axis=1)))
             self.tiles.append(Tile(layer, m, x, y, scale, h, w))
             self.width = max(self.width, x + w * scale)
         rows = -(-k // per_row)
-        self.y += rows * (h * scale + GAP) + GAP
+        bottom = top + rows * (h * scale + GAP) + GAP
+        self.pending = max(self.pending, bottom)
+        if advance:
+            self.y, self.pending = self.pending, 0
+        return x0 + min(k, per_row) * (w * scale + GAP)
 
-    def add_bars(self, label: str, values: np.ndarray, names: tuple[str, ...], height: int = 60) -> None:
+    def add_bars(self, label: str, values: np.ndarray, names: tuple[str, ...], height: int = 40) -> None:
         """Values in [0, 1] as labelled bars, the largest in red (the class probabilities)."""
         self.labels.append((0, self.y, label))
         self.y += LABEL_H
@@ -162,15 +171,18 @@ def _peak(a: np.ndarray) -> float:
 
 
 def activations_picture(A: dict[str, np.ndarray], class_names: tuple[str, ...]):
-    """One image's way through the network: input, C1, S2, C3, S4 as maps, C5 and F6 as strips of cells,
-    and the probabilities as bars. Returns (PNG bytes, Layout); the Layout's tiles are the maps."""
+    """One image's way through the network, wide and short to fit beside the curves on one screen: input and
+    C1, then S2, C3, S4 as maps, C5 and F6 as strips of cells, and the probabilities as bars.
+    Returns (PNG bytes, Layout); the Layout's tiles are the maps."""
     x_in = A["input"].reshape(-1, *A["input"].shape[-2:])  # (1, 32, 32)
     canvas = Canvas(10 * (40 + GAP))
-    canvas.add_row("input 1@32x32", "input", gray_rgb(x_in, max(1.0, float(x_in.max()))), 4, 1)
-    for name, scale, per_row in (("C1", 3, 6), ("S2", 5, 6), ("C3", 6, 8), ("S4", 12, 8)):
+    right = canvas.add_row(
+        "input 1@32x32", "input", gray_rgb(x_in, max(1.0, float(x_in.max()))), 3, 1, 0, False
+    )
+    for name, scale, x0 in (("C1", 3, right + 2 * GAP), ("S2", 5, 0), ("C3", 4, 0), ("S4", 8, 0)):
         maps = A[name]
         k, h, w = maps.shape
-        canvas.add_row(f"{name} {k}@{h}x{w}", name, colour_maps(maps), scale, per_row)
+        canvas.add_row(f"{name} {k}@{h}x{w}", name, colour_maps(maps), scale, 16, x0)
     for name in ("C5", "F6"):
         v = A[name][None, None, :]  # (1, 1, n): one row of cells
         canvas.add_row(f"{name} {v.shape[-1]} units", name, colour_maps(v), 4, 1)

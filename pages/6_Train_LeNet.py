@@ -16,11 +16,11 @@ from cnnviz.lenet_pictures import activations_picture, filters_picture, window_p
 from cnnviz.training import OPTIMIZERS, TrainConfig, TrainingJob, confusion_matrix, predict, take_snapshot
 from ui.click_image import click_image
 from ui.common import page_setup, plot
+from ui.curves_svg import curves_chart
 from ui.stepper import render_stepper
 from ui.train_figures import (
     architecture_figure,
     confusion_figure,
-    curves_figure,
     stage_picture,
     symmetric_limit,
 )
@@ -225,12 +225,12 @@ if start or pause or resume or stop or reset:
     st.rerun()
 
 view = job.view() if job else None
+view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
 st.caption(
     "Start after a run ends continues from its weights; Reset goes back to the starting weights chosen "
     f"above. Runs training on this server now: {slots.in_use} of {slots.limit} (the others wait in line). "
     "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
 )
-view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
 explain_box = st.container()
 
 
@@ -433,11 +433,11 @@ def model_view() -> None:
         options.append("try")
     if st.session_state.get("train_view_source") not in options:
         st.session_state["train_view_source"] = "probe"
-    source = st.radio(
-        "Show", options, format_func=SOURCES_SHOWN.get, horizontal=True, key="train_view_source"
-    )
     left, right = st.columns([1, 1.05], gap="medium")
     with left:
+        source = st.radio(
+            "Show", options, format_func=SOURCES_SHOWN.get, horizontal=True, key="train_view_source"
+        )
         if v is None:
             st.info(
                 "Press **Start training**. Meanwhile: the starting network's filters and the followed test "
@@ -460,9 +460,7 @@ def model_view() -> None:
                 st.error(f"Training failed: {v.message}. Press Reset and try other settings.", icon="⚠️")
             elif v.message:
                 st.caption(v.message)
-            fig = curves_figure(v.train_curve, v.test_curve, job.config.epochs)
-            fig.update_layout(height=230)
-            plot(fig, key="live_curves", width="stretch")
+            curves_chart(v.train_curve, v.test_curve, job.config.epochs, key="live_curves")
     drawn = not live or detail or source != "probe"
     snap, caption, limits = shown_snapshot(source) if drawn else (None, "", (None, None))
     if snap is not None:
