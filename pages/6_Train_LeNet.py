@@ -367,7 +367,8 @@ if image is not None:
     X = to_model_input(image)  # (1, 1, 32, 32)
     holder.try_input = X
     digest = hashlib.blake2b(X.numpy().tobytes(), digest_size=8).hexdigest()
-    if st.session_state.get("train_try_digest") not in (None, digest):  # a new input: show it in the view
+    # A new input the student gave (not the grid the page opens with) is shown in the one view.
+    if st.session_state.get("train_try_digest") not in (None, digest):
         st.session_state["train_view_source"] = "try"
     st.session_state["train_try_digest"] = digest
     with torch.no_grad():
@@ -385,7 +386,7 @@ if image is not None:
     for col, (caption, _), (picture, _) in zip(st.columns(len(stages)), stages, pictures, strict=True):
         col.image(picture, caption=caption)
 else:
-    st.session_state.pop("train_try_digest", None)
+    st.session_state["train_try_digest"] = ""  # nothing to show; the next input is new
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -412,11 +413,8 @@ def shown_snapshot(source: str):
             (None, None),
         )
     X = to_model_input(data.X_test[int(probe)])
-    return (
-        take_snapshot(model_now(), X, int(probe)),
-        f"Test image {int(probe)}, before training.",
-        (None, None),
-    )
+    weights = START_FROM[start_from] if fixed is not None else "fresh random weights, before training"
+    return take_snapshot(model_now(), X, int(probe)), f"Test image {int(probe)}, {weights}.", (None, None)
 
 
 @st.fragment(run_every=1.0 if view is not None and view.state in LIVE else None)
