@@ -202,7 +202,7 @@ if start:
         model = copy.deepcopy(fixed).requires_grad_(True)
     else:
         model = LeNet5(activation, pooling, seed=int(seed))
-    job = TrainingJob(model, data, config, probe_index=int(probe), slots=training_slots())
+    job = TrainingJob(model, data, config, probe_index=int(probe), slots=training_slots(), live_every=1.0)
     register_run(holder, job)
     job.start()
     st.session_state["train_view_source"] = "probe"
