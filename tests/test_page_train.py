@@ -31,10 +31,13 @@ def curves(at) -> dict:
 
 
 def stop_training(*apptests) -> None:
-    """Stop any run these sessions started, without a page run (cleanup for a failed test)."""
+    """Stop any run these sessions started, without a page run (cleanup for a failed test). `release()` only
+    detaches a run that has a URL token (a refresh may reattach), so stop the job itself and wait for it."""
     for at in apptests:
-        if "train_holder" in at.session_state:
-            at.session_state["train_holder"].release()
+        if "train_holder" in at.session_state and at.session_state["train_holder"].job is not None:
+            job = at.session_state["train_holder"].job
+            job.stop()
+            job.join(10)
 
 
 def run_until(at, condition, timeout: float = 30.0, pause: float = 0.3):
