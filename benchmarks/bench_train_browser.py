@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python benchmarks/bench_train_browser.py [--epochs 4] [--rounds 2]
 
 Serves the app with `streamlit run` on a free loopback port, opens the Train LeNet page in headless Chromium
-at 1920x1080 with the live view on screen (filters and activations redrawn every second), starts a run from
+at 1920x1080 with the live view on screen (curves, filters and activations redrawn every 2 s), starts a run from
 fresh random weights on the shipped MNIST digits and reads the samples/s the page reports when the run ends.
 In the same run it calls `python -m cnnviz.train` with the same data, batch size, epochs, seed and one torch
 thread (what the page's training thread uses), and reads `samples_per_s` from its JSON line. Rounds alternate

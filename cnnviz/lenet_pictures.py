@@ -8,6 +8,7 @@ picture can be turned back into (layer, map, row, column).
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -55,6 +56,25 @@ class Layout:
         return next(t for t in self.tiles if t.layer == layer and t.map == k)
 
 
+@functools.lru_cache(maxsize=512)
+def _label(text: str, size: int = 12) -> np.ndarray:
+    """`text` rendered once, dark on white, as RGB (h, w, 3): labels repeat every redraw, so they are cached."""
+    font = _font(size)
+    left, top, right, bottom = font.getbbox(text)
+    image = Image.new("RGB", (max(1, right), max(1, bottom)), BACKGROUND)
+    ImageDraw.Draw(image).text((0, 0), text, fill=LABEL, font=font)
+    return np.asarray(image)
+
+
+def _paste_label(pixels: np.ndarray, x: int, y: int, text: str, size: int = 12) -> None:
+    """Draw a cached label into `pixels` at (x, y), clipped to the picture."""
+    label = _label(text, size)
+    h, w = min(label.shape[0], pixels.shape[0] - y), min(label.shape[1], pixels.shape[1] - x)
+    if h > 0 and w > 0:
+        pixels[y : y + h, x : x + w] = np.minimum(pixels[y : y + h, x : x + w], label[:h, :w])
+
+
+@functools.lru_cache(maxsize=8)
 def _font(size: int = 12):
     try:
         return ImageFont.load_default(size=size)
@@ -130,10 +150,15 @@ class Canvas:
         pixels = np.full((self.y, self.width, 3), BACKGROUND, np.uint8)
         for x, y, block in self.blocks:
             pixels[y : y + block.shape[0], x : x + block.shape[1]] = block
+        for x, y, text in self.labels:
+            _paste_label(pixels, x, y + 1, text)
+        if self.bars is not None:
+            y0, bar_h, p, names = self.bars
+            width = min(40, (self.width - GAP * len(p)) // len(p))
+            for c in range(len(p)):
+                _paste_label(pixels, c * (width + GAP) + 2, y0 + bar_h + 1, str(names[c])[:6], 11)
         image = Image.fromarray(pixels)
         draw = ImageDraw.Draw(image)
-        for x, y, text in self.labels:
-            draw.text((x, y + 1), text, fill=LABEL, font=_font())
         if self.bars is not None:
             y0, bar_h, p, names = self.bars
             guess, base = int(np.argmax(p)), y0 + bar_h
@@ -143,7 +168,6 @@ class Canvas:
                 top = base - int(round(float(value) * bar_h))
                 colour = (214, 39, 40) if c == guess else (150, 150, 150)
                 draw.rectangle([x, top, x + width - 1, base], fill=colour)
-                draw.text((x + 2, base + 1), str(names[c])[:6], fill=LABEL, font=_font(11))
         buffer = io.BytesIO()
         image.save(buffer, "PNG", compress_level=1)
         return buffer.getvalue(), Layout(self.width, self.y, tuple(self.tiles))

@@ -47,6 +47,11 @@ page_setup(
 holder = session_holder()
 attach_from_url(holder)  # after a refresh or in a second tab: the run named in the URL
 LIVE = {"created", "queued", "running", "paused"}
+# The live view redraws every 2 s while a run is live (never faster than once a second). Each redraw wakes the
+# server's event loop for every element it sends, and the training thread in the same process waits for the
+# GIL meanwhile: measured in Chromium on 2 busy cores, a 1 s redraw trained at 0.35-0.66 of the CLI's speed,
+# a 2 s redraw at 0.67-0.78 (benchmarks/bench_train_browser.py).
+REDRAW_SECONDS = 2.0
 DATA_LABELS = {
     "mnist5k": "MNIST, 5,000 real digits (28x28, shipped)",
     "digits": "Small digits (8x8, 1,797 images)",
@@ -181,7 +186,7 @@ resume = b[2].button("Resume training", key="train_resume", disabled=state not i
 stop = b[3].button("Stop training", key="train_stop", disabled=state not in LIVE)
 reset = b[4].button("Reset", key="train_reset", disabled=job is None)
 detail = b[5].toggle(
-    "Redraw the filters and activations every second",
+    "Redraw the filters and activations every 2 seconds",
     value=True,
     key="train_live_detail",
     help="Drawing takes a little CPU time from training: turn it off to train a bit faster (curves stay live).",
@@ -417,7 +422,7 @@ def shown_snapshot(source: str):
     return take_snapshot(model_now(), X, int(probe)), f"Test image {int(probe)}, {weights}.", (None, None)
 
 
-@st.fragment(run_every=1.0 if view is not None and view.state in LIVE else None)
+@st.fragment(run_every=REDRAW_SECONDS if view is not None and view.state in LIVE else None)
 def model_view() -> None:
     v = None
     if job is not None:

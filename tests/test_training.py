@@ -225,7 +225,7 @@ def test_a_detached_run_stops_unless_a_page_reattaches(digits):
         wait_for(lambda job=job: job.view().step > 3)
         job.detach(0.5)
     try:
-        for _ in range(12):  # the reattached page's live view sends a heartbeat every second or so
+        for _ in range(12):  # the reattached page's live view sends a heartbeat at each redraw
             kept.heartbeat()
             time.sleep(0.1)
         dropped.join(10)

@@ -1,4 +1,4 @@
-"""Plotly figures for the Train LeNet page that are drawn once, not every second (the architecture, the
+"""Plotly figures for the Train LeNet page that are drawn once, not while a run trains (the architecture, the
 confusion matrix), and the preprocessing pictures; built from plain arrays (no streamlit here). The live view's
 filters and activations are pictures (`cnnviz.lenet_pictures`), its curves an SVG (`ui.curves_svg`)."""
 
