@@ -47,13 +47,13 @@ def draw(page, points) -> None:
 def prediction(page) -> str:
     """The "Prediction: 0 (97.3%)" heading, once the rerun the stroke triggered has drawn it."""
     heading = page.get_by_role("heading", name=re.compile(r"^Prediction: "))
-    heading.wait_for(timeout=30_000)
+    heading.wait_for(timeout=60_000)
     wait_for_app(page)
     return heading.inner_text()
 
 
 def no_prediction(page) -> None:
-    page.get_by_role("heading", name=re.compile(r"^Prediction: ")).wait_for(state="detached", timeout=15_000)
+    page.get_by_role("heading", name=re.compile(r"^Prediction: ")).wait_for(state="detached", timeout=60_000)
     wait_for_app(page)
 
 
