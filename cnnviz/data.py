@@ -1,4 +1,5 @@
-"""Images for LeNet-5: the embedded 8x8 digits, MNIST / Fashion-MNIST from IDX files, and the preprocessing
+"""Images for LeNet-5: 5,000 embedded MNIST digits (the default), the embedded 8x8 digits, MNIST /
+Fashion-MNIST from IDX files, and the preprocessing
 that turns any of them (or a drawing, an upload, a typed grid) into the model's 1@32x32 input.
 
 Every image array here holds floats in [0, 1] with the ink bright (1) on a dark (0) background, as in the
@@ -23,6 +24,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS_FILE = ROOT / "assets" / "digits.npz"  # provenance and licence: assets/digits.md
+MNIST5K_FILE = ROOT / "assets" / "mnist5k.npz"  # provenance and licence: assets/mnist5k.md
 
 
 def default_cache() -> Path:
@@ -79,7 +81,8 @@ SOURCES = {
         FASHION_NAMES,
     ),
 }
-DATASETS = ("digits", *SOURCES)
+DATASETS = ("mnist5k", "digits", *SOURCES)
+DEFAULT_DATASET = "mnist5k"  # real handwriting, 28x28, shipped in assets/: trains offline
 
 
 class DataUnavailable(RuntimeError):
@@ -125,6 +128,19 @@ def load_digits(path: str | Path = DIGITS_FILE) -> Dataset:
             (npz["X_train"] / 16.0).astype(np.float32),
             npz["y_train"].astype(np.int64),
             (npz["X_test"] / 16.0).astype(np.float32),
+            npz["y_test"].astype(np.int64),
+            DIGIT_NAMES,
+        )
+
+
+def load_mnist5k(path: str | Path = MNIST5K_FILE) -> Dataset:
+    """The 5,000 MNIST digits shipped in assets/ (4,000 train, 1,000 test, 100 per class); 0..255 -> [0, 1]."""
+    with np.load(path) as npz:
+        return Dataset(
+            "mnist5k",
+            (npz["X_train"] / 255.0).astype(np.float32),
+            npz["y_train"].astype(np.int64),
+            (npz["X_test"] / 255.0).astype(np.float32),
             npz["y_test"].astype(np.int64),
             DIGIT_NAMES,
         )
@@ -277,7 +293,7 @@ def download_idx(
 
 
 def load_dataset(
-    name: str = "digits",
+    name: str = DEFAULT_DATASET,
     folder: str | Path | None = None,
     *,
     cache_dir: str | Path | None = None,
@@ -285,11 +301,13 @@ def load_dataset(
     base_url: str | None = None,
     md5: dict[str, str] | None = None,
 ) -> Dataset:
-    """A data set by name: "digits" (embedded), "mnist" or "fashion-mnist".
+    """A data set by name: "mnist5k" or "digits" (both embedded), "mnist" or "fashion-mnist".
 
     The IDX sets come from `folder` if given, else from the cache, else (with `download`) from the network.
     Raises DataUnavailable, with what to do, when none of those has them.
     """
+    if name == "mnist5k":
+        return load_mnist5k()
     if name == "digits":
         return load_digits()
     if name not in SOURCES:

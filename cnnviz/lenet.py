@@ -26,6 +26,8 @@ LAYER_NAMES = ("input", "C1", "S2", "C3", "S4", "C5", "F6", "output", "probabili
 INPUT_SIZE = 32  # the model's input is 1@32x32
 N_CLASSES = 10
 WEIGHTS_FORMAT = "cnnviz-lenet5"  # written into every weights file, checked on load
+# Trained on the shipped MNIST digits by `python -m cnnviz.train`; the command is in assets/lenet5_mnist5k.md.
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "lenet5_mnist5k.pt"
 
 
 @dataclass(frozen=True)

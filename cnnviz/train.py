@@ -1,6 +1,6 @@
 """Train LeNet-5 from the command line, headless, with the same `train` function the page uses.
 
-    python -m cnnviz.train                       # the embedded digits, default settings
+    python -m cnnviz.train                       # the 5,000 embedded MNIST digits, default settings
     python -m cnnviz.train --dataset mnist --data-dir ~/mnist --epochs 3 --save weights/mnist.pt
 
 Progress goes to stderr, one line per test evaluation; the last line on stdout is one JSON object with
@@ -17,21 +17,22 @@ from pathlib import Path
 
 import torch
 
-from cnnviz.data import DATASETS, DataUnavailable, load_dataset
+from cnnviz.data import DATASETS, DEFAULT_DATASET, DataUnavailable, load_dataset
 from cnnviz.lenet import ACTIVATIONS, POOLINGS, LeNet5, save_weights
-from cnnviz.training import OPTIMIZERS, TrainConfig, train
+from cnnviz.training import OPTIMIZERS, SCHEDULES, TrainConfig, train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(prog="python -m cnnviz.train", description="Train LeNet-5 headless.")
-    parser.add_argument("--dataset", choices=DATASETS, default="digits")
+    parser.add_argument("--dataset", choices=DATASETS, default=DEFAULT_DATASET)
     parser.add_argument("--data-dir", help="folder holding the four IDX files (mnist, fashion-mnist)")
     parser.add_argument("--no-download", action="store_true", help="never try the network for IDX files")
     parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default="relu")
     parser.add_argument("--pooling", choices=tuple(POOLINGS), default="max")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule)
     parser.add_argument("--momentum", type=float, default=defaults.momentum)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)

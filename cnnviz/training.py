@@ -21,15 +21,17 @@ from cnnviz.data import Dataset, to_model_input
 from cnnviz.lenet import LeNet5
 
 OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("cosine", "constant")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyperparameters. The defaults reach 98-99% test accuracy on the embedded digits in about 3 s of
-    training on one core (measured over seeds 0-4: 98.1% to 98.9%)."""
+    """Hyperparameters. On the 5,000 shipped MNIST digits the defaults reach about 97% test accuracy in about
+    8 s of training on one core (seeds 0-3: 96.4% to 97.4%; 4,000 training images are what limits it)."""
 
     optimizer: str = "adam"  # "adam", or "sgd" (stochastic gradient descent with momentum)
-    lr: float = 2e-3  # learning rate (step size); for "sgd" try 0.05
+    lr: float = 2e-3  # learning rate (step size) at the start; for "sgd" try 0.05
+    schedule: str = "cosine"  # "cosine": the step size falls smoothly to 0 by the last step; "constant"
     momentum: float = 0.9  # "sgd" only: how much of the previous step each step keeps
     batch_size: int = 32  # images per gradient step
     epochs: int = 12  # passes over the training images
@@ -39,6 +41,8 @@ class TrainConfig:
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule {self.schedule!r} is not one of {', '.join(SCHEDULES)}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"learning rate must be a positive number, got {self.lr}")
         if not 0 <= self.momentum < 1:
@@ -145,6 +149,9 @@ def train(
         for b in range(steps_per_epoch):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
             X, y = X_train[idx], y_train[idx]  # (B, 1, 32, 32), (B,)
+            if config.schedule == "cosine":  # lr * (1 + cos(pi * step / total)) / 2: from lr down to 0
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
             logits = model(X)  # (B, 10)
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad(set_to_none=True)
@@ -200,8 +207,10 @@ class Snapshot:
     epoch: float
     c1: np.ndarray  # (6, 5, 5): the C1 filters
     c3: np.ndarray  # (16, 6, 5, 5): the C3 kernels, one per (output map, input map)
-    probe_index: int  # which test image the activations are of
+    probe_index: int  # which test image the activations are of (-1: an image from elsewhere)
     activations: dict[str, np.ndarray]  # layer name -> that image's activations, batch axis dropped
+    c1_bias: np.ndarray | None = None  # (6,)
+    c3_bias: np.ndarray | None = None  # (16,)
 
 
 def take_snapshot(model: LeNet5, probe: torch.Tensor, probe_index: int, step: int = 0, epoch: float = 0.0):
@@ -215,6 +224,8 @@ def take_snapshot(model: LeNet5, probe: torch.Tensor, probe_index: int, step: in
             c3=model.c3.weight.detach().numpy().copy(),  # (16, 6, 5, 5)
             probe_index=probe_index,
             activations={name: a[0].numpy().copy() for name, a in A.items()},
+            c1_bias=model.c1.bias.detach().numpy().copy(),
+            c3_bias=model.c3.bias.detach().numpy().copy(),
         )
 
 
@@ -294,6 +305,7 @@ class TrainingJob:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_heartbeat = time.monotonic()
+        self._detached_until: float | None = None  # set when the watching page went away (see `detach`)
         self._probe_index = probe_index
         self._probe = to_model_input(data.X_test[probe_index])  # (1, 1, 32, 32)
         # Everything below is written by the thread and read by the page, always under `_lock`.
@@ -331,6 +343,12 @@ class TrainingJob:
 
     def heartbeat(self) -> None:
         self._last_heartbeat = time.monotonic()
+        self._detached_until = None
+
+    def detach(self, grace: float) -> None:
+        """The page watching this run went away (a refresh, a closed tab): the run stops itself unless a page
+        sends a heartbeat (reattaches) within `grace` seconds."""
+        self._detached_until = time.monotonic() + grace
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it has."""
@@ -404,7 +422,10 @@ class TrainingJob:
         return now - self._started_at - paused
 
     def _stale(self) -> bool:
-        return time.monotonic() - self._last_heartbeat > self.heartbeat_timeout
+        now, detached_until = time.monotonic(), self._detached_until
+        if detached_until is not None and now > detached_until:
+            return True
+        return now - self._last_heartbeat > self.heartbeat_timeout
 
     def _set(self, state: str, message: str = "") -> None:
         with self._lock:
@@ -471,7 +492,11 @@ class TrainingJob:
         if self._stale():
             self._stop.set()
             with self._lock:
-                self.message = f"stopped: no page has looked at this run for {self.heartbeat_timeout:g} s"
+                self.message = (
+                    "stopped: its page was closed and no page reattached to it"
+                    if self._detached_until is not None
+                    else f"stopped: no page has looked at this run for {self.heartbeat_timeout:g} s"
+                )
         return not self._stop.is_set()
 
     def _wait_while_paused(self) -> None:

@@ -1,48 +1,71 @@
-"""Train LeNet-5 live: the architecture, a background training run, its filters and activations, then try it."""
+"""Train LeNet-5 live on real handwriting: one view of curves, filters and activations, click any activation
+to see how it was computed, replay the run, try your own digit."""
 
 import copy
+import hashlib
 
 import numpy as np
 import streamlit as st
 import torch
 
 from cnnviz.data import DATASETS, SOURCES, grid_to_image, prepare_picture, to_model_input
+from cnnviz.explain import EXPLAINABLE, explain
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lenet import LeNet5, load_weights, weights_bytes
-from cnnviz.training import OPTIMIZERS, TrainConfig, TrainingJob, confusion_matrix, predict
+from cnnviz.lenet_pictures import activations_picture, filters_picture, window_picture
+from cnnviz.training import OPTIMIZERS, TrainConfig, TrainingJob, confusion_matrix, predict, take_snapshot
+from ui.click_image import click_image
 from ui.common import page_setup, plot
+from ui.curves_svg import curves_chart
+from ui.stepper import render_stepper
 from ui.train_figures import (
     architecture_figure,
-    c1_figure,
-    c3_figure,
     confusion_figure,
-    curves_figure,
-    maps_figures,
     stage_picture,
     symmetric_limit,
-    vectors_figure,
 )
-from ui.train_session import dataset_or_error, session_holder, training_slots
+from ui.train_session import (
+    attach_from_url,
+    dataset_or_error,
+    forget_run,
+    register_run,
+    session_holder,
+    shipped_model,
+    training_slots,
+)
 
 page_setup(
     "Train LeNet-5",
     "🧠",
     intro=(
         "LeNet-5 (LeCun et al. 1998) reads a 32x32 image through two convolution + pooling stages and three "
-        "fully connected layers. Train it here, on this computer's CPU, and watch its loss, its filters and "
-        "the activations of one test image change while it learns."
+        "fully connected layers. It comes trained on real handwriting: try it on your own digit at once, "
+        "or train it here on this computer's CPU and watch its loss, its filters and the activations of one "
+        "test image change while it learns. Click any C1 or C3 activation to see how it was computed."
     ),
 )
 holder = session_holder()
+attach_from_url(holder)  # after a refresh or in a second tab: the run named in the URL
 LIVE = {"created", "queued", "running", "paused"}
+# The live view redraws every 2 s while a run is live (never faster than once a second). Each redraw wakes the
+# server's event loop for every element it sends, and the training thread in the same process waits for the
+# GIL meanwhile: measured in Chromium on 2 busy cores, a 1 s redraw trained at 0.35-0.66 of the CLI's speed,
+# a 2 s redraw at 0.67-0.78 (benchmarks/bench_train_browser.py).
+REDRAW_SECONDS = 2.0
 DATA_LABELS = {
-    "digits": "Embedded digits (8x8, 1,797 images)",
-    "mnist": "MNIST",
-    "fashion-mnist": "Fashion-MNIST",
+    "mnist5k": "MNIST, 5,000 real digits (28x28, shipped)",
+    "digits": "Small digits (8x8, 1,797 images)",
+    "mnist": "MNIST, full (IDX files)",
+    "fashion-mnist": "Fashion-MNIST (IDX files)",
+}
+START_FROM = {
+    "pretrained": "the shipped pretrained weights",
+    "random": "fresh random weights",
+    "uploaded": "your uploaded weights",
 }
 
 # ---------------------------------------------------------------------------------------------------------
-st.header("1. Data and architecture")
+st.header("1. Data, starting weights and architecture")
 data_col, arch_col = st.columns([1, 2], gap="large")
 with data_col:
     name = st.selectbox("Images", DATASETS, format_func=DATA_LABELS.get, key="train_dataset")
@@ -58,44 +81,58 @@ with data_col:
     data, data_error = dataset_or_error(name, folder, download)
     if data is None:
         st.error(f"{data_error}", icon="⚠️")
-        st.caption("Using the embedded digits meanwhile.")
-        data, _ = dataset_or_error("digits", "", False)
+        st.caption("Using the shipped MNIST digits meanwhile.")
+        data, _ = dataset_or_error("mnist5k", "", False)
     size = data.image_size
     st.caption(
         f"**{data.name}**: {len(data.X_train):,} training and {len(data.X_test):,} test images, "
         f"{size}x{size}; " + ("upscaled 4x to 32x32." if size == 8 else "padded by 2 to 32x32.")
     )
 
-    with st.expander("Start from saved weights (continue training)"):
+    with st.expander("Upload saved weights (to try or to continue training)"):
         upload = st.file_uploader("LeNet-5 weights (.pt) saved by this page", key="train_weights_upload")
         if upload is not None and st.session_state.get("train_weights_seen") != upload.file_id:
             st.session_state["train_weights_seen"] = upload.file_id
             try:
                 holder.base, holder.base_name = load_weights(upload.getvalue()), upload.name
                 st.session_state.pop("train_weights_error", None)
-                st.session_state["train_activation"] = holder.base.activation
-                st.session_state["train_pooling"] = holder.base.pooling
+                st.session_state["train_start_from"] = "uploaded"
             except ValueError as error:
                 st.session_state["train_weights_error"] = f"{upload.name}: {error}"
         if "train_weights_error" in st.session_state:
             st.error(st.session_state["train_weights_error"], icon="⚠️")
         if holder.base is not None:
-            st.success(f"Training will continue from {holder.base_name}.")
+            st.success(f"Uploaded: {holder.base_name}.")
             if st.button("Forget the uploaded weights", key="train_forget_weights"):
                 holder.base = None
+                st.session_state["train_start_from"] = "pretrained"
                 st.rerun()
+    choices = ["pretrained", "random"] + (["uploaded"] if holder.base is not None else [])
+    if st.session_state.get("train_start_from") not in choices:
+        st.session_state["train_start_from"] = "pretrained"
+    start_from = st.radio(
+        "Start from",
+        choices,
+        format_func=START_FROM.get,
+        key="train_start_from",
+        help="Pretrained: trained on the shipped MNIST digits (97% of their test images right); "
+        "training continues from them. Random: learn from scratch.",
+    )
+    fixed = {"pretrained": shipped_model(), "uploaded": holder.base}.get(start_from)
+    if fixed is not None:  # the weights fix the architecture's choices
+        st.session_state["train_activation"] = fixed.activation
+        st.session_state["train_pooling"] = fixed.pooling
 
-locked = holder.base is not None
 with arch_col:
     a_col, p_col = st.columns(2)
     activation = a_col.selectbox(
-        "Activation", ["relu", "tanh", "sigmoid"], key="train_activation", disabled=locked
+        "Activation", ["relu", "tanh", "sigmoid"], key="train_activation", disabled=fixed is not None
     )
     pooling = p_col.selectbox(
         "Pooling (S2, S4)",
         ["max", "avg"],
         key="train_pooling",
-        disabled=locked,
+        disabled=fixed is not None,
         help="avg = LeCun's subsampling",
     )
     rows = LeNet5(activation, pooling).describe()
@@ -109,12 +146,13 @@ with arch_col:
         hide_index=True,
     )
     st.caption(f"{sum(r.params for r in rows):,} parameters in all (full C3 connectivity).")
-plot(architecture_figure(rows), key="train_architecture", width="stretch")
+with st.expander("The architecture drawn"):
+    plot(architecture_figure(rows), key="train_architecture", width="stretch")
 
 # ---------------------------------------------------------------------------------------------------------
-st.header("2. Hyperparameters and training")
+st.header("2. Train and watch")
 defaults = TrainConfig()
-h = st.columns(5)
+h = st.columns([1.1, 1.3, 1.3, 0.8, 0.8, 1.2])
 optimizer = h[0].selectbox(
     "Optimiser", OPTIMIZERS, key="train_optimizer", format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get
 )
@@ -124,19 +162,15 @@ lr = h[1].select_slider(
     lr_choices,
     value=defaults.lr,
     key="train_lr",
-    help="Adam: 0.001 to 0.002 work; SGD with momentum: try 0.05",
+    help="At the start; it falls smoothly to 0 by the last step. Adam: 0.001 to 0.002; SGD + momentum: 0.05",
 )
 batch_size = h[2].select_slider(
     "Batch size", [8, 16, 32, 64, 128, 256], defaults.batch_size, key="train_batch"
 )
 epochs = h[3].number_input("Epochs", 1, 100, defaults.epochs, key="train_epochs")
 seed = h[4].number_input("Seed", 0, 10_000, defaults.seed, key="train_seed")
-probe = st.number_input(
-    f"Test image to follow through the layers (0..{len(data.X_test) - 1})",
-    0,
-    len(data.X_test) - 1,
-    0,
-    key="train_probe",
+probe = h[5].number_input(
+    f"Test image to follow (0..{len(data.X_test) - 1})", 0, len(data.X_test) - 1, 0, key="train_probe"
 )
 
 job: TrainingJob | None = holder.job
@@ -145,41 +179,38 @@ if job is not None and job.data is not data:
 state = job.view().state if job else "none"
 # The buttons follow what was asked: right after "Pause" the thread may still finish its batch.
 paused = job is not None and job.pause_requested
-b = st.columns(5)
+b = st.columns([1, 1, 1, 1, 1, 3], vertical_alignment="center")
 start = b[0].button("Start training", key="train_start", type="primary", disabled=state in LIVE)
 pause = b[1].button("Pause training", key="train_pause", disabled=state not in LIVE or paused)
 resume = b[2].button("Resume training", key="train_resume", disabled=state not in LIVE or not paused)
 stop = b[3].button("Stop training", key="train_stop", disabled=state not in LIVE)
 reset = b[4].button("Reset", key="train_reset", disabled=job is None)
-detail = st.toggle(
-    "Redraw the filters and activations every second",
+detail = b[5].toggle(
+    "Redraw the filters and activations every 2 seconds",
     value=True,
     key="train_live_detail",
-    help="Drawing costs CPU time that training could use: turn it off to train faster (curves stay live).",
+    help="Drawing takes a little CPU time from training: turn it off to train a bit faster (curves stay live).",
 )
 slots = training_slots()
-st.caption(
-    "Start after a run ends continues from its weights; Reset starts from fresh random weights. "
-    f"Runs training on this server now: {slots.in_use} of {slots.limit} (the others wait in line)."
-)
 
 if start:
     config = TrainConfig(
         optimizer=optimizer, lr=lr, batch_size=int(batch_size), epochs=int(epochs), seed=int(seed)
     )
-    if holder.base is not None:
-        model = copy.deepcopy(holder.base)
-    elif (
+    if (
         job is not None
         and job.data is data
         and (job.model.activation, job.model.pooling) == (activation, pooling)
     ):
         model = job.current_model()  # Start after Stop/finish: keep training the same network
+    elif fixed is not None:
+        model = copy.deepcopy(fixed).requires_grad_(True)
     else:
         model = LeNet5(activation, pooling, seed=int(seed))
-    job = TrainingJob(model, data, config, probe_index=int(probe), slots=training_slots())
-    holder.job = job
+    job = TrainingJob(model, data, config, probe_index=int(probe), slots=training_slots(), live_every=1.0)
+    register_run(holder, job)
     job.start()
+    st.session_state["train_view_source"] = "probe"
 elif pause and job:
     job.pause()
 elif resume and job:
@@ -190,93 +221,36 @@ elif stop and job:
 elif reset and job:
     job.stop()
     job.join(2)
-    holder.job = job = None
+    forget_run(holder)
+    job = None
     holder.analysis.clear()
 if job is not None and job.data is data and job.view().state in LIVE and job.probe_index != probe:
     job.set_probe(int(probe))
 if start or pause or resume or stop or reset:
     st.rerun()
 
-
-def probe_activations() -> dict[str, np.ndarray]:
-    """The followed test image's activations in the current (or untrained) model."""
-    model = job.current_model() if job else (holder.base or LeNet5(activation, pooling, seed=int(seed)))
-    with torch.no_grad():
-        A = model.eval().activations(to_model_input(data.X_test[int(probe)]))
-    return {k: v[0].numpy() for k, v in A.items()}
-
-
-def draw_model_view(c1, c3, activations, *, key: str, limits=(None, None)) -> None:
-    """Filters, kernels and the followed image's activations: the body of the live view and the replay."""
-    f_col, k_col = st.columns([3, 2])
-    with f_col:
-        plot(c1_figure(c1, limits[0]), key=f"{key}_c1")
-        st.caption("One diverging scale per figure, centred on 0: red positive, blue negative weights.")
-        for i, fig in enumerate(maps_figures(activations)):
-            plot(fig, key=f"{key}_maps_{i}")
-    with k_col:
-        plot(c3_figure(c3, limits[1]), key=f"{key}_c3")
-    plot(vectors_figure(activations, data.class_names), key=f"{key}_vectors", width="stretch")
-
-
-# ---------------------------------------------------------------------------------------------------------
-st.header("3. Live view")
 view = job.view() if job else None
+view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
+st.caption(
+    "Start after a run ends continues from its weights; Reset goes back to the starting weights chosen "
+    f"above. Runs training on this server now: {slots.in_use} of {slots.limit} (the others wait in line). "
+    "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
+)
+explain_box = st.container()
 
 
-@st.fragment(run_every=1.0 if view is not None and view.state in LIVE else None)
-def live_view() -> None:
-    if job is None:
-        st.info("Press **Start training**. Meanwhile: the untrained network's filters and activations.")
-        model = holder.base or LeNet5(activation, pooling, seed=int(seed))
-        A = probe_activations()
-        draw_model_view(
-            model.c1.weight[:, 0].detach().numpy(), model.c3.weight.detach().numpy(), A, key="live"
-        )
-        return
-    job.heartbeat()
-    v = job.view()
-    if v.state == "queued":
-        st.warning(f"Waiting for a free training slot: {slots.in_use} of {slots.limit} runs are training.")
-    words = {
-        "created": "starting",
-        "running": "training",
-        "paused": "paused",
-        "finished": "finished",
-        "stopped": "stopped",
-        "failed": "failed",
-        "queued": "queued",
-    }
-    left = f", about {v.seconds_left:.0f} s left" if v.seconds_left is not None else ""
-    st.progress(
-        v.step / v.total_steps if v.total_steps else 0.0,
-        text=f"**{words[v.state]}**: epoch {v.epoch:.2f} of {job.config.epochs}, step {v.step} of "
-        f"{v.total_steps}, {v.samples_per_s:,.0f} samples/s{left}",
-    )
-    if v.state == "failed":
-        st.error(f"Training failed: {v.message}. Press Reset and try other settings.", icon="⚠️")
-    elif v.message:
-        st.caption(v.message)
-    if v.test_curve["accuracy"]:
-        st.metric("Test accuracy", f"{v.test_curve['accuracy'][-1]:.2%}")
-    plot(curves_figure(v.train_curve, v.test_curve, job.config.epochs), key="live_curves", width="stretch")
-    if v.live is not None and (detail or v.state not in LIVE):
-        st.caption(
-            f"Snapshot at step {v.live.step} (epoch {v.live.epoch:.2f}), test image {v.live.probe_index}."
-        )
-        draw_model_view(v.live.c1, v.live.c3, v.live.activations, key="live")
-    elif v.live is not None:
-        st.caption("Filters and activations are drawn again when the run ends (or switch the redraw on).")
-    if v.state not in LIVE and st.session_state.get("train_seen_end") != id(job):
-        st.session_state["train_seen_end"] = id(job)
-        st.rerun(scope="app")  # once, so the whole page shows the results and the timer stops
+def model_now() -> LeNet5:
+    """The network the view and "Try it" use: the run's (as of its last snapshot), else the starting one."""
+    if job is not None:
+        return job.current_model()
+    if fixed is not None:
+        return fixed
+    return LeNet5(activation, pooling, seed=int(seed)).eval()
 
-
-live_view()
 
 # ---------------------------------------------------------------------------------------------------------
 if view is not None and view.state in ("finished", "stopped"):
-    st.header("4. After training")
+    st.header("3. After training")
     model, trained_on = job.current_model(), job.data  # the run's own images, even if the choice changed
     key = id(job)
     if key not in holder.analysis:
@@ -311,14 +285,15 @@ if view is not None and view.state in ("finished", "stopped"):
         st.session_state["train_replay_of"] = key
         st.session_state.pop("train_replay", None)
     if len(snaps) > 1:
-        i = st.slider("Snapshot", 0, len(snaps) - 1, len(snaps) - 1, key="train_replay")
-        snap = snaps[i]
-        st.caption(
-            f"Step {snap.step} of {view.total_steps} (epoch {snap.epoch:.2f}), test image {snap.probe_index}. "
-            "The colour scales are fixed over the whole replay, so you see the weights grow."
+        st.slider(
+            "Snapshot (shown in the view of section 2)",
+            0,
+            len(snaps) - 1,
+            len(snaps) - 1,
+            key="train_replay",
+            on_change=lambda: st.session_state.update(train_view_source="replay"),
         )
-        limits = (symmetric_limit(*(s.c1 for s in snaps)), symmetric_limit(*(s.c3 for s in snaps)))
-        draw_model_view(snap.c1, snap.c3, snap.activations, key="replay", limits=limits)
+        st.caption("Moving the scrubber shows that snapshot in the view above, on scales fixed over the run.")
 
     st.download_button(
         "Download the trained weights",
@@ -329,17 +304,16 @@ if view is not None and view.state in ("finished", "stopped"):
     )
 
 # ---------------------------------------------------------------------------------------------------------
-st.header("5. Try it")
+st.header("4. Try it")
 if job is not None:
-    model = job.current_model()
     st.caption(
         "Using the network " + ("as trained." if view.state not in LIVE else "as of the last snapshot.")
     )
-elif holder.base is not None:
-    model = holder.base.eval()
-    st.caption(f"Using the uploaded weights {holder.base_name}.")
+elif fixed is not None:
+    st.caption(
+        f"Using {START_FROM[start_from]}" + (f" ({holder.base_name})." if start_from == "uploaded" else ".")
+    )
 else:
-    model = LeNet5(activation, pooling, seed=int(seed)).eval()
     st.caption("The network is untrained: its guesses are random until you train it.")
 
 source = st.radio(
@@ -350,7 +324,7 @@ try:
     if source == "Type a grid":
         example = data.X_test[int(probe)] * (16 if size == 8 else 255)
         text = st.text_area(
-            "8 rows of 8 numbers (0..16, like the digits) or 28 rows of 28 (0..255, like MNIST)",
+            "8 rows of 8 numbers (0..16, like the small digits) or 28 rows of 28 (0..255, like MNIST)",
             format_grid(np.round(example)),
             height=220 if size == 8 else 400,
             key="train_try_grid",
@@ -393,20 +367,198 @@ if try_error:
 elif image is not None:
     st.session_state["train_try_last"] = (image, steps)
 
+holder.try_input = None
 if image is not None:
     X = to_model_input(image)  # (1, 1, 32, 32)
+    holder.try_input = X
+    digest = hashlib.blake2b(X.numpy().tobytes(), digest_size=8).hexdigest()
+    # A new input the student gave (not the grid the page opens with) is shown in the one view.
+    if st.session_state.get("train_try_digest") not in (None, digest):
+        st.session_state["train_view_source"] = "try"
+    st.session_state["train_try_digest"] = digest
     with torch.no_grad():
-        A = {k: v[0].numpy() for k, v in model.eval().activations(X).items()}
-    p = A["probabilities"]
+        p = torch.softmax(model_now().eval()(X), dim=1)[0].numpy()
     guess = int(np.argmax(p))
     st.subheader(f"Prediction: {data.class_names[guess]} ({p[guess]:.1%})")
     stages = [*(steps or [(f"your {image.shape[0]}x{image.shape[1]} grid", image)])]
     stages.append(("model input 1@32x32", X[0, 0].numpy()))
     pictures = [stage_picture(stage) for _, stage in stages]
     padded = " (grey: outside a picture that is not square)" if any(grey for _, grey in pictures) else ""
-    st.markdown(f"**Preprocessing**, step by step, to the model's 1@32x32 input{padded}:")
+    st.markdown(
+        f"**Preprocessing**, step by step, to the model's 1@32x32 input{padded}. Its activations, layer by "
+        "layer, are in the view of section 2 (**Show: your input**)."
+    )
     for col, (caption, _), (picture, _) in zip(st.columns(len(stages)), stages, pictures, strict=True):
         col.image(picture, caption=caption)
-    for i, fig in enumerate(maps_figures(A)):
-        plot(fig, key=f"try_maps_{i}")
-    plot(vectors_figure(A, data.class_names), key="try_vectors", width="stretch")
+else:
+    st.session_state["train_try_digest"] = ""  # nothing to show; the next input is new
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The one view (section 2): curves, filters, activations. Redrawn once a second while a run is live only.
+SOURCES_SHOWN = {"probe": "the followed test image", "replay": "a replay snapshot", "try": "your input"}
+
+
+def shown_snapshot(source: str):
+    """(Snapshot, caption, colour limits for the filters) of what the view shows."""
+    if source == "replay" and job is not None:
+        snaps = job.snapshots()
+        i = min(int(st.session_state.get("train_replay", len(snaps) - 1)), len(snaps) - 1)
+        limits = (symmetric_limit(*(s.c1 for s in snaps)), symmetric_limit(*(s.c3 for s in snaps)))
+        s = snaps[i]
+        return s, f"Replay snapshot {i} of {len(snaps) - 1}: step {s.step} (epoch {s.epoch:.2f}).", limits
+    if source == "try" and holder.try_input is not None:
+        return take_snapshot(model_now(), holder.try_input, -1), "Your input from Try it.", (None, None)
+    v = job.view() if job else None
+    if v is not None and v.live is not None:
+        s = v.live
+        return (
+            s,
+            f"Test image {s.probe_index}, snapshot at step {s.step} (epoch {s.epoch:.2f}).",
+            (None, None),
+        )
+    X = to_model_input(data.X_test[int(probe)])
+    weights = START_FROM[start_from] if fixed is not None else "fresh random weights, before training"
+    return take_snapshot(model_now(), X, int(probe)), f"Test image {int(probe)}, {weights}.", (None, None)
+
+
+@st.fragment(run_every=REDRAW_SECONDS if view is not None and view.state in LIVE else None)
+def model_view() -> None:
+    v = None
+    if job is not None:
+        job.heartbeat()
+        v = job.view()
+    live = v is not None and v.state in LIVE
+    options = ["probe"]
+    if v is not None and not live and v.n_snapshots > 1:
+        options.append("replay")
+    if holder.try_input is not None:
+        options.append("try")
+    if st.session_state.get("train_view_source") not in options:
+        st.session_state["train_view_source"] = "probe"
+    left, right = st.columns([1, 1.05], gap="medium")
+    with left:
+        source = st.radio(
+            "Show", options, format_func=SOURCES_SHOWN.get, horizontal=True, key="train_view_source"
+        )
+        if v is None:
+            st.info(
+                "Press **Start training**. Meanwhile: the starting network's filters and the followed test "
+                "image's activations. Click a C1 or C3 cell to see how it was computed."
+            )
+        else:
+            words = {"created": "starting", "running": "training", "paused": "paused", "queued": "queued"}
+            left_s = f", about {v.seconds_left:.0f} s left" if v.seconds_left is not None else ""
+            accuracy = (
+                f", test accuracy {v.test_curve['accuracy'][-1]:.2%}" if v.test_curve["accuracy"] else ""
+            )
+            st.progress(
+                v.step / v.total_steps if v.total_steps else 0.0,
+                text=f"**{words.get(v.state, v.state)}**: epoch {v.epoch:.2f} of {job.config.epochs}, step "
+                f"{v.step} of {v.total_steps}, {v.samples_per_s:,.0f} samples/s{left_s}{accuracy}",
+            )
+            if v.state == "queued":
+                st.warning(f"Waiting for a free training slot: {slots.in_use} of {slots.limit} runs train.")
+            if v.state == "failed":
+                st.error(f"Training failed: {v.message}. Press Reset and try other settings.", icon="⚠️")
+            elif v.message:
+                st.caption(v.message)
+            curves_chart(v.train_curve, v.test_curve, job.config.epochs, key="live_curves")
+    drawn = not live or detail or source != "probe"
+    snap, caption, limits = shown_snapshot(source) if drawn else (None, "", (None, None))
+    if snap is not None:
+        with left:
+            png, _ = filters_picture(snap.c1, snap.c3, limits)
+            st.image(png, caption="The filters: one diverging scale per group, centred on 0")
+        with right:
+            png, layout = activations_picture(snap.activations, data.class_names)
+            at = click_image(
+                png,
+                width=layout.width,
+                key="train_maps",
+                name="activations",
+                alt="the image's activations, layer by layer",
+                title="click a C1 or C3 cell",
+            )
+            st.caption(caption + " Click a cell of a C1 or C3 map to see how it was computed.")
+            hit = layout.hit(*at) if at else None
+            if hit and hit[0] in EXPLAINABLE:
+                model = model_now()
+                st.session_state["train_explain"] = {
+                    "at": hit,
+                    "snapshot": snap,
+                    "activation": model.activation,
+                    "pooling": model.pooling,
+                    "caption": caption,
+                }
+                st.rerun(scope="app")  # the explanation is drawn outside this fragment, once
+            elif hit:
+                st.caption(f"{hit[0]} is not computed by a filter: click a C1 or C3 map.")
+    elif v is not None:
+        with right:
+            st.caption("Filters and activations are drawn again when the run ends (or switch the redraw on).")
+    if v is not None and not live and st.session_state.get("train_seen_end") != id(job):
+        st.session_state["train_seen_end"] = id(job)
+        st.rerun(scope="app")  # once, so the whole page shows the results and the timer stops
+
+
+def explain_panel() -> None:
+    """How the clicked activation was computed: window, filter, products, sum + bias, activation, pooling."""
+    target = st.session_state.get("train_explain")
+    if not target:
+        return
+    layer, k, i, j = target["at"]
+    snap = target["snapshot"]
+    st.subheader(f"Explain {layer} map {k}, row {i}, column {j}")
+    channel = 0
+    if layer == "C3":
+        channel = st.selectbox(
+            "The S2 map the stepper slides over (C3 reads all 6)", range(6), key="train_explain_channel"
+        )
+    e = explain(
+        snap, layer, k, i, j, activation=target["activation"], pooling=target["pooling"], channel=channel
+    )
+    fn = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}[e.activation_name]
+    pic_col, text_col = st.columns([1, 2])
+    with pic_col:
+        X = snap.activations["input"].reshape(32, 32) if layer == "C1" else snap.activations["S2"][channel]
+        scale = 6 if layer == "C1" else 12
+        st.image(
+            window_picture(X, i, j, 5, scale=scale),
+            caption=f"The 5x5 window on {e.input_name} that this activation reads ({target['caption']})",
+        )
+    with text_col:
+        lines = []
+        if layer == "C3":
+            lines.append("| S2 map | sum of its 25 products |\n|---|---|")
+            lines += [f"| {c} | {s:.4g} |" for c, s in enumerate(e.channel_sums)]
+            lines.append("")
+        lines.append(f"- **sum of products** + **bias**: {e.sum_expression()}")
+        lines.append(
+            f"- **{fn}**({e.pre_activation:.4g}) = **{e.activation:.4g}**: the value on {layer} map {k}"
+        )
+        pool = "max" if e.pooling == "max" else "mean"
+        window = ", ".join(f"{x:.4g}" for x in e.pool_window.ravel())
+        lines.append(
+            f"- it feeds **{e.pooled_layer}** map {k}, cell {e.pooled_cell}: {pool}({window}) = **{e.pooled:.4g}**"
+        )
+        st.markdown("\n".join(lines))
+    step_key = "train_explain_step"
+    if st.session_state.get("train_explain_cell") != (layer, k, i, j, channel):
+        st.session_state["train_explain_cell"] = (layer, k, i, j, channel)
+        st.session_state[step_key] = {"cell": [i, j]}  # the stepper starts at this cell
+    render_stepper(
+        e.trace,
+        key=step_key,
+        titles={
+            "input": e.input_name,
+            "kernel": f"{layer} filter {k}" + (f", slice {channel}" if layer == "C3" else ""),
+        },
+        caption=f"Cell ({i}, {j}) is this activation's sum of products before the bias.",
+    )
+
+
+with view_box:
+    model_view()
+with explain_box:
+    explain_panel()

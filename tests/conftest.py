@@ -181,9 +181,9 @@ def wait_for_app(pg, timeout: float = 60_000) -> None:
     pg.wait_for_timeout(500)
 
 
-def screenshot(pg, name: str) -> Path:
-    """Save a full-page screenshot under artifacts/ (gitignored) and return its path."""
+def screenshot(pg, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot (the full page, or what the viewport shows) under artifacts/ (gitignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    pg.screenshot(path=str(path), full_page=True)
+    pg.screenshot(path=str(path), full_page=full_page)
     return path

@@ -16,29 +16,18 @@ pytestmark = pytest.mark.browser
 STAGES = [
     "your picture, grayscale",
     "cropped to the ink",
-    "fitted in a 32x32 box",
-    "4x4 blocks averaged: 8x8",
+    "fitted in 20x20, centred by mass in 28x28",
     "model input 1@32x32",
 ]
 
 READ_TRY_IT = """() => {
-    const plots = Array.from(document.querySelectorAll('.js-plotly-plot')).filter(el => el.data.length);
-    const title = el => (el.layout.title && el.layout.title.text) || '';
-    const inputs = plots.filter(el => title(el).includes('input 1@32x32'));
-    const vectors = plots.filter(el => (el.layout.annotations || []).some(a => a.text === 'softmax probabilities'));
     const stages = Array.from(document.querySelectorAll('[data-testid="stImage"]')).map(el => {
         const img = el.querySelector('img');
         const box = img.getBoundingClientRect();
         return {caption: el.innerText.trim(), w: img.naturalWidth, h: img.naturalHeight,
                 shown_w: box.width, shown_h: box.height};
     });
-    const probs = vectors[vectors.length - 1]._fullData;
-    return {
-        input: Array.from(inputs[inputs.length - 1]._fullData[0].z, row => Array.from(row)),
-        probabilities: Array.from(probs[probs.length - 1].y),
-        classes: Array.from(probs[probs.length - 1].x),
-        stages: stages,
-    };
+    return {stages: stages};
 }"""
 
 
@@ -58,84 +47,75 @@ def draw(page, points) -> None:
 def prediction(page) -> str:
     """The "Prediction: 0 (97.3%)" heading, once the rerun the stroke triggered has drawn it."""
     heading = page.get_by_role("heading", name=re.compile(r"^Prediction: "))
-    heading.wait_for(timeout=30_000)
+    heading.wait_for(timeout=60_000)
     wait_for_app(page)
     return heading.inner_text()
 
 
 def no_prediction(page) -> None:
-    page.get_by_role("heading", name=re.compile(r"^Prediction: ")).wait_for(state="detached", timeout=15_000)
+    page.get_by_role("heading", name=re.compile(r"^Prediction: ")).wait_for(state="detached", timeout=60_000)
     wait_for_app(page)
 
 
 def try_it(page) -> dict:
     shown = page.evaluate(READ_TRY_IT)
-    shown["input"] = np.array(shown["input"], dtype=float)
-    shown["probabilities"] = np.array(shown["probabilities"], dtype=float)
     shown["stages"] = {s["caption"]: s for s in shown["stages"][-len(STAGES) :]}  # Try it comes last
     return shown
 
 
-def check_prediction(text: str, shown: dict) -> int:
-    """The heading names the most probable class with its probability; the bars are a distribution."""
-    p = shown["probabilities"]
-    assert p.shape == (10,) and (p >= 0).all() and abs(p.sum() - 1) < 1e-5, p
-    guess = int(np.argmax(p))
-    assert text == f"Prediction: {shown['classes'][guess]} ({p[guess]:.1%})", (text, p)
+def check_stages(shown: dict) -> None:
     assert list(shown["stages"]) == STAGES, list(shown["stages"])
     for caption, stage in shown["stages"].items():  # square, about 128 px: no stage blown up past its column
         assert stage["w"] == stage["h"] and 32 <= stage["shown_h"] <= 300, (caption, stage)
-    return guess
 
 
-RING = [(140 + 70 * math.sin(t), 140 - 95 * math.cos(t)) for t in np.linspace(0, 2 * math.pi, 41)]
+def arc(cx, cy, r, start, end, n=24, ry=None):
+    """Points on an ellipse arc, angles in degrees, 0 = right, 90 = down (screen coordinates)."""
+    ry = ry or r
+    return [
+        (cx + r * math.cos(math.radians(t)), cy + ry * math.sin(math.radians(t)))
+        for t in np.linspace(start, end, n)
+    ]
+
+
+RING = arc(140, 140, 70, -90, 270, 41, ry=95)  # a "0"
 BAR = [(140, 35 + 10 * k) for k in range(22)]  # a "1": a vertical stroke 210 px long
+THREE = arc(135, 90, 55, -160, 90, ry=45) + arc(135, 185, 60, -90, 160, ry=50)  # two bumps to the right
+SEVEN = [(75 + 10 * k, 50) for k in range(14)] + [(205 - 5 * k, 50 + 10 * k) for k in range(1, 20)]
+TWO = (
+    arc(140, 95, 55, -170, 30, ry=50)
+    + [(183 - 6 * k, 125 + 6.5 * k) for k in range(1, 17)]
+    + [(87 + 10 * k, 230) for k in range(12)]
+)
+DIGITS = {"3": THREE, "0": RING, "1": BAR, "7": SEVEN, "2": TWO}
 
 
-def test_drawn_digits_are_preprocessed_and_predicted(server, page):
+def test_drawn_digits_are_read_by_the_shipped_weights(server, browser):
+    """No training first: the pretrained LeNet-5 reads a clear 3 (and 0, 1, 7, 2) drawn with the mouse."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{server}/Train_LeNet")
-    wait_for_app(page)
-    epochs = page.get_by_label("Epochs")  # a short run on the embedded digits: about a second of training
-    epochs.fill("3")
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Start training").click()
-    page.get_by_text("4. After training").wait_for(timeout=60_000)
-    wait_for_app(page)
-    assert page.get_by_text("Using the network as trained.").count() == 1
-
-    page.get_by_text("Draw", exact=True).click()
-    wait_for_app(page)
-    page.get_by_text("Draw one digit").wait_for()
-    no_prediction(page)  # the typed grid's prediction goes: a blank canvas has nothing to classify
-
-    draw(page, RING)
-    ring_text = prediction(page)
-    ring = try_it(page)
-    ring_guess = check_prediction(ring_text, ring)
-    crop = ring["stages"]["cropped to the ink"]
-    assert crop["w"] >= 128  # the ring's ink box, about 158x208, is drawn whole
-    X = ring["input"]
-    assert X.shape == (32, 32) and X[16, 16] < 0.2 and X.max() > 0.5  # ink round a hole: a zero
-    assert ring_guess == 0, ring["probabilities"]
-    screenshot(page, "train_lenet_draw_ring")
-
-    page.get_by_role("button", name="Reset canvas & history").click()
-    no_prediction(page)
-
-    draw(page, BAR)
-    bar_text = prediction(page)
-    bar = try_it(page)
-    check_prediction(bar_text, bar)
-    X = bar["input"]
-    outer = X[:, :10].sum() + X[:, -10:].sum()
-    assert outer < 0.05 * X.sum() and (X.max(axis=1) > 0.2).sum() >= 24, X  # a tall stroke down the middle
-    assert bar["stages"]["cropped to the ink"]["w"] >= 128  # the 18x228 crop on a grey square, not stretched
-    assert np.abs(bar["input"] - ring["input"]).max() > 0.5
-    assert np.abs(bar["probabilities"] - ring["probabilities"]).max() > 0.05
-    page.get_by_text("model input 1@32x32").last.scroll_into_view_if_needed()
-    screenshot(page, "train_lenet_draw_bar")
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert not errors, errors
+    try:
+        page.goto(f"{server}/Train_LeNet")
+        wait_for_app(page)
+        page.get_by_text("Using the shipped pretrained weights.").wait_for(timeout=30_000)
+        page.get_by_text("Draw", exact=True).click()
+        wait_for_app(page)
+        page.get_by_text("Draw one digit").wait_for()
+        no_prediction(page)  # the typed grid's prediction goes: a blank canvas has nothing to classify
+        read = {}
+        for digit, points in DIGITS.items():
+            draw(page, points)
+            text = prediction(page)
+            check_stages(try_it(page))
+            read[digit] = re.match(r"Prediction: (\d) \((\d+\.\d)%\)", text).groups()
+            screenshot(page, f"train_lenet_draw_{digit}")
+            page.get_by_role("button", name="Reset canvas & history").click()
+            no_prediction(page)
+        assert {d: guess for d, (guess, _) in read.items()} == {d: d for d in DIGITS}, read
+        assert float(read["3"][1]) > 50, read
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert not errors, errors
+    finally:
+        context.close()

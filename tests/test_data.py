@@ -16,6 +16,7 @@ from cnnviz.data import (
     load_dataset,
     load_digits,
     load_idx_folder,
+    load_mnist5k,
     md5_of,
     prepare_picture,
     read_idx,
@@ -35,6 +36,25 @@ def test_embedded_digits_have_a_fixed_stratified_split():
     assert DIGITS_FILE.stat().st_size < 200_000
     # Values are ink counts 0..16 scaled to [0, 1], so x16 gives integers back.
     np.testing.assert_allclose(d.X_test * 16, np.round(d.X_test * 16), atol=1e-5)
+
+
+def test_shipped_mnist_digits_have_a_fixed_split_of_real_28x28_digits():
+    d = load_mnist5k()
+    assert d.name == "mnist5k" and load_dataset().name == "mnist5k"  # the default data set
+    assert d.X_train.shape == (4000, 28, 28) and d.X_test.shape == (1000, 28, 28)
+    assert np.bincount(d.y_test).tolist() == [100] * 10 and np.bincount(d.y_train).tolist() == [400] * 10
+    assert d.X_train.dtype == np.float32 and d.X_train.min() == 0 and d.X_train.max() == 1
+    np.testing.assert_allclose(d.X_test * 255, np.round(d.X_test * 255), atol=1e-3)  # from uint8 0..255
+    # MNIST's digits are centred: the 4-pixel border holds almost no ink, the middle most of it.
+    mean = d.X_train.mean(axis=0)
+    assert (
+        mean[:2].sum() + mean[-2:].sum() < 0.01 * mean.sum() and mean[10:18, 10:18].sum() > 0.2 * mean.sum()
+    )
+    with np.load(ROOT / "assets" / "mnist5k.npz") as npz:
+        assert all(npz[k].dtype == np.uint8 for k in npz.files)
+        train_rows = {row.tobytes() for row in npz["X_train"]}
+        assert not any(row.tobytes() in train_rows for row in npz["X_test"])  # no test image is trained on
+    assert (ROOT / "assets" / "mnist5k.npz").stat().st_size < 1_000_000
 
 
 def test_the_library_imports_neither_sklearn_nor_streamlit():

@@ -1,4 +1,5 @@
-"""The Train LeNet page under AppTest: a short live run, pause/resume/stop, a typed grid, weights upload."""
+"""The Train LeNet page under AppTest: a short live run, pause/resume/stop, a typed grid, weights upload,
+the shipped weights at once, a run found again from its URL token, explaining a clicked activation."""
 
 import re
 import time
@@ -6,7 +7,7 @@ import time
 import numpy as np
 from conftest import app_test, decode, plotly_figures
 
-from cnnviz.data import load_digits
+from cnnviz.data import load_digits, load_mnist5k, to_model_input
 from cnnviz.inputs import format_grid
 from cnnviz.lenet import LeNet5, weights_bytes
 
@@ -23,30 +24,20 @@ def step_of(at) -> int:
     return int(match.group(1)) if match else -1
 
 
-def figures(at, title_start: str) -> list[dict]:
-    """The figures whose title starts with `title_start`, in page order."""
-    found = [
-        f
-        for f in plotly_figures(at)
-        if (f["layout"].get("title") or {}).get("text", "").startswith(title_start)
-    ]
-    assert found, f"no figure titled {title_start!r}"
-    return found
-
-
 def curves(at) -> dict:
-    """The loss/accuracy figure: its traces are train loss, test loss, train accuracy, test accuracy."""
-    for fig in plotly_figures(at):
-        if any(a.get("text") == "Accuracy" for a in fig["layout"].get("annotations", [])):
-            return fig
-    raise AssertionError("no curves figure")
+    """What the curves chart was sent: its train and test lists (the chart is drawn by the browser)."""
+    view = at.session_state["train_holder"].job.view()
+    return {"train": view.train_curve, "test": view.test_curve}
 
 
 def stop_training(*apptests) -> None:
-    """Stop any run these sessions started, without a page run (cleanup for a failed test)."""
+    """Stop any run these sessions started, without a page run (cleanup for a failed test). `release()` only
+    detaches a run that has a URL token (a refresh may reattach), so stop the job itself and wait for it."""
     for at in apptests:
-        if "train_holder" in at.session_state:
-            at.session_state["train_holder"].release()
+        if "train_holder" in at.session_state and at.session_state["train_holder"].job is not None:
+            job = at.session_state["train_holder"].job
+            job.stop()
+            job.join(10)
 
 
 def run_until(at, condition, timeout: float = 30.0, pause: float = 0.3):
@@ -75,28 +66,36 @@ def test_a_short_run_updates_the_plots_and_finishes():
         stop_training(at)
 
 
+def live_snapshot(at):
+    return at.session_state["train_holder"].job.view().live
+
+
+def view_caption(at) -> str:
+    return next(c.value for c in at.caption if "Click a cell of a C1 or C3 map" in c.value)
+
+
 def watch_a_short_run(at):
-    run_until(at, lambda at: step_of(at) > 0 and len(decode(curves(at)["data"][0]["x"])) >= 1, pause=0.1)
-    first_points = len(decode(curves(at)["data"][0]["x"]))
-    first_c1 = decode(figures(at, "C1: the 6 filters")[0]["data"][0]["z"])
-    run_until(at, lambda at: any(h.value == "4. After training" for h in at.header), timeout=60, pause=1.0)
+    run_until(at, lambda at: step_of(at) > 0 and len(curves(at)["train"]["epoch"]) >= 1, pause=0.1)
+    first_points = len(curves(at)["train"]["epoch"])
+    first_c1 = live_snapshot(at).c1
+    run_until(at, lambda at: any(h.value == "3. After training" for h in at.header), timeout=60, pause=1.0)
     assert "finished" in progress_text(at)
-    data = curves(at)["data"]
-    assert len(decode(data[0]["x"])) > first_points  # the train curve grew while we watched
-    test_accuracy = decode(data[3]["y"])
+    data = curves(at)
+    assert len(data["train"]["epoch"]) > first_points  # the train curve grew while we watched
+    test_accuracy = data["test"]["accuracy"]
     assert len(test_accuracy) == 2 and test_accuracy[-1] > 0.5  # chance is 0.1
-    last_c1 = decode(figures(at, "C1: the 6 filters")[0]["data"][0]["z"])
-    assert not np.allclose(first_c1, last_c1, equal_nan=True)  # the filters moved
+    last_c1 = live_snapshot(at).c1
+    assert not np.allclose(first_c1, last_c1)  # the filters moved
     confusion = next(
         f for f in plotly_figures(at) if f["data"] and "true %{y}" in f["data"][0].get("hovertemplate", "")
     )
-    assert decode(confusion["data"][0]["z"]).sum() == 359  # every test image counted once
-    # The replay scrubber: back to the first snapshot shows the untrained filters again.
+    assert decode(confusion["data"][0]["z"]).sum() == 1000  # every test image counted once
+    # The replay scrubber drives the same view: back to the first snapshot.
     replay = at.slider(key="train_replay")
     assert replay.value == replay.max > 5
     replay.set_value(0).run()
-    replay_c1 = decode(figures(at, "C1: the 6 filters")[-1]["data"][0]["z"])
-    assert not np.allclose(replay_c1, last_c1, equal_nan=True)
+    assert at.radio(key="train_view_source").value == "replay"
+    assert view_caption(at).startswith(f"Replay snapshot 0 of {int(replay.max)}: step 0")
     assert at.get("download_button")
     at.button(key="train_reset").click().run()
     assert "Press **Start training**" in at.info[0].value
@@ -148,6 +147,22 @@ def test_two_sessions_do_not_share_a_run():
         stop_training(first)
 
 
+def test_the_shipped_weights_read_a_typed_mnist_digit_at_once():
+    """No training: "Try it" uses the pretrained weights, and the view can show the input's activations."""
+    at = app_test(PAGE).run()
+    assert at.radio(key="train_start_from").value == "pretrained"
+    assert at.selectbox(key="train_activation").disabled  # the weights fix relu + max pooling
+    mnist = load_mnist5k()
+    for index in (0, 1, 2, 3):
+        grid = format_grid(np.round(mnist.X_test[index] * 255))
+        at.text_area(key="train_try_grid").set_value(grid).run()
+        assert not at.exception and not at.error
+        prediction = [s.value for s in at.subheader if s.value.startswith("Prediction")]
+        assert prediction[0].startswith(f"Prediction: {mnist.y_test[index]} ("), (index, prediction)
+    assert at.radio(key="train_view_source").value == "try"  # a new input is shown in the one view
+    assert view_caption(at).startswith("Your input from Try it.")
+
+
 def test_a_typed_grid_gets_a_prediction_and_a_typo_keeps_it():
     at = app_test(PAGE).run()
     digits = load_digits()
@@ -156,8 +171,8 @@ def test_a_typed_grid_gets_a_prediction_and_a_typo_keeps_it():
     assert not at.exception and not at.error
     prediction = [s.value for s in at.subheader if s.value.startswith("Prediction")]
     assert len(prediction) == 1 and re.match(r"Prediction: \d \(\d+\.\d%\)", prediction[0])
-    model_input = decode(figures(at, "input")[-1]["data"][0]["z"])
-    assert model_input.shape == (32, 32) and np.nanmax(model_input) > 0.5  # the upscaled digit
+    captions = [caption for img in at.image for caption in img.captions]
+    assert "your 8x8 grid" in captions and "model input 1@32x32" in captions
     at.text_area(key="train_try_grid").set_value(grid + "\n" + "0 " * 8).run()
     assert not at.exception
     assert any("the grid is 9x8" in e.value for e in at.error)
@@ -177,7 +192,8 @@ def test_a_bad_weights_upload_shows_an_error_and_a_good_one_is_used():
     assert not at.exception and not at.error
     assert at.selectbox(key="train_activation").value == "tanh"
     assert at.selectbox(key="train_pooling").value == "avg"
-    assert any("continue from good.pt" in s.value for s in at.success)
+    assert any("Uploaded: good.pt" in s.value for s in at.success)
+    assert at.radio(key="train_start_from").value == "uploaded"
 
 
 def test_an_uploaded_picture_is_preprocessed_and_predicted():
@@ -216,7 +232,64 @@ def test_mnist_from_a_folder_and_a_clear_message_without_one(tmp_path, monkeypat
     assert any(
         "empty-cache" in e.value and "Name a folder holding its four IDX files" in e.value for e in at.error
     )
-    assert any("**digits**" in c.value for c in at.caption)  # falls back to the embedded digits
+    assert any("**mnist5k**" in c.value for c in at.caption)  # falls back to the shipped digits
     at.text_input(key="train_idx_folder").set_value(str(tmp_path)).run()
     assert not at.exception and not at.error
     assert any("**fashion-mnist**: 30 training and 12 test images, 28x28" in c.value for c in at.caption)
+
+
+def test_a_second_page_with_the_runs_token_reattaches_and_one_without_does_not():
+    """What a refresh or a second tab does: a new session opened on the URL that holds the run's token."""
+    first = app_test(PAGE).run()
+    first.number_input(key="train_epochs").set_value(100).run()
+    first.button(key="train_start").click().run()
+    try:
+        token = first.query_params["run"]
+        token = token[0] if isinstance(token, list) else token
+        assert len(token) >= 20
+        job = first.session_state["train_holder"].job
+        again = app_test(PAGE)
+        again.query_params["run"] = token
+        again.run()
+        assert not again.exception
+        assert again.session_state["train_holder"].job is job  # the same run, live
+        run_until(again, lambda at: step_of(at) > 0, pause=0.2)
+        stranger = app_test(PAGE)
+        stranger.query_params["run"] = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        stranger.run()
+        assert stranger.session_state["train_holder"].job is None and not stranger.get("progress")
+        plain = app_test(PAGE).run()
+        assert plain.session_state["train_holder"].job is None
+    finally:
+        stop_training(first)
+
+
+def test_a_clicked_c1_and_c3_cell_is_explained_with_the_stepper():
+    """The click itself is a browser event (see test_browser_train_explain.py); here the page draws what it
+    stores for a click: the numbers add up to the activation PyTorch computed."""
+    at = app_test(PAGE).run()
+    holder = at.session_state["train_holder"]
+    assert holder.job is None
+    from cnnviz.lenet import SHIPPED_WEIGHTS, load_weights
+    from cnnviz.training import take_snapshot
+
+    model = load_weights(SHIPPED_WEIGHTS)
+    X = to_model_input(load_mnist5k().X_test[0])
+    snap = take_snapshot(model, X, 0)
+    for layer, k, i, j in (("C1", 4, 12, 9), ("C3", 7, 3, 6)):
+        at.session_state["train_explain"] = {
+            "at": (layer, k, i, j),
+            "snapshot": snap,
+            "activation": "relu",
+            "pooling": "max",
+            "caption": "test image 0",
+        }
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(s.value == f"Explain {layer} map {k}, row {i}, column {j}" for s in at.subheader)
+        text = "\n".join(m.value for m in at.markdown)
+        value = float(snap.activations[layer][k, i, j])
+        assert f"**{value:.4g}**: the value on {layer} map {k}" in text
+        assert at.session_state["train_explain_step"] == {"cell": [i, j]}  # the stepper opens on it
+        assert f"Selected: output cell ({i}, {j})" in text
+    assert at.selectbox(key="train_explain_channel").options == [str(c) for c in range(6)]

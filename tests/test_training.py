@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.data import IDX_FILES, load_digits, to_model_input, write_idx
+from cnnviz.data import IDX_FILES, load_digits, load_mnist5k, to_model_input, write_idx
 from cnnviz.lenet import LeNet5, load_weights
 from cnnviz.training import (
     TrainConfig,
@@ -185,17 +185,19 @@ def run_cli(*args):
 
 def test_cli_trains_prints_json_last_and_saves_weights(tmp_path):
     out = run_cli(
-        "--epochs", "2", "--limit-train", "300", "--limit-test", "100", "--save", str(tmp_path / "w.pt")
+        "--epochs", "4", "--limit-train", "500", "--limit-test", "100", "--save", str(tmp_path / "w.pt")
     )
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout.strip().splitlines()[-1])
-    assert summary["epochs"] == 2 and summary["n_train"] == 300 and summary["n_test"] == 100
+    assert summary["dataset"] == "mnist5k"  # the shipped MNIST digits by default
+    assert summary["epochs"] == 4 and summary["n_train"] == 500 and summary["n_test"] == 100
     assert summary["samples_per_s"] > 0 and summary["seconds"] > 0
-    assert 0.3 < summary["test_accuracy"] <= 1  # 2 epochs on 300 digits: above chance
+    assert 0.3 < summary["test_accuracy"] <= 1  # 4 epochs on 500 digits: well above chance (0.1)
     assert "test accuracy" in out.stderr
     model = load_weights(tmp_path / "w.pt")
-    X = to_model_input(load_digits().X_test[:100])
-    acc = (model(X).argmax(1) == torch.as_tensor(load_digits().y_test[:100])).float().mean().item()
+    mnist = load_mnist5k()
+    X = to_model_input(mnist.X_test[:100])
+    acc = (model(X).argmax(1) == torch.as_tensor(mnist.y_test[:100])).float().mean().item()
     assert acc == pytest.approx(summary["test_accuracy"])
 
 
@@ -212,3 +214,23 @@ def test_cli_reads_idx_files_and_explains_missing_ones(tmp_path):
     assert summary["dataset"] == "mnist" and summary["n_train"] == 64 and summary["n_test"] == 16
     missing = run_cli("--dataset", "fashion-mnist", "--no-download", "--data-dir", str(tmp_path / "empty"))
     assert missing.returncode == 2 and "there is no folder" in missing.stderr
+
+
+def test_a_detached_run_stops_unless_a_page_reattaches(digits):
+    """A refresh ends the old session (which detaches the run); the new page's heartbeat keeps it going."""
+    kept = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50))
+    dropped = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50))
+    for job in (kept, dropped):
+        job.start()
+        wait_for(lambda job=job: job.view().step > 3)
+        job.detach(0.5)
+    try:
+        for _ in range(12):  # the reattached page's live view sends a heartbeat at each redraw
+            kept.heartbeat()
+            time.sleep(0.1)
+        dropped.join(10)
+        assert dropped.view().state == "stopped" and "no page reattached" in dropped.view().message
+        assert kept.alive and kept.view().state == "running"
+    finally:
+        kept.stop()
+        kept.join(5)

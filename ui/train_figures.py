@@ -1,195 +1,21 @@
-"""Plotly figures for the Train LeNet page, built from plain arrays (no streamlit here).
-
-Many small grids (6 filters, 16x6 kernels, 16 feature maps) are laid out as one mosaic heatmap with blank
-gaps: one trace draws fast, and one trace means one colour scale for the whole comparison.
-"""
+"""Plotly figures for the Train LeNet page that are drawn once, not while a run trains (the architecture, the
+confusion matrix), and the preprocessing pictures; built from plain arrays (no streamlit here). The live view's
+filters and activations are pictures (`cnnviz.lenet_pictures`), its curves an SVG (`ui.curves_svg`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from cnnviz.figures import DIVERGING, style_grid_axes
 from cnnviz.lenet import LayerInfo
 
 TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#d62728"
-
-
-def mosaic(maps: np.ndarray, cols: int, gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Grids (K, h, w) tiled `cols` to a row with NaN gaps; returns (tiled, index of the grid under each cell)."""
-    k, h, w = maps.shape
-    rows = -(-k // cols)
-    tiled = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
-    which = np.full(tiled.shape, -1)
-    for i in range(k):
-        r, c = divmod(i, cols)
-        tiled[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[i]
-        which[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = i
-    return tiled, which
 
 
 def symmetric_limit(*arrays: np.ndarray) -> float:
     """The largest |value| over all arrays: a diverging scale from -limit to +limit is centred on zero."""
     finite = [np.abs(a[np.isfinite(a)]).max() for a in arrays if np.isfinite(a).any()]
     return float(max(finite, default=0.0)) or 1.0
-
-
-def mosaic_figure(
-    maps: np.ndarray,
-    cols: int,
-    *,
-    title: str,
-    hover: str,
-    limit: float | None = None,
-    cell_px: int = 8,
-    diverging: bool = True,
-) -> go.Figure:
-    """Grids (K, h, w) as one mosaic heatmap.
-
-    `hover` names the grid under the pointer in Plotly's template language: %{customdata[0]} is its index k,
-    %{customdata[1]} and %{customdata[2]} its row and column in the mosaic.
-    """
-    k, h, w = maps.shape
-    tiled, which = mosaic(maps, cols)
-    if diverging:
-        limit = limit or symmetric_limit(maps)
-        colours = {"colorscale": DIVERGING, "zmin": -limit, "zmax": limit}
-    else:
-        top = float(np.nanmax(maps)) if np.isfinite(maps).any() else 1.0
-        colours = {"colorscale": "gray", "zmin": min(0.0, float(np.nanmin(maps))), "zmax": top or 1.0}
-    # Small integers per cell for the hover text (cheap to send; one string per cell is not).
-    rows, cols_ = np.indices(tiled.shape)
-    custom = np.dstack([which, rows // (h + 1), cols_ // (w + 1), rows % (h + 1), cols_ % (w + 1)])
-    fig = go.Figure(
-        go.Heatmap(
-            z=tiled,
-            customdata=custom.astype(np.int16),
-            hovertemplate=hover + "<br>row %{customdata[3]}, column %{customdata[4]}<br>value %{z:.4~g}"
-            "<extra></extra>",
-            showscale=True,
-            colorbar={"thickness": 12, "len": 0.9},
-            **colours,
-        )
-    )
-    style_grid_axes(fig, ticks=False)
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
-        width=min(1100, max(260, cell_px * tiled.shape[1] + 110)),
-        height=min(1000, max(140, cell_px * tiled.shape[0] + 60)),
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        plot_bgcolor="white",
-    )
-    return fig
-
-
-def c1_figure(c1: np.ndarray, limit: float | None = None) -> go.Figure:
-    """The 6 C1 filters (6, 5, 5) side by side on one diverging scale."""
-    hover = "C1 filter %{customdata[0]}"
-    return mosaic_figure(c1, 6, title="C1: the 6 filters (5x5)", hover=hover, limit=limit, cell_px=20)
-
-
-def c3_figure(c3: np.ndarray, limit: float | None = None) -> go.Figure:
-    """The 16x6 C3 kernels (16, 6, 5, 5): row = C3 filter, column = the S2 map it reads, one scale."""
-    n_out, n_in = c3.shape[:2]
-    maps = c3.reshape(n_out * n_in, *c3.shape[2:])  # (96, 5, 5), row-major: filter, then input map
-    return mosaic_figure(
-        maps,
-        n_in,
-        title="C3: 16 filters (rows) x 6 input maps (columns)",
-        hover="C3 filter %{customdata[1]}, reading S2 map %{customdata[2]}",
-        limit=limit,
-        cell_px=5,
-    )
-
-
-def curves_figure(train_curve: dict, test_curve: dict, epochs: int) -> go.Figure:
-    """Loss and accuracy against epochs, train (batch averages) and test (evaluations)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
-    for col, key in ((1, "loss"), (2, "accuracy")):
-        fig.add_trace(
-            go.Scatter(
-                x=train_curve.get("epoch", []),
-                y=train_curve.get(key, []),
-                name="train",
-                mode="lines",
-                line={"color": TRAIN_COLOUR},
-                legendgroup="train",
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=test_curve.get("epoch", []),
-                y=test_curve.get(key, []),
-                name="test",
-                mode="lines+markers",
-                line={"color": TEST_COLOUR},
-                legendgroup="test",
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-        )
-    fig.update_xaxes(title_text="epoch", range=[0, max(1, epochs)])
-    fig.update_yaxes(range=[0, 1.01], row=1, col=2, tickformat=".0%")
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h"})
-    return fig
-
-
-def maps_figures(activations: dict[str, np.ndarray]) -> list[go.Figure]:
-    """The chosen image through the conv/pool layers: input, C1, S2, C3, S4 (each its own scale)."""
-    figures = [
-        mosaic_figure(
-            activations["input"], 1, title="input 1@32x32", hover="input", diverging=False, cell_px=5
-        )
-    ]
-    for name, cols, px in (("C1", 6, 4), ("S2", 6, 7), ("C3", 8, 7), ("S4", 8, 12)):
-        maps = activations[name]
-        k, h, w = maps.shape
-        signed = bool((maps < 0).any())
-        figures.append(
-            mosaic_figure(
-                maps,
-                cols,
-                title=f"{name} {k}@{h}x{w}",
-                hover=f"{name} map %{{customdata[0]}}",
-                diverging=signed,
-                cell_px=px,
-            )
-        )
-    return figures
-
-
-def vectors_figure(activations: dict[str, np.ndarray], class_names: tuple[str, ...]) -> go.Figure:
-    """The fully connected layers as bars: C5 (120), F6 (84), output logits (10), softmax probabilities."""
-    fig = make_subplots(
-        rows=1,
-        cols=4,
-        column_widths=[0.35, 0.3, 0.15, 0.2],
-        subplot_titles=("C5 / F5: 120 units", "F6: 84 units", "output: 10 logits", "softmax probabilities"),
-    )
-    for col, name in enumerate(("C5", "F6", "output"), start=1):
-        v = activations[name]
-        x = list(class_names) if name == "output" else list(range(len(v)))
-        fig.add_trace(
-            go.Bar(x=x, y=v, marker_color=TRAIN_COLOUR, name=name, showlegend=False), row=1, col=col
-        )
-    p = activations["probabilities"]
-    colours = [TEST_COLOUR if i == int(np.argmax(p)) else "#999999" for i in range(len(p))]
-    fig.add_trace(
-        go.Bar(x=list(class_names), y=p, marker_color=colours, name="probability", showlegend=False),
-        row=1,
-        col=4,
-    )
-    fig.update_yaxes(range=[0, 1], row=1, col=4)
-    fig.update_xaxes(type="category", row=1, col=3)
-    fig.update_xaxes(type="category", row=1, col=4)
-    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
 
 
 def architecture_figure(rows: list[LayerInfo]) -> go.Figure:

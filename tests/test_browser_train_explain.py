@@ -1,0 +1,88 @@
+"""Explain an activation in headless Chromium: click a cell of a C1 or C3 map in the view's picture, read the
+window, the sum plus bias and the value PyTorch computed, with the stepper on that cell."""
+
+import re
+
+import pytest
+import torch
+from conftest import screenshot, wait_for_app
+
+from cnnviz.data import load_mnist5k, to_model_input
+from cnnviz.explain import explain
+from cnnviz.lenet import SHIPPED_WEIGHTS, load_weights
+from cnnviz.lenet_pictures import activations_picture
+
+pytestmark = pytest.mark.browser
+
+
+def click_cell(page, layout, layer: str, k: int, i: int, j: int) -> None:
+    """Click the centre of cell (i, j) of map k of `layer` in the activations picture as shown on screen."""
+    img = page.locator('img[data-name="activations"]')
+    img.scroll_into_view_if_needed()
+    box = img.bounding_box()
+    natural = img.evaluate("el => el.naturalWidth")
+    zoom = box["width"] / natural
+    t = layout.tile(layer, k)
+    x, y = t.x + (j + 0.5) * t.scale, t.y + (i + 0.5) * t.scale
+    page.mouse.click(box["x"] + x * zoom, box["y"] + y * zoom)
+
+
+def test_clicked_c1_and_c3_cells_are_explained_as_torch_computed_them(server, browser):
+    model = load_weights(SHIPPED_WEIGHTS)
+    X = to_model_input(load_mnist5k().X_test[0])  # the followed test image: 0 by default
+    with torch.no_grad():
+        A = {k: v[0].numpy() for k, v in model.activations(X).items()}
+        pre_c1 = model.c1(X)[0].numpy()
+    _, layout = activations_picture(A, tuple("0123456789"))
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{server}/Train_LeNet")
+        wait_for_app(page)
+        k, i, j = 2, 13, 9
+        click_cell(page, layout, "C1", k, i, j)
+        heading = page.get_by_role("heading", name=f"Explain C1 map {k}, row {i}, column {j}")
+        heading.wait_for(timeout=30_000)
+        wait_for_app(page)
+        text = (
+            page.locator('[data-testid="stMarkdownContainer"]')
+            .filter(has_text="sum of products")
+            .inner_text()
+        )
+        assert f"= {pre_c1[k, i, j]:.4g}" in text, text  # sum + bias = what conv2d gave
+        assert f"ReLU({pre_c1[k, i, j]:.4g}) = {A['C1'][k, i, j]:.4g}" in text, text
+        assert (
+            f"S2 map {k}, cell ({i // 2}, {j // 2})" in text and f"= {A['S2'][k, i // 2, j // 2]:.4g}" in text
+        )
+        page.get_by_role("button", name="Next step ▶").wait_for()
+        assert page.get_by_label("Output row").first.input_value() == str(i)  # the stepper is on that cell
+        assert page.get_by_label("Output column").first.input_value() == str(j)
+        heading.scroll_into_view_if_needed()
+        screenshot(page, "train_lenet_explain_c1", full_page=False)
+
+        k, i, j = 11, 4, 6
+        click_cell(page, layout, "C3", k, i, j)
+        page.get_by_role("heading", name=f"Explain C3 map {k}, row {i}, column {j}").wait_for(timeout=30_000)
+        wait_for_app(page)
+        e = explain(
+            type("S", (), {"activations": A, "c1": None, "c3": model.c3.weight.detach().numpy(),
+                           "c1_bias": None, "c3_bias": model.c3.bias.detach().numpy()})(),
+            "C3", k, i, j, activation="relu", pooling="max",
+        )  # fmt: skip
+        text = (
+            page.locator('[data-testid="stMarkdownContainer"]')
+            .filter(has_text="sum of products")
+            .inner_text()
+        )
+        assert f"= {e.pre_activation:.4g}" in text and f"{A['C3'][k, i, j]:.4g}" in text, text
+        table = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="sum of its 25 products")
+        assert table.locator("tbody tr").count() == 6  # one sum per S2 map
+        assert re.search(r"S4 map 11, cell \(2, 3\)", text), text
+        screenshot(page, "train_lenet_explain_c3", full_page=False)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert not errors, errors
+    finally:
+        context.close()

@@ -1,0 +1,87 @@
+"""Loss and accuracy curves drawn by the browser as SVG from the raw numbers.
+
+The live view redraws the curves once a second while a run trains, in the same process as the training
+thread: a Plotly figure costs tens of milliseconds of Python (validation, then JSON) on every redraw, time
+taken from training under the GIL. Here Python only sends the lists; a components-v2 element (inline JS, no
+iframe, no network) draws two panels, loss and accuracy, train (batch averages) and test (evaluations).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+_CSS = """
+svg { width: 100%; height: auto; display: block; font: 12px sans-serif; }
+.axis { stroke: #888; stroke-width: 1; }
+.grid { stroke: #e4e4e4; stroke-width: 1; }
+.train { stroke: #1f77b4; fill: none; stroke-width: 1.6; }
+.test { stroke: #d62728; fill: none; stroke-width: 1.6; }
+.dot { fill: #d62728; }
+text { fill: var(--st-text-color, #333); }
+"""
+
+_JS = """
+export default function(component) {
+    const { data, parentElement } = component;
+    const NS = 'http://www.w3.org/2000/svg';
+    const W = 640, H = 230, panelW = 290, top = 26, bottom = 36, left = 44;
+    let svg = parentElement.querySelector('svg');
+    if (!svg) { svg = document.createElementNS(NS, 'svg'); parentElement.appendChild(svg); }
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('data-name', 'curves');
+    svg.setAttribute('data-train-points', String(data.train.epoch.length));
+    svg.setAttribute('data-test-points', String(data.test.epoch.length));
+    while (svg.firstChild) svg.removeChild(svg.firstChild);
+    const el = (tag, attrs, text) => {
+        const e = document.createElementNS(NS, tag);
+        for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+        if (text !== undefined) e.textContent = text;
+        svg.appendChild(e);
+        return e;
+    };
+    const panels = [
+        {key: 'loss', title: 'Loss (cross-entropy)', x0: left},
+        {key: 'accuracy', title: 'Accuracy', x0: left + panelW + 20},
+    ];
+    const epochs = Math.max(1, data.epochs);
+    for (const p of panels) {
+        const values = data.train[p.key].concat(data.test[p.key]).filter(v => Number.isFinite(v));
+        const ymax = p.key === 'accuracy' ? 1 : Math.max(0.1, ...values) * 1.05;
+        const w = panelW - left + 20, h = H - top - bottom;
+        const X = e => p.x0 + (e / epochs) * w;
+        const Y = v => top + h - (v / ymax) * h;
+        el('text', {x: p.x0 + w / 2, y: 16, 'text-anchor': 'middle'}, p.title);
+        for (let k = 0; k <= 4; k++) {
+            const v = ymax * k / 4;
+            el('line', {x1: p.x0, x2: p.x0 + w, y1: Y(v), y2: Y(v), class: 'grid'});
+            const label = p.key === 'accuracy' ? `${Math.round(v * 100)}%` : v.toPrecision(2);
+            el('text', {x: p.x0 - 4, y: Y(v) + 4, 'text-anchor': 'end'}, label);
+        }
+        el('line', {x1: p.x0, x2: p.x0 + w, y1: top + h, y2: top + h, class: 'axis'});
+        const step = Math.max(1, Math.ceil(epochs / 8));
+        for (let e = 0; e <= epochs; e += step) {
+            el('text', {x: X(e), y: top + h + 14, 'text-anchor': 'middle'}, String(e));
+        }
+        el('text', {x: p.x0 + w / 2, y: H - 4, 'text-anchor': 'middle'}, 'epoch');
+        for (const [name, cls] of [['train', 'train'], ['test', 'test']]) {
+            const xs = data[name].epoch, ys = data[name][p.key];
+            const pts = xs.map((e, i) => `${X(e).toFixed(1)},${Y(ys[i]).toFixed(1)}`).join(' ');
+            if (xs.length) el('polyline', {points: pts, class: cls});
+            if (name === 'test') xs.forEach((e, i) => el('circle', {cx: X(e), cy: Y(ys[i]), r: 2.5, class: 'dot'}));
+        }
+    }
+    el('text', {x: W - 120, y: 16, fill: '#1f77b4'}, '— train');
+    el('text', {x: W - 60, y: 16, fill: '#d62728'}, '● test');
+}
+"""
+
+_curves = st.components.v2.component("cnnviz_curves", css=_CSS, js=_JS)
+
+
+def curves_chart(train_curve: dict, test_curve: dict, epochs: int, *, key: str) -> None:
+    """Loss and accuracy against epochs: train batch averages and test evaluations (lists of floats)."""
+
+    def lists(curve: dict) -> dict:
+        return {k: [round(float(v), 5) for v in curve.get(k, [])] for k in ("epoch", "loss", "accuracy")}
+
+    _curves(key=key, data={"train": lists(train_curve), "test": lists(test_curve), "epochs": int(epochs)})
