@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11, pip and make):
-#   make run    install what the app needs into .venv, then serve it on http://localhost:8501
+#   make run    install what the app needs into .venv, then serve it on http://localhost:8501 (this machine only)
 #   make test   install the app and test tools (and Debian's chromium when missing), lint, run every test
 PYTHON ?= python3
 VENV := .venv
@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
+	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
 
 chromium:
 	@test -x $(CHROMIUM) || { \

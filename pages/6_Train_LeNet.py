@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz.data import DATASETS, SOURCES, grid_to_image, prepare_picture, to_model_input
+from cnnviz.data import DATASETS, grid_to_image, prepare_picture, to_model_input
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lenet import LeNet5, load_weights, weights_bytes
 from cnnviz.training import OPTIMIZERS, TrainConfig, TrainingJob, confusion_matrix, predict
@@ -46,20 +46,11 @@ st.header("1. Data and architecture")
 data_col, arch_col = st.columns([1, 2], gap="large")
 with data_col:
     name = st.selectbox("Images", DATASETS, format_func=DATA_LABELS.get, key="train_dataset")
-    folder, download = "", False
-    if name in SOURCES:
-        folder = st.text_input(
-            "Folder holding the four IDX files (empty: use the download cache)",
-            key="train_idx_folder",
-            help="train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-            "t10k-labels-idx1-ubyte, each gzipped (.gz) or not.",
-        )
-        download = st.checkbox("Download into the cache if missing (needs a network)", key="train_download")
-    data, data_error = dataset_or_error(name, folder, download)
+    data, data_error = dataset_or_error(name)
     if data is None:
         st.error(f"{data_error}", icon="⚠️")
         st.caption("Using the embedded digits meanwhile.")
-        data, _ = dataset_or_error("digits", "", False)
+        data, _ = dataset_or_error("digits")
     size = data.image_size
     st.caption(
         f"**{data.name}**: {len(data.X_train):,} training and {len(data.X_test):,} test images, "
