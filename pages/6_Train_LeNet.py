@@ -22,7 +22,14 @@ from ui.train_figures import (
     symmetric_limit,
     vectors_figure,
 )
-from ui.train_session import dataset_or_error, session_holder, training_slots
+from ui.train_session import (
+    dataset_or_error,
+    keep_alive,
+    queue_message,
+    session_holder,
+    slots_caption,
+    submit,
+)
 
 page_setup(
     "Train LeNet-5",
@@ -148,10 +155,9 @@ detail = st.toggle(
     key="train_live_detail",
     help="Drawing costs CPU time that training could use: turn it off to train faster (curves stay live).",
 )
-slots = training_slots()
 st.caption(
     "Start after a run ends continues from its weights; Reset starts from fresh random weights. "
-    f"Runs training on this server now: {slots.in_use} of {slots.limit} (the others wait in line)."
+    + slots_caption()
 )
 
 if start:
@@ -168,9 +174,8 @@ if start:
         model = job.current_model()  # Start after Stop/finish: keep training the same network
     else:
         model = LeNet5(activation, pooling, seed=int(seed))
-    job = TrainingJob(model, data, config, probe_index=int(probe), slots=training_slots())
-    holder.job = job
-    job.start()
+    job = TrainingJob(model, data, config, probe_index=int(probe))
+    submit(holder, job)
 elif pause and job:
     job.pause()
 elif resume and job:
@@ -225,10 +230,10 @@ def live_view() -> None:
             model.c1.weight[:, 0].detach().numpy(), model.c3.weight.detach().numpy(), A, key="live"
         )
         return
-    job.heartbeat()
+    keep_alive(holder)
     v = job.view()
     if v.state == "queued":
-        st.warning(f"Waiting for a free training slot: {slots.in_use} of {slots.limit} runs are training.")
+        st.warning(queue_message(holder))
     words = {
         "created": "starting",
         "running": "training",

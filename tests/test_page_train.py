@@ -271,3 +271,42 @@ def test_the_lecturers_folder_serves_mnist_and_its_path_is_never_shown(tmp_path,
     assert not at.exception
     assert any("the lecturer's copy of MNIST could not be read" in e.value for e in at.error)
     assert not any(str(tmp_path) in e.value for e in at.error)
+
+
+def test_a_run_beyond_the_cap_says_its_place_in_line_and_starts_when_a_slot_frees(monkeypatch):
+    from ui import train_session
+
+    monkeypatch.setattr(train_session.JOBS, "limit", 1)
+    first, second = app_test(PAGE).run(), app_test(PAGE).run()
+    try:
+        for at in (first, second):
+            at.number_input(key="train_epochs").set_value(100).run()
+            at.button(key="train_start").click().run()
+        run_until(second, lambda at: "**queued**" in progress_text(at))
+        assert any("queued: 1st in line (1 of 1 runs are training" in w.value for w in second.warning)
+        assert any("1 of 1, 1 waiting in line" in c.value for c in second.caption)
+        first.button(key="train_stop").click().run()
+        run_until(second, lambda at: "**training**" in progress_text(at))
+    finally:
+        stop_training(first, second)
+
+
+def test_clearing_the_caches_neither_stops_a_run_nor_resets_the_cap():
+    from streamlit.runtime import caching
+
+    from ui import train_session
+
+    at = app_test(PAGE).run()
+    at.number_input(key="train_epochs").set_value(100).run()
+    at.button(key="train_start").click().run()
+    try:
+        run_until(at, lambda at: step_of(at) > 3)
+        queue, job = train_session.JOBS, at.session_state["train_holder"].job
+        caching.cache_data.clear()  # what Streamlit does for any client's clear-cache message
+        caching.cache_resource.clear()
+        step = step_of(at)
+        run_until(at, lambda at: step_of(at) > step + 3)
+        assert "**training**" in progress_text(at) and job.alive
+        assert train_session.JOBS is queue and queue.training >= 1
+    finally:
+        stop_training(at)

@@ -1,9 +1,9 @@
 """Per-session training state for the Train LeNet page.
 
-The run lives in `st.session_state` (one per browser session). A session-scoped `st.cache_resource` with
-`on_release` is told about it too: Streamlit calls `on_release` when the session ends (the tab is closed),
-which stops that session's training thread. As a second line of defence the job stops itself when the
-page's live view stops sending heartbeats (see `TrainingJob.heartbeat_timeout`).
+The run lives in `st.session_state` (one per browser session) and in `JOBS`, this process's
+`TrainingQueue`, which caps the runs training at once and queues the rest. A run stops when its session has
+been disconnected for `RECONNECT_GRACE` seconds (the tab was closed), not on a short network drop, and not
+when a client clears the caches.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.data import (
     IDX_FILES,
@@ -27,9 +29,31 @@ from cnnviz.data import (
     read_idx,
 )
 from cnnviz.lenet import LeNet5
-from cnnviz.training import TrainingJob, TrainingSlots
+from cnnviz.training import TrainingJob, TrainingQueue
 
-MAX_CONCURRENT_JOBS = 2  # on a 2-core classroom server; the others wait in line (and the page says so)
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+# How many runs train at once in this server process (each on one torch thread); the others wait in line and
+# the page says where. `make class` runs one process per core and sets this to 1.
+MAX_CONCURRENT_JOBS = max(1, int(_env_number("CNNVIZ_TRAINING_SLOTS", 2)))
+# A run outlives its page by this many seconds: a network drop or a refresh shorter than this changes nothing.
+RECONNECT_GRACE = _env_number("CNNVIZ_RECONNECT_GRACE", 10.0)
+
+
+def _connected(session_id: str) -> bool:
+    """Whether this browser session's websocket is connected to this server right now."""
+    return Runtime.exists() and Runtime.instance().is_active_session(session_id)
+
+
+# Every run of this process, owned by a module global rather than a cache: Streamlit's "clear caches" (which
+# any client can send) empties st.cache_resource, and must neither stop runs nor reset the cap.
+JOBS = TrainingQueue(MAX_CONCURRENT_JOBS, owner_alive=_connected, grace=RECONNECT_GRACE)
 
 
 @dataclass
@@ -37,6 +61,7 @@ class JobHolder:
     """This session's training run and what was computed from it (plain Python, no streamlit)."""
 
     job: TrainingJob | None = None
+    token: str = ""  # the run's token in `JOBS`
     base: LeNet5 | None = None  # uploaded weights to start (or continue) from
     base_name: str = ""
     analysis: dict = field(default_factory=dict)  # job id -> predictions etc., computed once per run
@@ -46,30 +71,50 @@ class JobHolder:
             self.job.stop()
 
 
-def _release(holders: list[JobHolder]) -> None:
-    for holder in holders:
-        holder.release()
-
-
-@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def _session_guard() -> list[JobHolder]:
-    """The holders of this session, stopped by `_release` when the session ends."""
-    return []
-
-
 def session_holder() -> JobHolder:
     """This browser session's JobHolder, created on first use."""
     if "train_holder" not in st.session_state:
-        holder = JobHolder()
-        st.session_state["train_holder"] = holder
-        _session_guard().append(holder)
+        st.session_state["train_holder"] = JobHolder()
     return st.session_state["train_holder"]
 
 
-@st.cache_resource(show_spinner=False)
-def training_slots() -> TrainingSlots:
-    """One cap on concurrent training runs for the whole server (shared on purpose)."""
-    return TrainingSlots(MAX_CONCURRENT_JOBS)
+def owner_id() -> str:
+    """This browser session's id: the owner of the runs it starts."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def submit(holder: JobHolder, job: TrainingJob) -> None:
+    """Queue `job` for this session (it starts now if a training slot is free)."""
+    holder.job, holder.token = job, JOBS.submit(owner_id(), job)
+
+
+def keep_alive(holder: JobHolder) -> None:
+    """The page is looking at its run (the live view calls this every second)."""
+    if holder.job is not None:
+        holder.job.heartbeat()
+        JOBS.touch(holder.token)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def queue_message(holder: JobHolder) -> str:
+    """Where this session's run waits, e.g. "queued: 2nd in line (2 of 2 runs are training)..."."""
+    position = JOBS.position(holder.token)
+    where = f"{ordinal(position)} in line" if position else "about to start"
+    return (
+        f"queued: {where} ({JOBS.training} of {JOBS.limit} runs are training on this server). "
+        "It starts by itself when a slot frees; keep this page open."
+    )
+
+
+def slots_caption() -> str:
+    return f"Runs training on this server now: {JOBS.training} of {JOBS.limit}" + (
+        f", {JOBS.waiting} waiting in line." if JOBS.waiting else " (the others wait in line)."
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
