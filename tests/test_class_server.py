@@ -1,0 +1,129 @@
+"""`make class` on this machine: two app processes behind nginx on loopback, one killed mid-lesson."""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from serve_class import ClassServer, find_nginx, nginx_config, parse_args  # noqa: E402
+from stclient import Session, SessionClosed  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def zoom_rows(student: Session) -> int:
+    """How many rows the home page's zoom window shows (from its subheader "The numbers in rows a..b")."""
+    text = next(t for t in student.texts if t.startswith("The numbers in rows"))
+    first, last = re.search(r"rows (\d+)\.\.(\d+)", text).groups()
+    return int(last) - int(first) + 1
+
+
+def free_ports(n: int) -> int:
+    """The first of `n` consecutive free loopback ports."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            first = s.getsockname()[1]
+        if first + n > 65535:
+            continue
+        try:
+            socks = []
+            for port in range(first, first + n):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no run of free ports")
+
+
+def test_the_generated_config_has_affinity_websocket_headers_and_health_checks(tmp_path):
+    conf = nginx_config(tmp_path, ["127.0.0.1:9001", "10.0.0.5:8511"], port=8500, max_fails=3, fail_timeout=7)
+    assert "hash $route consistent;" in conf and "cnnviz_route=$request_id" in conf
+    assert "server 127.0.0.1:9001 max_fails=3 fail_timeout=7s;" in conf
+    assert "server 10.0.0.5:8511 max_fails=3 fail_timeout=7s;" in conf
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf and "location /_stcore/stream" in conf
+    assert "listen 127.0.0.1:8500;" in conf  # loopback unless the lecturer says otherwise
+    with pytest.raises(ValueError, match="no app processes to proxy to"):
+        nginx_config(tmp_path, [])
+
+
+def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
+    assert find_nginx(), "nginx is missing: `make test` installs it (apt-get install -y nginx)"
+    app_port, proxy_port = free_ports(2), free_ports(1)
+    args = parse_args(
+        [
+            "--processes",
+            "2",
+            "--first-port",
+            str(app_port),
+            "--port",
+            str(proxy_port),
+            "--run-dir",
+            str(tmp_path),
+        ]
+    )
+    with ClassServer(args) as server:
+        base = f"http://127.0.0.1:{proxy_port}"
+        page = Session(base)
+        status, body, headers = page.get("/")
+        assert status == 200 and b"<html" in body.lower() and "cnnviz_route=" in headers.get("set-cookie", "")
+        status, body, _ = page.get("/_stcore/health")
+        assert (status, body) == (200, b"ok")
+
+        # Students arrive (each browser with its own route cookie) until both processes have some.
+        by_process: dict[str, list[Session]] = {}
+        for i in range(16):
+            student = Session(base, route=f"student{i:02d}").open()
+            student.run()
+            by_process.setdefault(student.upstream, []).append(student)
+            if len(by_process) == 2 and min(map(len, by_process.values())) >= 2:
+                break
+        assert len(by_process) == 2, f"all sessions went to {list(by_process)}"
+        for students in by_process.values():
+            for student in students:
+                zoom = student.find("slider", "home_zoom")
+                result = student.slide(zoom, 5)
+                assert not result.exceptions and zoom_rows(student) == 5
+
+        killed_port, killed = server.apps[0]
+        killed.kill()
+        killed.wait(10)
+        dead = f"127.0.0.1:{killed_port}"
+        (alive,) = set(by_process) - {dead}
+
+        for student in by_process[alive]:  # untouched: the same session, its zoom kept
+            session_id = student.session_id
+            student.run()
+            assert student.session_id == session_id and student.upstream == alive
+            assert zoom_rows(student) == 5
+
+        for student in by_process[dead]:  # a clear reconnect: the tab comes back on the live process
+            with pytest.raises(SessionClosed):
+                student.run()
+            old = student.session_id
+            student.open(resume=True)
+            result = student.run()
+            assert result.upstream == alive and not result.exceptions
+            assert student.session_id != old  # a fresh session there (the tab's widget values came along)
+
+        newcomer = Session(base, route="late-student").open()
+        newcomer.run()
+        assert newcomer.upstream == alive
+        for students in by_process.values():
+            for student in students:
+                student.close()
+        newcomer.close()
+    assert not (tmp_path / "nginx.pid").exists() or all(proc.poll() is not None for _, proc in server.apps)
