@@ -64,7 +64,7 @@ class Session:
         self.widgets: dict[str, Widget] = {}
         self.auto_rerun: list[tuple[float, str]] = []  # (interval, fragment id) of run_every fragments
         self.elements: list[str] = []  # kinds of element the last run drew, in order
-        self.texts: list[str] = []  # the headings' and markdown's text the last run drew
+        self.texts: list[str] = []  # text of headings, markdown, alerts, progress bars
         # Widget values this tab set; sent again with every rerun, as a browser does.
         self.values: dict[str, WidgetState] = {}
 
@@ -135,11 +135,10 @@ class Session:
         states = [*self.values.values(), *triggers]
         if self.ws is None:
             raise SessionClosed("not connected")
-        if self.page and self.page not in self.pages and self.pages:
-            raise ValueError(f"no page {self.page!r}; pages: {', '.join(self.pages)}")
+        # The page goes by name on every run (what a browser sends when it opens a page's URL): its script
+        # hash from new_session did not select it again on later runs.
         state = ClientState(
             query_string="",
-            page_script_hash=self.pages.get(self.page, ""),
             page_name=self.page,
             widget_states=WidgetStates(widgets=states or []),
             fragment_id=fragment_id,
@@ -172,12 +171,15 @@ class Session:
             if kind == "new_session":
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.new_session.app_pages}
-                if self.page and not state.page_script_hash and self.page in self.pages:
-                    state.page_script_hash = self.pages[self.page]
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._remember(msg.delta.new_element)
+            elif kind == "stop_auto_rerun":
+                self.auto_rerun = []
             elif kind == "auto_rerun":
-                self.auto_rerun.append((msg.auto_rerun.interval, msg.auto_rerun.fragment_id))
+                if (msg.auto_rerun.interval, msg.auto_rerun.fragment_id) not in self.auto_rerun:
+                    self.auto_rerun.append((msg.auto_rerun.interval, msg.auto_rerun.fragment_id))
+            elif kind == "page_not_found":
+                raise ValueError(f"the server has no page {self.page!r}")
             elif kind == "script_finished" and msg.script_finished in FINISHED:
                 result.seconds = time.perf_counter() - start
                 result.upstream = self.upstream
@@ -190,8 +192,10 @@ class Session:
             self.elements.append(f"exception: {element.exception.type}: {element.exception.message}")
             return
         self.elements.append(kind)
-        if kind in ("heading", "markdown"):
+        if kind in ("heading", "markdown", "alert"):
             self.texts.append(getattr(element, kind).body)
+        elif kind == "progress":
+            self.texts.append(element.progress.text)
         proto = getattr(element, kind)
         widget_id = getattr(proto, "id", "")
         if widget_id:
