@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from serve_class import ClassServer, find_nginx, nginx_config, parse_args  # noqa: E402
+from serve_class import ClassServer, find_nginx, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -47,17 +47,6 @@ def free_ports(n: int) -> int:
             for sock in socks:
                 sock.close()
     raise RuntimeError("no run of free ports")
-
-
-def test_the_generated_config_has_affinity_websocket_headers_and_health_checks(tmp_path):
-    conf = nginx_config(tmp_path, ["127.0.0.1:9001", "10.0.0.5:8511"], port=8500, max_fails=3, fail_timeout=7)
-    assert "hash $route consistent;" in conf and "cnnviz_route=$request_id" in conf
-    assert "server 127.0.0.1:9001 max_fails=3 fail_timeout=7s;" in conf
-    assert "server 10.0.0.5:8511 max_fails=3 fail_timeout=7s;" in conf
-    assert "proxy_set_header Upgrade $http_upgrade;" in conf and "location /_stcore/stream" in conf
-    assert "listen 127.0.0.1:8500;" in conf  # loopback unless the lecturer says otherwise
-    with pytest.raises(ValueError, match="no app processes to proxy to"):
-        nginx_config(tmp_path, [])
 
 
 def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
