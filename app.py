@@ -27,66 +27,84 @@ with left:
 if image is None:
     st.stop()
 
+
+@st.fragment
+def pixel_view(image: np.ndarray, caption: str) -> None:
+    """The whole picture with the zoom window, and the numbers under it.
+
+    A fragment: moving the zoom sliders reruns only this, not the picture choice, the menu or the text.
+    """
+    h, w = image.shape[:2]
+    channels = image.shape[2] if image.ndim == 3 else 1
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        zoom = st.slider("Zoom window (cells per side)", 4, MAX_NUMBERED, min(16, h, w), key="home_zoom")
+        zoom_h, zoom_w = min(zoom, h), min(zoom, w)
+        top = (
+            st.slider("Zoom window: top row", 0, h - zoom_h, (h - zoom_h) // 2, key="home_top")
+            if h > zoom_h
+            else 0
+        )
+        left_col = (
+            st.slider("Zoom window: left column", 0, w - zoom_w, (w - zoom_w) // 2, key="home_left")
+            if w > zoom_w
+            else 0
+        )
+
+    window = (top, left_col, top + zoom_h - 1, left_col + zoom_w - 1)
+    with right:
+        whole = image.mean(axis=2) if channels > 1 else image
+        fig = grid_figure(
+            whole,
+            title="Whole picture"
+            + (" (mean of R, G, B)" if channels > 1 else "")
+            + ": hover to read a pixel",
+            colors=color_range([whole], image=True),
+            numbers=False,
+            outlines=[(window, "#ff9900")],
+            showscale=False,
+            cell_px=max(2, 420 // max(h, w)),
+            hover="intensity",
+        )
+        plot(fig, key="home_whole")
+
+    st.subheader(
+        f"The numbers in rows {top}..{top + zoom_h - 1}, columns {left_col}..{left_col + zoom_w - 1}"
+    )
+    crop = image[top : top + zoom_h, left_col : left_col + zoom_w]
+    if channels == 1:
+        fig = grid_figure(
+            crop,
+            colors=color_range([crop], image=True),
+            showscale=False,
+            hover="intensity",
+            origin=(top, left_col),
+        )
+        plot(fig, key="home_crop")
+    else:
+        scales = {"Red": "Reds", "Green": "Greens", "Blue": "Blues"}
+        for column, (name, scale), c in zip(st.columns(3), scales.items(), range(3), strict=True):
+            with column:
+                fig = grid_figure(
+                    crop[:, :, c],
+                    title=f"{name} channel",
+                    colors={"colorscale": scale, "zmin": 0, "zmax": 255},
+                    showscale=False,
+                    cell_px=22,
+                    origin=(top, left_col),
+                )
+                plot(fig, key=f"home_crop_{name}")
+
+
 h, w = image.shape[:2]
 channels = image.shape[2] if image.ndim == 3 else 1
-with left:
-    zoom = st.slider("Zoom window (cells per side)", 4, MAX_NUMBERED, min(16, h, w), key="home_zoom")
-    zoom_h, zoom_w = min(zoom, h), min(zoom, w)
-    top = (
-        st.slider("Zoom window: top row", 0, h - zoom_h, (h - zoom_h) // 2, key="home_top")
-        if h > zoom_h
-        else 0
-    )
-    left_col = (
-        st.slider("Zoom window: left column", 0, w - zoom_w, (w - zoom_w) // 2, key="home_left")
-        if w > zoom_w
-        else 0
-    )
-
-window = (top, left_col, top + zoom_h - 1, left_col + zoom_w - 1)
 with right:
     st.markdown(
         f"**{caption}**: {h} rows x {w} columns" + (f" x {channels} channels" if channels > 1 else "")
     )
-    whole = image.mean(axis=2) if channels > 1 else image
     if channels > 1:
         st.image(image.astype(np.uint8), caption="The picture as you see it", width=min(480, 3 * w))
-    fig = grid_figure(
-        whole,
-        title="Whole picture" + (" (mean of R, G, B)" if channels > 1 else "") + ": hover to read a pixel",
-        colors=color_range([whole], image=True),
-        numbers=False,
-        outlines=[(window, "#ff9900")],
-        showscale=False,
-        cell_px=max(2, 420 // max(h, w)),
-        hover="intensity",
-    )
-    plot(fig, key="home_whole")
-
-st.subheader(f"The numbers in rows {top}..{top + zoom_h - 1}, columns {left_col}..{left_col + zoom_w - 1}")
-crop = image[top : top + zoom_h, left_col : left_col + zoom_w]
-if channels == 1:
-    fig = grid_figure(
-        crop,
-        colors=color_range([crop], image=True),
-        showscale=False,
-        hover="intensity",
-        origin=(top, left_col),
-    )
-    plot(fig, key="home_crop")
-else:
-    scales = {"Red": "Reds", "Green": "Greens", "Blue": "Blues"}
-    for column, (name, scale), c in zip(st.columns(3), scales.items(), range(3), strict=True):
-        with column:
-            fig = grid_figure(
-                crop[:, :, c],
-                title=f"{name} channel",
-                colors={"colorscale": scale, "zmin": 0, "zmax": 255},
-                showscale=False,
-                cell_px=22,
-                origin=(top, left_col),
-            )
-            plot(fig, key=f"home_crop_{name}")
+pixel_view(image, caption)
 
 n_features = h * w * channels
 st.markdown(

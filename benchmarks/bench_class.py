@@ -95,7 +95,7 @@ class Student:
 
     def act(self) -> None:
         if self.session.auto_rerun and not self.bare:  # a live view: what the browser's timer asks for
-            result = self.session.run(fragment_id=self.session.auto_rerun[-1][1])
+            result = self.session.run(fragment_id=self.session.auto_rerun[-1][1], auto=True)
             self.times.append(result.seconds)
             self.errors.extend(result.exceptions)
             return
@@ -235,7 +235,7 @@ def start_training(students: list[Student]) -> str:
     for s in presses:
         with contextlib.suppress(SessionClosed, TimeoutError):
             if s.session.auto_rerun:
-                s.session.run(fragment_id=s.session.auto_rerun[-1][1])
+                s.session.run(fragment_id=s.session.auto_rerun[-1][1], auto=True)
     queued = sum(any(text.startswith("queued:") for text in s.session.texts) for s in presses)
     return f"{len(presses)} pressed Start training, {queued} were told their place in line"
 

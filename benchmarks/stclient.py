@@ -37,6 +37,7 @@ class Widget:
     id: str
     kind: str  # "slider", "button", "selectbox", ...
     proto: object
+    fragment_id: str = ""  # the fragment that drew it: changing it reruns only that fragment
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Session:
         self.widgets: dict[str, Widget] = {}
         self.auto_rerun: list[tuple[float, str]] = []  # (interval, fragment id) of run_every fragments
         self.elements: list[str] = []  # kinds of element the last run drew, in order
-        self.texts: list[str] = []  # text of headings, markdown, alerts, progress bars
+        self._texts: list[tuple[str, str]] = []  # (fragment id, text) of headings, markdown, alerts, progress
         # Widget values this tab set; sent again with every rerun, as a browser does.
         self.values: dict[str, WidgetState] = {}
 
@@ -123,7 +124,14 @@ class Session:
             self.ws = None
 
     # --- script runs -----------------------------------------------------------------------------------------
-    def run(self, states: list[WidgetState] | None = None, *, fragment_id: str = "") -> RunResult:
+    @property
+    def texts(self) -> list[str]:
+        """The text of the headings, markdown, alerts and progress bars on the page now."""
+        return [text for _, text in self._texts]
+
+    def run(
+        self, states: list[WidgetState] | None = None, *, fragment_id: str = "", auto: bool = False
+    ) -> RunResult:
         """Ask for a rerun with the given widget states and wait for it to finish; the run's figures.
 
         Values (not button triggers) are remembered and sent again with later reruns, as the browser does.
@@ -142,7 +150,7 @@ class Session:
             page_name=self.page,
             widget_states=WidgetStates(widgets=states or []),
             fragment_id=fragment_id,
-            is_auto_rerun=bool(fragment_id),
+            is_auto_rerun=auto,
         )
         start = time.perf_counter()
         try:
@@ -151,7 +159,10 @@ class Session:
             raise SessionClosed(str(error)) from None
         result = RunResult(0.0, 0, 0, upstream=self.upstream)
         if not fragment_id:
-            self.widgets, self.elements, self.texts = {}, [], []
+            self.widgets, self.elements, self._texts = {}, [], []
+        else:  # the fragment draws its part again
+            self._texts = [(f, t) for f, t in self._texts if f != fragment_id]
+            self.widgets = {k: w for k, w in self.widgets.items() if w.fragment_id != fragment_id}
         deadline = time.monotonic() + self.timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -172,7 +183,7 @@ class Session:
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.new_session.app_pages}
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                self._remember(msg.delta.new_element)
+                self._remember(msg.delta.new_element, msg.delta.fragment_id)
             elif kind == "stop_auto_rerun":
                 self.auto_rerun = []
             elif kind == "auto_rerun":
@@ -186,20 +197,20 @@ class Session:
                 result.exceptions = [e for e in self.elements if e.startswith("exception:")]
                 return result
 
-    def _remember(self, element) -> None:
+    def _remember(self, element, fragment_id: str) -> None:
         kind = element.WhichOneof("type")
         if kind == "exception":
             self.elements.append(f"exception: {element.exception.type}: {element.exception.message}")
             return
         self.elements.append(kind)
         if kind in ("heading", "markdown", "alert"):
-            self.texts.append(getattr(element, kind).body)
+            self._texts.append((fragment_id, getattr(element, kind).body))
         elif kind == "progress":
-            self.texts.append(element.progress.text)
+            self._texts.append((fragment_id, element.progress.text))
         proto = getattr(element, kind)
         widget_id = getattr(proto, "id", "")
         if widget_id:
-            self.widgets[widget_id] = Widget(widget_id, kind, proto)
+            self.widgets[widget_id] = Widget(widget_id, kind, proto, fragment_id)
 
     def find(self, kind: str, key: str = "") -> Widget | None:
         """The first widget of `kind` the last run drew (whose id ends with `key`, if given)."""
@@ -212,7 +223,7 @@ class Session:
         """Move a slider to `value` and wait for the rerun."""
         state = WidgetState(id=widget.id)
         state.double_array_value.data.append(value)
-        return self.run([state])
+        return self.run([state], fragment_id=widget.fragment_id)
 
     def click(self, widget: Widget) -> RunResult:
-        return self.run([WidgetState(id=widget.id, trigger_value=True)])
+        return self.run([WidgetState(id=widget.id, trigger_value=True)], fragment_id=widget.fragment_id)
