@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from serve_class import ClassServer, find_nginx, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -116,3 +119,51 @@ def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
                 student.close()
         newcomer.close()
     assert not (tmp_path / "nginx.pid").exists() or all(proc.poll() is not None for _, proc in server.apps)
+
+
+def task_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def progress(student: Session) -> str:
+    return next((t for t in student.texts if re.match(r"\*\*\w+\*\*: epoch", t)), "")
+
+
+def live_tick(student: Session) -> str:
+    """What the live view's 1 s timer asks for; the progress text it then shows."""
+    interval, fragment_id = student.auto_rerun[-1]
+    student.run(fragment_id=fragment_id, auto=True)
+    return progress(student)
+
+
+def test_a_run_outlives_a_network_drop_and_ends_when_its_page_is_gone(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_RECONNECT_GRACE", "8")
+    port = free_ports(1)
+    args = parse_args(
+        ["--processes", "1", "--no-proxy", "--first-port", str(port), "--run-dir", str(tmp_path)]
+    )
+    with ClassServer(args) as server:
+        pid = server.apps[0][1].pid
+        student = Session(f"http://127.0.0.1:{port}", "Train_LeNet").open()
+        student.run()
+        baseline = task_count(pid)  # torch is loaded now; no run yet
+        epochs = student.find("number_input", "train_epochs")
+        state = WidgetState(id=epochs.id, int_value=100)
+        student.run([state])
+        student.click(student.find("button", "train_start"))
+        assert "**training**" in live_tick(student)
+        assert task_count(pid) > baseline  # the run's thread
+
+        student.drop()  # the network goes away for 5 s; the browser then reconnects to its session
+        time.sleep(5)
+        student.open(resume=True)
+        step = int(re.search(r"step (\d+)", live_tick(student)).group(1))
+        time.sleep(1.5)
+        text = live_tick(student)
+        assert "**training**" in text and int(re.search(r"step (\d+)", text).group(1)) > step
+
+        student.close()  # the tab is closed for good: the run ends after the grace
+        deadline = time.monotonic() + 30
+        while task_count(pid) > baseline and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert task_count(pid) <= baseline
