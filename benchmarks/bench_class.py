@@ -35,11 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from serve_class import ClassServer, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
+
+from cnnviz.training import OS_THREAD_NAME  # noqa: E402
 
 BARE_PAGE = '''"""A bare page: one slider and its value (benchmarks/bench_class.py's yardstick)."""
 
@@ -79,8 +82,14 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-def threads(pids: list[int]) -> int:
-    return sum(len(os.listdir(f"/proc/{pid}/task")) for pid in pids if os.path.isdir(f"/proc/{pid}/task"))
+def training_threads(pids: list[int]) -> int:
+    """Threads named cnnviz-train (cnnviz.training names them for the OS) in these processes."""
+    count = 0
+    for pid in pids:
+        for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
+            with contextlib.suppress(OSError):
+                count += comm.read_text().strip() == OS_THREAD_NAME
+    return count
 
 
 @dataclass
@@ -163,7 +172,6 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         warm.close()
     time.sleep(1)
     idle_mb = rss_mb(pids)
-    idle_threads = threads(pids)
     students: list[Student] = []
     opened = []
 
@@ -200,12 +208,16 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
     for s in students:
         s.session.close()
     # Memory and threads after the class leaves: give the server the reconnect grace to let runs go.
-    deadline = time.monotonic() + args.settle
-    while time.monotonic() < deadline and threads(pids) > idle_threads:
-        time.sleep(0.5)
+    closed = time.monotonic()
     if page == "Train":
-        left = threads(pids) - idle_threads
-        note += f"; {max(0, left)} extra threads {time.monotonic() - until:.0f} s after the sessions closed"
+        during = training_threads(pids)
+        while time.monotonic() - closed < args.settle and training_threads(pids):
+            time.sleep(0.25)
+        left = training_threads(pids)
+        note += (
+            f"; training threads: {during} while the class trained, {left} "
+            f"{time.monotonic() - closed:.1f} s after the sessions closed"
+        )
     app = [t for s in students if not s.bare for t in s.times]
     bare = [t for s in students if s.bare for t in s.times]
     errors = opened + [e for s in students for e in s.errors]
@@ -237,7 +249,26 @@ def start_training(students: list[Student]) -> str:
             if s.session.auto_rerun:
                 s.session.run(fragment_id=s.session.auto_rerun[-1][1], auto=True)
     queued = sum(any(text.startswith("queued:") for text in s.session.texts) for s in presses)
-    return f"{len(presses)} pressed Start training, {queued} were told their place in line"
+    note = f"{len(presses)} pressed Start training, {queued} were told their place in line"
+    training = [s.session for s in presses if any(t.startswith("**training**") for t in s.session.texts)]
+    if training:
+        note += f"; Pause took {pause_seconds(training[0]):.2f} s to show on the page"
+    return note
+
+
+def pause_seconds(session: Session, timeout: float = 60.0) -> float:
+    """From the Pause click until the live view says "paused" (what a student waits for), bounded."""
+    start = time.perf_counter()
+    session.click(session.find("button", "train_pause"))
+    while time.perf_counter() - start < timeout:
+        if session.auto_rerun:
+            session.run(fragment_id=session.auto_rerun[-1][1], auto=True)
+        if any(t.startswith("**paused**") for t in session.texts):
+            elapsed = time.perf_counter() - start
+            session.click(session.find("button", "train_resume"))
+            return elapsed
+        time.sleep(0.05)
+    return float("inf")
 
 
 def press(session: Session) -> None:

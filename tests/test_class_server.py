@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 import socket
 import sys
@@ -18,6 +18,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from serve_class import ClassServer, find_nginx, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
+from cnnviz.training import OS_THREAD_NAME  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -121,8 +123,13 @@ def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
     assert not (tmp_path / "nginx.pid").exists() or all(proc.poll() is not None for _, proc in server.apps)
 
 
-def task_count(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/task"))
+def training_threads(pid: int) -> int:
+    """Threads of process `pid` named cnnviz-train (cnnviz.training names them for the OS)."""
+    names = []
+    for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
+        with contextlib.suppress(OSError):
+            names.append(comm.read_text().strip())
+    return names.count(OS_THREAD_NAME)
 
 
 def progress(student: Session) -> str:
@@ -146,13 +153,13 @@ def test_a_run_outlives_a_network_drop_and_ends_when_its_page_is_gone(tmp_path, 
         pid = server.apps[0][1].pid
         student = Session(f"http://127.0.0.1:{port}", "Train_LeNet").open()
         student.run()
-        baseline = task_count(pid)  # torch is loaded now; no run yet
+        assert training_threads(pid) == 0
         epochs = student.find("number_input", "train_epochs")
         state = WidgetState(id=epochs.id, int_value=100)
         student.run([state])
         student.click(student.find("button", "train_start"))
         assert "**training**" in live_tick(student)
-        assert task_count(pid) > baseline  # the run's thread
+        assert training_threads(pid) == 1
 
         student.drop()  # the network goes away for 5 s; the browser then reconnects to its session
         time.sleep(5)
@@ -164,6 +171,6 @@ def test_a_run_outlives_a_network_drop_and_ends_when_its_page_is_gone(tmp_path, 
 
         student.close()  # the tab is closed for good: the run ends after the grace
         deadline = time.monotonic() + 30
-        while task_count(pid) > baseline and time.monotonic() < deadline:
+        while training_threads(pid) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert task_count(pid) <= baseline
+        assert training_threads(pid) == 0

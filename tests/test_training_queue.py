@@ -6,13 +6,14 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
 from cnnviz.data import load_digits
 from cnnviz.lenet import LeNet5
-from cnnviz.training import TrainConfig, TrainingJob, TrainingQueue
+from cnnviz.training import OS_THREAD_NAME, TrainConfig, TrainingJob, TrainingQueue
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,8 @@ def test_runs_beyond_the_cap_wait_in_line_and_start_in_order(digits):
         assert second.view().state == third.view().state == "queued"
         assert (queue.training, queue.waiting) == (1, 2)
         assert len(training_threads()) == 1  # a run in line has no thread yet
+        names = [p.read_text().strip() for p in Path("/proc/self/task").glob("*/comm")]
+        assert names.count(OS_THREAD_NAME) == 1  # what `ps -L` shows a lecturer
         first.stop()
         wait_for(lambda: second.view().state in ("running", "finished"))
         assert queue.position(tokens[2]) in (0, 1)  # third moved up (or already started)
