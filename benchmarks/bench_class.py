@@ -301,6 +301,12 @@ def main() -> int:
     parser.add_argument("--slots", type=int, default=1, help="training runs at once per process")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a rerun may take")
     parser.add_argument("--settle", type=float, default=15.0, help="seconds to wait after the sessions close")
+    parser.add_argument(
+        "--train-cycles",
+        type=int,
+        default=0,
+        help="then, on one process: this many cycles of 3 sessions training for --duration s and leaving",
+    )
     parser.add_argument("--first-port", type=int, default=18611)
     parser.add_argument("--proxy-port", type=int, default=18600)
     args = parser.parse_args()
@@ -314,6 +320,7 @@ def main() -> int:
     )
     folder = app_folder()
     cases: list[Case] = []
+    missed_cycles = False
     try:
         for mode in args.serving.split(","):
             with serve(mode, folder, args) as server:
@@ -329,10 +336,27 @@ def main() -> int:
                         case = run_case(base, pids, page, n, args, mode)
                         cases.append(case)
                         print(format_case(case), flush=True)
+                if mode == "one" and args.train_cycles:
+                    missed_cycles = train_cycles(base, pids, args)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return report(cases)
+    return 1 if report(cases) or missed_cycles else 0
+
+
+def train_cycles(base: str, pids: list[int], args) -> bool:
+    """Cycles of a small class training then leaving; the server's memory after each. True if the last is
+    more than 15% above the first (issue 13's target)."""
+    print(f"\n{args.train_cycles} cycles of 3 sessions training for {args.duration:g} s, then leaving:")
+    after = []
+    for i in range(args.train_cycles):
+        case = run_case(base, pids, "Train", 3, args, f"cycle{i}")
+        after.append(rss_mb(pids))
+        print(f"  cycle {i + 1}: {after[-1]:.0f} MB after the sessions left; {case.note}", flush=True)
+    growth = after[-1] / after[0] - 1
+    verdict = "ok" if growth <= 0.15 else "MISSED"
+    print(f"  memory after the last cycle vs the first: {growth:+.1%} (target within 15%) {verdict}")
+    return growth > 0.15
 
 
 def format_case(c: Case) -> str:
