@@ -266,7 +266,7 @@ def test_the_lecturers_folder_serves_mnist_and_its_path_is_never_shown(tmp_path,
     at.run()  # the cached copy stays in use; a fresh server would read the damaged file:
     from ui.train_session import shared_dataset
 
-    shared_dataset.clear()
+    shared_dataset.cache_clear()
     at.run()
     assert not at.exception
     assert any("the lecturer's copy of MNIST could not be read" in e.value for e in at.error)
@@ -308,5 +308,6 @@ def test_clearing_the_caches_neither_stops_a_run_nor_resets_the_cap():
         run_until(at, lambda at: step_of(at) > step + 3)
         assert "**training**" in progress_text(at) and job.alive
         assert train_session.JOBS is queue and queue.training >= 1
+        assert not any("images changed" in w.value for w in at.warning)  # the same data set object
     finally:
         stop_training(at)

@@ -8,6 +8,7 @@ when a client clears the caches.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -135,9 +136,12 @@ def lecturer_folder(name: str) -> Path | None:
     return folder if len(find_idx_files(folder)) == len(IDX_FILES) else None
 
 
-@st.cache_resource(show_spinner="Loading the images...", max_entries=4)
+@functools.lru_cache(maxsize=4)
 def shared_dataset(name: str, folder: str = "") -> Dataset:
-    """A data set loaded once per server and shared read-only by every session."""
+    """A data set loaded once per server and shared read-only by every session.
+
+    A plain `lru_cache`, not `st.cache_resource`: Streamlit's clear-cache message, which any client can
+    send, must not swap the images under the runs training on them."""
     return load_digits() if name == "digits" else load_idx_folder(folder, name)
 
 
