@@ -8,9 +8,11 @@ when a client clears the caches.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,12 +147,32 @@ def shared_dataset(name: str, folder: str = "") -> Dataset:
     return load_digits() if name == "digits" else load_idx_folder(folder, name)
 
 
-@st.cache_resource(show_spinner="Reading the uploaded files...", max_entries=2)
-def uploaded_dataset(name: str, digest: str, _files: tuple[tuple[str, bytes], ...]) -> Dataset:
+_UPLOADS: collections.OrderedDict[tuple[str, str], Dataset] = collections.OrderedDict()
+_UPLOADS_LOCK = threading.Lock()
+MAX_UPLOADED_SETS = 2  # data sets read from uploads kept at once (MNIST as float32: about 220 MB each)
+
+
+def uploaded_dataset(name: str, digest: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
     """A data set from four uploaded IDX files, shared by content: a class uploading the same files holds
-    one copy. `digest` (of the bytes) is the cache key; `_files` is (file name, bytes) pairs."""
+    one copy. `digest` (of the bytes) is the key; `files` is (file name, bytes) pairs. Kept in a module-level
+    table (the last MAX_UPLOADED_SETS), which Streamlit's clear-cache message does not empty."""
+    key = (name, digest)
+    with _UPLOADS_LOCK:
+        if key in _UPLOADS:
+            _UPLOADS.move_to_end(key)
+            return _UPLOADS[key]
+    with st.spinner("Reading the uploaded files..."):
+        data = _read_uploaded(name, files)
+    with _UPLOADS_LOCK:
+        _UPLOADS[key] = data
+        while len(_UPLOADS) > MAX_UPLOADED_SETS:
+            _UPLOADS.popitem(last=False)
+    return data
+
+
+def _read_uploaded(name: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
     arrays = {}
-    for file_name, raw in _files:
+    for file_name, raw in files:
         role = idx_role(file_name)
         if role is None:
             raise ValueError(
