@@ -143,11 +143,13 @@ class Session:
         states = [*self.values.values(), *triggers]
         if self.ws is None:
             raise SessionClosed("not connected")
-        # The page goes by name on every run (what a browser sends when it opens a page's URL): its script
-        # hash from new_session did not select it again on later runs.
+        # The first run names the page (as a browser opening its URL does); later runs send the page's script
+        # hash from new_session, so that the server's own reruns (st.rerun) stay on the page too.
+        page_hash = self._page_hash()
         state = ClientState(
             query_string="",
-            page_name=self.page,
+            page_script_hash=page_hash,
+            page_name="" if page_hash else self.page,
             widget_states=WidgetStates(widgets=states or []),
             fragment_id=fragment_id,
             is_auto_rerun=auto,
@@ -158,8 +160,8 @@ class Session:
         except ConnectionClosed as error:
             raise SessionClosed(str(error)) from None
         result = RunResult(0.0, 0, 0, upstream=self.upstream)
-        if not fragment_id:
-            self.widgets, self.elements, self._texts = {}, [], []
+        if not fragment_id:  # a full run draws the page, and registers its timers, anew
+            self.widgets, self.elements, self._texts, self.auto_rerun = {}, [], [], []
         else:  # the fragment draws its part again
             self._texts = [(f, t) for f, t in self._texts if f != fragment_id]
             self.widgets = {k: w for k, w in self.widgets.items() if w.fragment_id != fragment_id}
@@ -179,6 +181,9 @@ class Session:
             result.messages += 1
             result.bytes += len(raw)
             kind = msg.WhichOneof("type")
+            if kind == "new_session" and not msg.metadata.run.fragment_ids:
+                # A full run starts (also one a fragment asked for with st.rerun): the page is drawn anew.
+                self.widgets, self.elements, self._texts, self.auto_rerun = {}, [], [], []
             if kind == "new_session":
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.new_session.app_pages}
@@ -196,6 +201,14 @@ class Session:
                 result.upstream = self.upstream
                 result.exceptions = [e for e in self.elements if e.startswith("exception:")]
                 return result
+
+    def _page_hash(self) -> str:
+        """The script hash of `self.page` ("Train_LeNet" and "Train LeNet" alike); "" for the home page or
+        before the server listed its pages."""
+        want = self.page.replace("_", " ").lower()
+        if not want or len(self.pages) < 2:  # the first run's new_session lists a single provisional page
+            return ""
+        return next((h for name, h in self.pages.items() if name.replace("_", " ").lower() == want), "")
 
     def _remember(self, element, fragment_id: str) -> None:
         kind = element.WhichOneof("type")
