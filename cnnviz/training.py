@@ -2,7 +2,9 @@
 
 `train` is what the page, the command line (`python -m cnnviz.train`) and the benchmarks all call. The
 `TrainingJob` wraps it for a live page: a background thread that never touches Streamlit, writes metrics and
-snapshots into plain lists under a lock, and obeys pause/stop events between batches.
+snapshots into plain lists under a lock, and obeys pause/stop events between batches. A `TrainingQueue`
+shares a server fairly: it caps the runs training at once, queues the rest first come first served, and
+stops the runs whose owners have gone.
 """
 
 from __future__ import annotations
