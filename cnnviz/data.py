@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import math
 import os
 import shutil
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,30 +156,90 @@ def load_mnist5k(path: str | Path = MNIST5K_FILE) -> Dataset:
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(source: str | Path | bytes) -> np.ndarray:
-    """An IDX file (gzipped or not) as a numpy array, e.g. (60000, 28, 28) uint8 for MNIST's train images."""
-    name = "the data" if isinstance(source, bytes) else Path(source).name
-    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # the gzip magic number
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise ValueError(f"{name} is a damaged gzip file ({error}); download it again") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{name} is not an IDX file (it should start with bytes 0 0 type ndim)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{name} ends inside its header; the file is truncated")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise ValueError(
-            f"{name} declares shape {shape} ({expected:,} bytes of data) but holds "
-            f"{len(raw) - header:,} bytes; the file is truncated or damaged"
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+MAX_IDX_BYTES = 100_000_000  # the largest IDX data this app reads (MNIST's train images hold 47,040,000)
+_CHUNK = 1 << 16  # bytes read (and, for gzip, inflated) at a time
+
+
+class _Inflater:
+    """Reads a gzip stream's inflated bytes `n` at a time, never inflating more than asked for.
+
+    A crafted file (a few KB that inflate to gigabytes) therefore costs only what the IDX header declares.
+    Concatenated gzip members (what `cat a.gz b.gz` makes) are read one after another.
+    """
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name = stream, name
+        self._z = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer around deflate data
+        self._pending = b""  # compressed input not yet handed to `_z`
+
+    def _damaged(self, why: str) -> ValueError:
+        return ValueError(f"{self.name} is a damaged gzip file ({why}); download it again")
+
+    def read(self, n: int) -> bytes:
+        out = []
+        while n > 0:
+            if self._z.eof:
+                rest = self._z.unused_data + self._pending + self.stream.read(_CHUNK)
+                if rest[:2] != b"\x1f\x8b":  # the end, perhaps with padding: no further member
+                    break
+                self._z, self._pending = zlib.decompressobj(wbits=31), rest
+            if not self._pending:
+                self._pending = self.stream.read(_CHUNK)
+                if not self._pending and not self._z.unconsumed_tail:
+                    raise self._damaged("it ends early")
+            try:
+                data = self._z.decompress(self._z.unconsumed_tail + self._pending, n)
+            except zlib.error as error:
+                raise self._damaged(str(error)) from None
+            self._pending = b""
+            out.append(data)
+            n -= len(data)
+        return b"".join(out)
+
+
+def read_idx(source: str | Path | bytes, *, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
+    """An IDX file (gzipped or not) as a numpy array, e.g. (60000, 28, 28) uint8 for MNIST's train images.
+
+    The header's declared shape is checked against `max_bytes` before anything is allocated, and a gzipped
+    file is inflated in chunks into that one allocation: a file holding more than it declares is refused
+    without inflating the rest.
+    """
+    name = "the data" if isinstance(source, bytes | bytearray) else Path(source).name
+    with io.BytesIO(source) if isinstance(source, bytes | bytearray) else open(source, "rb") as stream:
+        head = stream.read(2)
+        stream.seek(0)
+        reader = _Inflater(stream, name) if head == b"\x1f\x8b" else stream  # the gzip magic number
+        magic = reader.read(4)
+        if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+            raise ValueError(f"{name} is not an IDX file (it should start with bytes 0 0 type ndim)")
+        ndim = magic[3]
+        dims = reader.read(4 * ndim)
+        if len(dims) < 4 * ndim:
+            raise ValueError(f"{name} ends inside its header; the file is truncated")
+        shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
+        dtype = np.dtype(_IDX_DTYPES[magic[2]])
+        expected = math.prod(shape) * dtype.itemsize
+        if expected > max_bytes:
+            raise ValueError(
+                f"{name} declares shape {shape} ({expected:,} bytes of data), more than the {max_bytes:,} "
+                "this app reads; use MNIST-sized files"
+            )
+        buffer = bytearray(expected)
+        view, got = memoryview(buffer), 0
+        while got < expected:
+            chunk = reader.read(min(_CHUNK, expected - got))
+            if not chunk:
+                break
+            view[got : got + len(chunk)] = chunk
+            got += len(chunk)
+        if got < expected or reader.read(1):
+            more = "less" if got < expected else "more"
+            raise ValueError(
+                f"{name} declares shape {shape} ({expected:,} bytes of data) but holds {more}; "
+                "the file is truncated or damaged"
+            )
+    array = np.frombuffer(buffer, dtype=dtype).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=False)  # uint8 needs no copy; others are swapped
 
 
 def write_idx(path: str | Path, array: np.ndarray, *, compress: bool | None = None) -> Path:

@@ -159,10 +159,11 @@ def load_weights(file: str | Path | BinaryIO | bytes) -> LeNet5:
         file = io.BytesIO(file)
     try:
         saved = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds (pickle, zip, EOF...) for a bad file
+    except Exception:  # torch raises many kinds (pickle, zip, EOF...) for a bad file
+        # Its own text is not for students: terminal colour codes, and advice to load untrusted files unsafely.
         raise ValueError(
             "this is not a weights file cnnviz can read (it may be corrupt or truncated, or not a PyTorch "
-            f"file); download the weights again from the Train LeNet page. Details: {error}"
+            "file); download the weights again from the Train LeNet page"
         ) from None
     if isinstance(saved, dict) and saved.get("format") == WEIGHTS_FORMAT:
         activation, pooling, state = saved.get("activation"), saved.get("pooling"), saved.get("state_dict")

@@ -2,14 +2,21 @@
 
 `train` is what the page, the command line (`python -m cnnviz.train`) and the benchmarks all call. The
 `TrainingJob` wraps it for a live page: a background thread that never touches Streamlit, writes metrics and
-snapshots into plain lists under a lock, and obeys pause/stop events between batches.
+snapshots into plain lists under a lock, and obeys pause/stop events between batches. A `TrainingQueue`
+shares a server fairly: it caps the runs training at once, queues the rest first come first served, and
+stops the runs whose owners have gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
+import sys
 import threading
 import time
+import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -22,6 +29,7 @@ from cnnviz.lenet import LeNet5
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("cosine", "constant")
+ACTIVE_STATES = ("created", "queued", "running", "paused")  # a run in these states may still train
 
 
 @dataclass(frozen=True)
@@ -229,6 +237,17 @@ def take_snapshot(model: LeNet5, probe: torch.Tensor, probe_index: int, step: in
         )
 
 
+OS_THREAD_NAME = "cnnviz-train"  # what `ps -L`, top and /proc/<pid>/task/*/comm show for a training thread
+
+
+def _name_os_thread(name: str) -> None:
+    """Name the calling thread for the operating system (Linux), so a lecturer or a benchmark can see from
+    outside how many training threads a server runs. Elsewhere, or if it fails, nothing happens."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15: PR_SET_NAME
+
+
 class TrainingSlots:
     """A cap on how many runs train at once on this server; the others wait in line."""
 
@@ -270,7 +289,7 @@ class JobView:
 
     @property
     def active(self) -> bool:
-        return self.state in ("created", "queued", "running", "paused")
+        return self.state in ACTIVE_STATES
 
 
 class TrainingJob:
@@ -323,6 +342,10 @@ class TrainingJob:
         self._started_at: float | None = None
         self._paused_seconds = 0.0
         self._paused_since: float | None = None
+        # Set by a TrainingQueue: whether the run's owner is still there, and what to do when the thread ends.
+        self.keep_going: Callable[[], bool] | None = None
+        self.on_exit: Callable[[], None] | None = None
+        self._checked_at = 0.0
 
     # --- called by the page -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -337,9 +360,23 @@ class TrainingJob:
     def resume(self) -> None:
         self._pause.clear()
 
-    def stop(self) -> None:
+    def stop(self, message: str = "") -> None:
+        with self._lock:
+            if message and not self.message:
+                self.message = message
+            if self._thread is None and self.state in ("created", "queued"):
+                self.state = "stopped"  # never started: it waited in line and leaves it
+                self.message = self.message or "stopped before its turn to train came"
         self._stop.set()
         self._pause.clear()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def mark_queued(self) -> None:
+        """Shown as "queued" until a `TrainingQueue` starts it."""
+        self._set("queued")
 
     def heartbeat(self) -> None:
         self._last_heartbeat = time.monotonic()
@@ -427,11 +464,20 @@ class TrainingJob:
             return True
         return now - self._last_heartbeat > self.heartbeat_timeout
 
+    def _abandoned(self) -> bool:
+        """True when the queue says the run's owner is gone (asked at most 4 times a second)."""
+        now = time.monotonic()
+        if self.keep_going is None or now - self._checked_at < 0.25:
+            return False
+        self._checked_at = now
+        return not self.keep_going()
+
     def _set(self, state: str, message: str = "") -> None:
         with self._lock:
             self.state, self.message = state, message
 
     def _run(self) -> None:
+        _name_os_thread(OS_THREAD_NAME)
         acquired = False
         try:
             if self.slots is not None:
@@ -460,6 +506,8 @@ class TrainingJob:
         finally:
             if acquired:
                 self.slots.release()
+            if self.on_exit is not None:
+                self.on_exit()
 
     def _record_snapshot(self, step: int, epoch: float, keep: bool) -> None:
         """Called with `_lock` held: refresh the live snapshot, and keep it for the replay if `keep`."""
@@ -490,13 +538,13 @@ class TrainingJob:
         if self._pause.is_set() and not self._stop.is_set():
             self._wait_while_paused()
         if self._stale():
-            self._stop.set()
-            with self._lock:
-                self.message = (
-                    "stopped: its page was closed and no page reattached to it"
-                    if self._detached_until is not None
-                    else f"stopped: no page has looked at this run for {self.heartbeat_timeout:g} s"
-                )
+            self.stop(
+                "stopped: its page was closed and no page reattached to it"
+                if self._detached_until is not None
+                else f"stopped: no page has looked at this run for {self.heartbeat_timeout:g} s"
+            )
+        elif self._abandoned():
+            self.stop("stopped: the page that started it was closed")
         return not self._stop.is_set()
 
     def _wait_while_paused(self) -> None:
@@ -504,8 +552,159 @@ class TrainingJob:
             self.state = "paused"
             self._paused_since = time.monotonic()
         while self._pause.is_set() and not self._stop.is_set() and not self._stale():
+            if self._abandoned():
+                self.stop("stopped: the page that started it was closed")
             self._stop.wait(0.05)
         with self._lock:
             self._paused_seconds += time.monotonic() - self._paused_since
             self._paused_since = None
             self.state = "running"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sharing one server fairly: a cap on concurrent runs and a first-come, first-served line
+
+
+@dataclass(eq=False)
+class _Entry:
+    owner: str
+    job: TrainingJob | None  # held while queued or training; afterwards only `ref`, the owner's page holds it
+    ref: weakref.ref
+    last_seen: float  # when the owner was last known to be there
+
+
+class TrainingQueue:
+    """At most `limit` runs train at once in this process; the others wait in line, first come first served.
+
+    It owns no thread: `submit` starts a job's own thread when a slot is free, and a job's thread, as its
+    last act, lets the next one in line start. One instance per process (a module global, not a cache a
+    "clear caches" could drop) holds every run, so the cap holds whatever the sessions do.
+
+    Each run has an `owner` (a browser session's id) and a token. A run whose owner has been gone for
+    `grace` seconds is stopped (or leaves the line): `owner_alive(owner)` says whether the owner is connected,
+    and `touch(token)` says that it just was. A network drop shorter than `grace` changes nothing.
+    """
+
+    def __init__(
+        self,
+        limit: int = 2,
+        *,
+        owner_alive: Callable[[str], bool] | None = None,
+        grace: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        if limit < 1:
+            raise ValueError(f"the cap on concurrent training runs must be at least 1, got {limit}")
+        self.limit, self.grace = limit, grace
+        self._owner_alive = owner_alive or (lambda owner: False)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._entries: dict[str, _Entry] = {}
+        self._line: list[str] = []  # tokens waiting, first in line first
+        self._training: set[str] = set()  # tokens whose thread holds a slot
+
+    # --- what the page calls ------------------------------------------------------------------------------
+    def submit(self, owner: str, job: TrainingJob) -> str:
+        """Queue `job` for `owner`; it starts now if a slot is free. Returns the run's token."""
+        token = uuid.uuid4().hex
+        job.keep_going = lambda: self._owner_here(token)
+        job.on_exit = lambda: self._finished(token)
+        with self._lock:
+            self._entries[token] = _Entry(owner, job, weakref.ref(job), self._clock())
+            self._line.append(token)
+            job.mark_queued()
+            self._admit()
+        return token
+
+    def get(self, token: str) -> TrainingJob | None:
+        """The run with this token, if it is still known (queued, training, or held by its page)."""
+        with self._lock:
+            entry = self._entries.get(token)
+            return entry.ref() if entry else None
+
+    def owner(self, token: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(token)
+            return entry.owner if entry else None
+
+    def adopt(self, token: str, owner: str) -> TrainingJob | None:
+        """Hand a run to a new owner (the same student's page after a refresh); returns it, or None."""
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is None or entry.ref() is None:
+                return None
+            entry.owner, entry.last_seen = owner, self._clock()
+            return entry.ref()
+
+    def touch(self, token: str) -> None:
+        """The owner's page just looked at this run."""
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is not None:
+                entry.last_seen = self._clock()
+            self.reap()
+
+    def position(self, token: str) -> int:
+        """1 for the first in line, 2 for the second...; 0 when the run is not waiting."""
+        with self._lock:
+            return self._line.index(token) + 1 if token in self._line else 0
+
+    @property
+    def training(self) -> int:
+        with self._lock:
+            return len(self._training)
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._line)
+
+    def tokens(self) -> list[str]:
+        with self._lock:
+            return list(self._entries)
+
+    def reap(self) -> None:
+        """Stop the runs whose owners are gone, take them out of the line, and forget runs nobody holds."""
+        with self._lock:
+            for token, entry in list(self._entries.items()):
+                job = entry.ref()
+                if job is None:
+                    del self._entries[token]
+                elif job.state in ACTIVE_STATES and not self._owner_here(token):
+                    job.stop("stopped: the page that started it was closed")
+            self._line = [t for t in self._line if not self._entries[t].ref().stop_requested]
+            self._admit()
+
+    # --- what the jobs call -------------------------------------------------------------------------------
+    def _owner_here(self, token: str) -> bool:
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is None:
+                return False
+            now = self._clock()
+            if self._owner_alive(entry.owner):
+                entry.last_seen = now
+            return now - entry.last_seen <= self.grace
+
+    def _admit(self) -> None:
+        """Start runs from the front of the line while slots are free (called with the lock held)."""
+        while self._line and len(self._training) < self.limit:
+            token = self._line.pop(0)
+            entry = self._entries[token]
+            job = entry.job
+            if job is None or job.stop_requested or not self._owner_here(token):
+                if job is not None:
+                    job.stop("stopped: the page that started it was closed")
+                    entry.job = None
+                continue
+            self._training.add(token)
+            job.start()
+
+    def _finished(self, token: str) -> None:
+        """A run's thread is ending: free its slot, let the next in line start, keep only a weak reference."""
+        with self._lock:
+            self._training.discard(token)
+            entry = self._entries.get(token)
+            if entry is not None:
+                entry.job = None
+            self.reap()

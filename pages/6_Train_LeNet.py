@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz.data import DATASETS, SOURCES, grid_to_image, prepare_picture, to_model_input
+from cnnviz.data import DATASETS, grid_to_image, prepare_picture, to_model_input
 from cnnviz.explain import EXPLAINABLE, explain
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lenet import LeNet5, load_weights, weights_bytes
@@ -28,10 +28,12 @@ from ui.train_session import (
     attach_from_url,
     dataset_or_error,
     forget_run,
-    register_run,
+    keep_alive,
+    queue_message,
     session_holder,
     shipped_model,
-    training_slots,
+    slots_caption,
+    submit,
 )
 
 page_setup(
@@ -69,20 +71,11 @@ st.header("1. Data, starting weights and architecture")
 data_col, arch_col = st.columns([1, 2], gap="large")
 with data_col:
     name = st.selectbox("Images", DATASETS, format_func=DATA_LABELS.get, key="train_dataset")
-    folder, download = "", False
-    if name in SOURCES:
-        folder = st.text_input(
-            "Folder holding the four IDX files (empty: use the download cache)",
-            key="train_idx_folder",
-            help="train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-            "t10k-labels-idx1-ubyte, each gzipped (.gz) or not.",
-        )
-        download = st.checkbox("Download into the cache if missing (needs a network)", key="train_download")
-    data, data_error = dataset_or_error(name, folder, download)
+    data, data_error = dataset_or_error(name)
     if data is None:
         st.error(f"{data_error}", icon="⚠️")
         st.caption("Using the shipped MNIST digits meanwhile.")
-        data, _ = dataset_or_error("mnist5k", "", False)
+        data, _ = dataset_or_error("mnist5k")
     size = data.image_size
     st.caption(
         f"**{data.name}**: {len(data.X_train):,} training and {len(data.X_test):,} test images, "
@@ -191,7 +184,6 @@ detail = b[5].toggle(
     key="train_live_detail",
     help="Drawing takes a little CPU time from training: turn it off to train a bit faster (curves stay live).",
 )
-slots = training_slots()
 
 if start:
     config = TrainConfig(
@@ -207,9 +199,8 @@ if start:
         model = copy.deepcopy(fixed).requires_grad_(True)
     else:
         model = LeNet5(activation, pooling, seed=int(seed))
-    job = TrainingJob(model, data, config, probe_index=int(probe), slots=training_slots(), live_every=1.0)
-    register_run(holder, job)
-    job.start()
+    job = TrainingJob(model, data, config, probe_index=int(probe), live_every=1.0)
+    submit(holder, job)
     st.session_state["train_view_source"] = "probe"
 elif pause and job:
     job.pause()
@@ -233,7 +224,7 @@ view = job.view() if job else None
 view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
 st.caption(
     "Start after a run ends continues from its weights; Reset goes back to the starting weights chosen "
-    f"above. Runs training on this server now: {slots.in_use} of {slots.limit} (the others wait in line). "
+    f"above. {slots_caption()} "
     "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
 )
 explain_box = st.container()
@@ -426,7 +417,7 @@ def shown_snapshot(source: str):
 def model_view() -> None:
     v = None
     if job is not None:
-        job.heartbeat()
+        keep_alive(holder)
         v = job.view()
     live = v is not None and v.state in LIVE
     options = ["probe"]
@@ -458,7 +449,7 @@ def model_view() -> None:
                 f"{v.step} of {v.total_steps}, {v.samples_per_s:,.0f} samples/s{left_s}{accuracy}",
             )
             if v.state == "queued":
-                st.warning(f"Waiting for a free training slot: {slots.in_use} of {slots.limit} runs train.")
+                st.warning(queue_message(holder))
             if v.state == "failed":
                 st.error(f"Training failed: {v.message}. Press Reset and try other settings.", icon="⚠️")
             elif v.message:

@@ -217,23 +217,38 @@ def test_an_uploaded_picture_is_preprocessed_and_predicted():
     assert any(s.value.startswith("Prediction") for s in at.subheader)  # the last good picture stays
 
 
-def test_mnist_from_a_folder_and_a_clear_message_without_one(tmp_path, monkeypatch):
+def fake_idx_files(folder) -> dict[str, bytes]:
+    """Four small gzipped IDX files shaped like Fashion-MNIST (30 train, 12 test images)."""
     from cnnviz.data import IDX_FILES, write_idx
 
     rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
     for role, stem in IDX_FILES.items():
         n = 30 if role.startswith("train") else 12
         array = rng.integers(0, 255, (n, 28, 28)) if role.endswith("images") else rng.integers(0, 10, n)
-        write_idx(tmp_path / (stem + ".gz"), array.astype(np.uint8))
-    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path / "empty-cache"))
+        files[stem + ".gz"] = write_idx(folder / (stem + ".gz"), array.astype(np.uint8)).read_bytes()
+    return files
+
+
+def test_mnist_comes_from_an_upload_never_from_a_path_a_student_types(tmp_path, monkeypatch):
+    files = fake_idx_files(tmp_path / "fashion-mnist")
+    monkeypatch.delenv("CNNVIZ_DATA_DIR", raising=False)
     at = app_test(PAGE).run()
     at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
     assert not at.exception
-    assert any(
-        "empty-cache" in e.value and "Name a folder holding its four IDX files" in e.value for e in at.error
-    )
+    assert not at.text_input and not at.checkbox  # no path box, no download switch
+    assert any("Fashion-MNIST is not on this server. Upload its four IDX files" in e.value for e in at.error)
     assert any("**mnist5k**" in c.value for c in at.caption)  # falls back to the shipped digits
-    at.text_input(key="train_idx_folder").set_value(str(tmp_path)).run()
+    uploader = at.file_uploader(key="train_idx_upload_fashion-mnist")
+    for file_name, raw in list(files.items())[:3]:
+        uploader.upload(file_name, raw)
+    at.run()
+    assert any("still missing: t10k-labels-idx1-ubyte" in e.value for e in at.error)
+    uploader = at.file_uploader(key="train_idx_upload_fashion-mnist")  # a new upload replaces the three
+    for file_name, raw in files.items():
+        uploader.upload(file_name, raw)
+    at.run()
     assert not at.exception and not at.error
     assert any("**fashion-mnist**: 30 training and 12 test images, 28x28" in c.value for c in at.caption)
 
@@ -293,3 +308,79 @@ def test_a_clicked_c1_and_c3_cell_is_explained_with_the_stepper():
         assert at.session_state["train_explain_step"] == {"cell": [i, j]}  # the stepper opens on it
         assert f"Selected: output cell ({i}, {j})" in text
     assert at.selectbox(key="train_explain_channel").options == [str(c) for c in range(6)]
+
+
+def test_a_damaged_upload_is_explained_in_the_apps_words(tmp_path, monkeypatch):
+    files = fake_idx_files(tmp_path / "mnist")
+    files["train-images-idx3-ubyte.gz"] = files["train-images-idx3-ubyte.gz"][:40]
+    monkeypatch.delenv("CNNVIZ_DATA_DIR", raising=False)
+    at = app_test(PAGE).run()
+    at.selectbox(key="train_dataset").set_value("mnist").run()
+    uploader = at.file_uploader(key="train_idx_upload_mnist")
+    for file_name, raw in files.items():
+        uploader.upload(file_name, raw)
+    at.run()
+    assert not at.exception
+    assert any(
+        "train-images-idx3-ubyte.gz is a damaged gzip file" in e.value or "damaged gzip" in e.value
+        for e in at.error
+    )
+
+
+def test_the_lecturers_folder_serves_mnist_and_its_path_is_never_shown(tmp_path, monkeypatch):
+    fake_idx_files(tmp_path / "mnist")
+    monkeypatch.setenv("CNNVIZ_DATA_DIR", str(tmp_path))
+    at = app_test(PAGE).run()
+    at.selectbox(key="train_dataset").set_value("mnist").run()
+    assert not at.exception and not at.error
+    assert any("**mnist**: 30 training and 12 test images" in c.value for c in at.caption)
+    assert any("from the lecturer's copy" in c.value for c in at.caption)
+    (tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b broken")
+    at.run()  # the cached copy stays in use; a fresh server would read the damaged file:
+    from ui.train_session import shared_dataset
+
+    shared_dataset.cache_clear()
+    at.run()
+    assert not at.exception
+    assert any("the lecturer's copy of MNIST could not be read" in e.value for e in at.error)
+    assert not any(str(tmp_path) in e.value for e in at.error)
+
+
+def test_a_run_beyond_the_cap_says_its_place_in_line_and_starts_when_a_slot_frees(monkeypatch):
+    from ui import train_session
+
+    monkeypatch.setattr(train_session.JOBS, "limit", 1)
+    first, second = app_test(PAGE).run(), app_test(PAGE).run()
+    try:
+        for at in (first, second):
+            at.number_input(key="train_epochs").set_value(100).run()
+            at.button(key="train_start").click().run()
+        run_until(second, lambda at: "**queued**" in progress_text(at))
+        assert any("queued: 1st in line (1 of 1 runs are training" in w.value for w in second.warning)
+        assert any("1 of 1, 1 waiting in line" in c.value for c in second.caption)
+        first.button(key="train_stop").click().run()
+        run_until(second, lambda at: "**training**" in progress_text(at))
+    finally:
+        stop_training(first, second)
+
+
+def test_clearing_the_caches_neither_stops_a_run_nor_resets_the_cap():
+    from streamlit.runtime import caching
+
+    from ui import train_session
+
+    at = app_test(PAGE).run()
+    at.number_input(key="train_epochs").set_value(100).run()
+    at.button(key="train_start").click().run()
+    try:
+        run_until(at, lambda at: step_of(at) > 3)
+        queue, job = train_session.JOBS, at.session_state["train_holder"].job
+        caching.cache_data.clear()  # what Streamlit does for any client's clear-cache message
+        caching.cache_resource.clear()
+        step = step_of(at)
+        run_until(at, lambda at: step_of(at) > step + 3)
+        assert "**training**" in progress_text(at) and job.alive
+        assert train_session.JOBS is queue and queue.training >= 1
+        assert not any("images changed" in w.value for w in at.warning)  # the same data set object
+    finally:
+        stop_training(at)

@@ -1,34 +1,68 @@
 """Per-session training state for the Train LeNet page.
 
-The run lives in `st.session_state` (one per browser session). A session-scoped `st.cache_resource` with
-`on_release` is told about it too: Streamlit calls `on_release` when the session ends (the tab is closed),
-which stops that session's training thread. As a second line of defence the job stops itself when the
-page's live view stops sending heartbeats (see `TrainingJob.heartbeat_timeout`).
+The run lives in `st.session_state` (one per browser session) and in `JOBS`, this process's
+`TrainingQueue`, which caps the runs training at once and queues the rest. A run stops when its session has
+been disconnected for `RECONNECT_GRACE` seconds (the tab was closed), not on a short network drop, and not
+when a client clears the caches.
 
-A run also belongs to a token kept in the page's URL (`?run=...`): a refresh (a new session) or a second tab
-of the same link finds the run again in `run_registry()`, a per-process registry keyed by that unguessable
-token. So that a refresh does not stop the run, a session that ends *detaches* a run that has a token: the
-run stops itself only if no page reattaches within `REATTACH_GRACE` seconds. A link without the token
-attaches to nothing.
+A run also belongs to a token kept in the page's URL (`?run=...`, the run's token in `JOBS`): a refresh (a
+new session) or a second tab of the same link finds the run again and adopts it (`attach_from_url`); a link
+without the token attaches to nothing. `RUNS` keeps the last `MAX_REGISTERED_RUNS` runs by token (finished
+ones too, so a refresh after the end still shows the run), in a module global that clear-caches cannot empty.
 """
 
 from __future__ import annotations
 
-import secrets
+import collections
+import functools
+import hashlib
+import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz.data import Dataset, DataUnavailable, load_dataset
+from cnnviz.data import (
+    IDX_FILES,
+    SOURCES,
+    Dataset,
+    DataUnavailable,
+    find_idx_files,
+    load_digits,
+    load_idx_folder,
+    load_mnist5k,
+    read_idx,
+)
 from cnnviz.lenet import SHIPPED_WEIGHTS, LeNet5, load_weights
-from cnnviz.training import TrainingJob, TrainingSlots
+from cnnviz.training import TrainingJob, TrainingQueue
 
-MAX_CONCURRENT_JOBS = 2  # on a 2-core classroom server; the others wait in line (and the page says so)
-REATTACH_GRACE = 30.0  # seconds a run whose page went away waits for a refresh or another tab to reattach
-MAX_REGISTERED_RUNS = 64  # runs a server remembers for reattaching; the oldest ended ones are forgotten first
-TOKEN_PARAM = "run"  # the URL's query parameter that holds the run token
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+# How many runs train at once in this server process (each on one torch thread); the others wait in line and
+# the page says where. `make class` runs one process per core and sets this to 1.
+MAX_CONCURRENT_JOBS = max(1, int(_env_number("CNNVIZ_TRAINING_SLOTS", 2)))
+# A run outlives its page by this many seconds: a network drop or a refresh shorter than this changes nothing.
+RECONNECT_GRACE = _env_number("CNNVIZ_RECONNECT_GRACE", 10.0)
+
+
+def _connected(session_id: str) -> bool:
+    """Whether this browser session's websocket is connected to this server right now."""
+    return Runtime.exists() and Runtime.instance().is_active_session(session_id)
+
+
+# Every run of this process, owned by a module global rather than a cache: Streamlit's "clear caches" (which
+# any client can send) empties st.cache_resource, and must neither stop runs nor reset the cap.
+JOBS = TrainingQueue(MAX_CONCURRENT_JOBS, owner_alive=_connected, grace=RECONNECT_GRACE)
 
 
 @dataclass
@@ -36,38 +70,32 @@ class JobHolder:
     """This session's training run and what was computed from it (plain Python, no streamlit)."""
 
     job: TrainingJob | None = None
+    token: str = ""  # the run's token in `JOBS` and in the URL, "" when there is no run
+    try_input: object = None  # the model input (1, 1, 32, 32) "Try it" has, shown in the view on request
     base: LeNet5 | None = None  # uploaded weights to start (or continue) from
     base_name: str = ""
     analysis: dict = field(default_factory=dict)  # job id -> predictions etc., computed once per run
-    token: str = ""  # the run's token in the URL, "" when there is no run
-    try_input: object = None  # the model input (1, 1, 32, 32) "Try it" has, shown in the view on request
 
     def release(self) -> None:
         if self.job is not None:
-            if self.token:
-                self.job.detach(REATTACH_GRACE)  # a refresh or another tab may reattach
-            else:
-                self.job.stop()
-
-
-def _release(holders: list[JobHolder]) -> None:
-    for holder in holders:
-        holder.release()
-
-
-@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def _session_guard() -> list[JobHolder]:
-    """The holders of this session, stopped by `_release` when the session ends."""
-    return []
+            self.job.stop()
 
 
 def session_holder() -> JobHolder:
     """This browser session's JobHolder, created on first use."""
     if "train_holder" not in st.session_state:
-        holder = JobHolder()
-        st.session_state["train_holder"] = holder
-        _session_guard().append(holder)
+        st.session_state["train_holder"] = JobHolder()
     return st.session_state["train_holder"]
+
+
+def owner_id() -> str:
+    """This browser session's id: the owner of the runs it starts."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+MAX_REGISTERED_RUNS = 64  # runs a server remembers for reattaching; the oldest ended ones are forgotten first
+TOKEN_PARAM = "run"  # the URL's query parameter that holds the run token
 
 
 class RunRegistry:
@@ -75,17 +103,15 @@ class RunRegistry:
 
     def __init__(self, limit: int = MAX_REGISTERED_RUNS):
         self.limit = limit
-        self._runs: OrderedDict[str, TrainingJob] = OrderedDict()
+        self._runs: collections.OrderedDict[str, TrainingJob] = collections.OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, job: TrainingJob) -> str:
-        token = secrets.token_urlsafe(18)  # 144 random bits: a link cannot be guessed
+    def add(self, token: str, job: TrainingJob) -> None:
         with self._lock:
             self._runs[token] = job
             while len(self._runs) > self.limit:
                 ended = [t for t, j in self._runs.items() if not j.alive]
                 self._runs.pop(ended[0] if ended else next(iter(self._runs)))
-        return token
 
     def get(self, token: str) -> TrainingJob | None:
         with self._lock:
@@ -96,9 +122,17 @@ class RunRegistry:
             self._runs.pop(token, None)
 
 
-@st.cache_resource(show_spinner=False)
-def run_registry() -> RunRegistry:
-    return RunRegistry()
+RUNS = RunRegistry()
+
+
+def submit(holder: JobHolder, job: TrainingJob) -> None:
+    """Queue `job` as this session's run (it starts now if a training slot is free), under a new token that
+    the URL keeps."""
+    if holder.token:
+        RUNS.remove(holder.token)
+    holder.job, holder.token = job, JOBS.submit(owner_id(), job)
+    RUNS.add(holder.token, job)
+    st.query_params[TOKEN_PARAM] = holder.token
 
 
 def attach_from_url(holder: JobHolder) -> None:
@@ -106,34 +140,21 @@ def attach_from_url(holder: JobHolder) -> None:
     token back in the URL when this session has a run and the URL lost it (after visiting another page)."""
     token = st.query_params.get(TOKEN_PARAM, "")
     if holder.job is None and token:
-        job = run_registry().get(token)
+        job = RUNS.get(token)
         if job is not None:
+            JOBS.adopt(token, owner_id())
             holder.job, holder.token = job, token
             job.heartbeat()
     elif holder.job is not None and holder.token and token != holder.token:
         st.query_params[TOKEN_PARAM] = holder.token
 
 
-def register_run(holder: JobHolder, job: TrainingJob) -> None:
-    """Make `job` this session's run, under a new token kept in the URL."""
-    if holder.token:
-        run_registry().remove(holder.token)
-    holder.job, holder.token = job, run_registry().add(job)
-    st.query_params[TOKEN_PARAM] = holder.token
-
-
 def forget_run(holder: JobHolder) -> None:
     """Reset: no run any more, and no token in the URL."""
     if holder.token:
-        run_registry().remove(holder.token)
+        RUNS.remove(holder.token)
     holder.job, holder.token = None, ""
     st.query_params.pop(TOKEN_PARAM, None)
-
-
-@st.cache_resource(show_spinner=False)
-def training_slots() -> TrainingSlots:
-    """One cap on concurrent training runs for the whole server (shared on purpose)."""
-    return TrainingSlots(MAX_CONCURRENT_JOBS)
 
 
 @st.cache_resource(show_spinner=False)
@@ -145,14 +166,155 @@ def shipped_model() -> LeNet5:
     return model
 
 
-@st.cache_resource(show_spinner="Loading the images...", max_entries=4)
-def shared_dataset(name: str, folder: str, download: bool) -> Dataset:
-    """A data set loaded once per server and shared read-only by every session."""
-    return load_dataset(name, folder or None, download=download)
+def keep_alive(holder: JobHolder) -> None:
+    """The page is looking at its run (the live view calls this every second)."""
+    if holder.job is not None:
+        holder.job.heartbeat()
+        JOBS.touch(holder.token)
 
 
-def dataset_or_error(name: str, folder: str, download: bool) -> tuple[Dataset | None, str]:
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def queue_message(holder: JobHolder) -> str:
+    """Where this session's run waits, e.g. "queued: 2nd in line (2 of 2 runs are training)..."."""
+    position = JOBS.position(holder.token)
+    where = f"{ordinal(position)} in line" if position else "about to start"
+    return (
+        f"queued: {where} ({JOBS.training} of {JOBS.limit} runs are training on this server). "
+        "It starts by itself when a slot frees; keep this page open."
+    )
+
+
+def slots_caption() -> str:
+    return f"Runs training on this server now: {JOBS.training} of {JOBS.limit}" + (
+        f", {JOBS.waiting} waiting in line." if JOBS.waiting else " (the others wait in line)."
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Data: the embedded digits, the lecturer's folder, or the student's upload. Nothing a student types names a
+# path on the server or starts a download.
+
+DATA_DIR_ENV = (
+    "CNNVIZ_DATA_DIR"  # the lecturer's folder holding mnist/ and fashion-mnist/ (four IDX files each)
+)
+
+
+def lecturer_folder(name: str) -> Path | None:
+    """The lecturer's folder of the IDX data set `name`, when $CNNVIZ_DATA_DIR is set and holds all four."""
+    root = os.environ.get(DATA_DIR_ENV)
+    if not root:
+        return None
+    folder = Path(root).expanduser() / name
+    return folder if len(find_idx_files(folder)) == len(IDX_FILES) else None
+
+
+BUNDLED = {"mnist5k": load_mnist5k, "digits": load_digits}  # shipped in assets/: no upload, no network
+
+
+@functools.lru_cache(maxsize=4)
+def shared_dataset(name: str, folder: str = "") -> Dataset:
+    """A data set loaded once per server and shared read-only by every session.
+
+    A plain `lru_cache`, not `st.cache_resource`: Streamlit's clear-cache message, which any client can
+    send, must not swap the images under the runs training on them."""
+    if name in BUNDLED:
+        return BUNDLED[name]()
+    return load_idx_folder(folder, name)
+
+
+_UPLOADS: collections.OrderedDict[tuple[str, str], Dataset] = collections.OrderedDict()
+_UPLOADS_LOCK = threading.Lock()
+MAX_UPLOADED_SETS = 2  # data sets read from uploads kept at once (MNIST as float32: about 220 MB each)
+
+
+def uploaded_dataset(name: str, digest: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
+    """A data set from four uploaded IDX files, shared by content: a class uploading the same files holds
+    one copy. `digest` (of the bytes) is the key; `files` is (file name, bytes) pairs. Kept in a module-level
+    table (the last MAX_UPLOADED_SETS), which Streamlit's clear-cache message does not empty."""
+    key = (name, digest)
+    with _UPLOADS_LOCK:
+        if key in _UPLOADS:
+            _UPLOADS.move_to_end(key)
+            return _UPLOADS[key]
+    with st.spinner("Reading the uploaded files..."):
+        data = _read_uploaded(name, files)
+    with _UPLOADS_LOCK:
+        _UPLOADS[key] = data
+        while len(_UPLOADS) > MAX_UPLOADED_SETS:
+            _UPLOADS.popitem(last=False)
+    return data
+
+
+def _read_uploaded(name: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
+    arrays = {}
+    for file_name, raw in files:
+        role = idx_role(file_name)
+        if role is None:
+            raise ValueError(
+                f"{file_name} is not one of the four IDX files ({', '.join(IDX_FILES.values())}, "
+                "each gzipped or not)"
+            )
+        try:
+            arrays[role] = read_idx(raw)
+        except ValueError as error:
+            raise ValueError(f"{file_name}: {error}") from None
+    missing = [IDX_FILES[role] for role in IDX_FILES if role not in arrays]
+    if missing:
+        raise ValueError(f"still missing: {', '.join(missing)}; upload all four files of the data set")
+    for split in ("train", "test"):
+        X, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if X.shape[1:] != (28, 28) or y.ndim != 1 or len(X) != len(y):
+            raise ValueError(
+                f"the {split} files do not match: images {X.shape}, labels {y.shape}; "
+                "expected (N, 28, 28) images and N labels"
+            )
+    return Dataset(
+        name,
+        (arrays["train_images"] / np.float32(255)).astype(np.float32),
+        arrays["train_labels"].astype(np.int64),
+        (arrays["test_images"] / np.float32(255)).astype(np.float32),
+        arrays["test_labels"].astype(np.int64),
+        SOURCES[name].class_names,
+    )
+
+
+def idx_role(file_name: str) -> str | None:
+    """Which of the four IDX files a name is ("train_images", ...), as `find_idx_files` names them."""
+    stem = file_name.removesuffix(".gz").replace(".idx", "-idx")
+    return next((role for role, standard in IDX_FILES.items() if stem == standard), None)
+
+
+def dataset_or_error(name: str) -> tuple[Dataset | None, str]:
+    """The chosen data set, or None and what to do. For MNIST-like sets this draws an uploader unless the
+    lecturer's folder ($CNNVIZ_DATA_DIR) has the files."""
+    if name in BUNDLED:
+        return shared_dataset(name), ""
+    title = SOURCES[name].title
+    folder = lecturer_folder(name)
     try:
-        return shared_dataset(name, folder, download), ""
+        if folder is not None:
+            st.caption(f"{title} from the lecturer's copy on this server.")
+            return shared_dataset(name, str(folder)), ""
+        files = st.file_uploader(
+            f"The four IDX files of {title}",
+            accept_multiple_files=True,
+            key=f"train_idx_upload_{name}",
+            help=f"{', '.join(IDX_FILES.values())}, each gzipped (.gz, as published: about 10 MB for the "
+            "training images) or not.",
+        )
+        if not files:
+            return None, (
+                f"{title} is not on this server. Upload its four IDX files here, or ask the lecturer to put "
+                f"them in the data folder (${DATA_DIR_ENV})."
+            )
+        pairs = tuple(sorted((f.name, f.getvalue()) for f in files))
+        digest = hashlib.sha256(b"".join(hashlib.sha256(raw).digest() for _, raw in pairs)).hexdigest()
+        return uploaded_dataset(name, digest, pairs), ""
     except (DataUnavailable, ValueError, OSError) as error:
+        if folder is not None:  # the lecturer's files: name no path to a student
+            return None, f"the lecturer's copy of {title} could not be read; ask the lecturer to check it"
         return None, str(error)

@@ -1,0 +1,401 @@
+"""A class on one machine: real Streamlit sessions over the websocket, as browsers drive them (issue 13).
+
+    .venv/bin/python benchmarks/bench_class.py                          # small: 1 and 10 sessions, ~3 minutes
+    .venv/bin/python benchmarks/bench_class.py --sessions 1,10,30 --duration 20 --train
+
+Each session is a thread with its own websocket (benchmarks/stclient.py): it opens its page, then every
+1-2 s (--think) moves one of the page's sliders to a random value and waits for the rerun to finish. Beside
+the page's sessions, a tenth as many (at least one) drive a bare one-slider page served by the same process
+in the same run: the yardstick for what the machine and Streamlit alone cost under that load.
+
+Serving: "one" is a single app process; "proxy" is `make class`'s setup (--processes app processes behind
+nginx with cookie affinity). The app is served from a temporary folder of links to this checkout plus the
+bare page, so nothing in the repository changes.
+
+Printed: p50/p95 of the reruns per case, the ratio of the page's p95 to the bare page's, the proxy's p95 over
+one process's, the server's memory per session (resident, summed over the app processes) and, after the
+sessions close, the memory left and (with --train) whether the training threads ended. Targets (issue 13, at
+30 sessions): page p95 within 3x of the bare page's; proxy p95 at most 0.6x of one process's. The exit status
+is 1 if a target was measured and missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from serve_class import ClassServer, parse_args  # noqa: E402
+from stclient import Session, SessionClosed  # noqa: E402
+
+from cnnviz.training import OS_THREAD_NAME  # noqa: E402
+
+BARE_PAGE = '''"""A bare page: one slider and its value (benchmarks/bench_class.py's yardstick)."""
+
+import streamlit as st
+
+value = st.slider("A value", 0, 100, 50, key="bare_value")
+st.write(f"The value is {value}.")
+'''
+BARE = "Bench_bare"
+PAGES = {"Home": "", "Convolution": "Convolution", "Pooling": "Pooling", "Train": "Train_LeNet"}
+
+
+def app_folder() -> Path:
+    """A temporary app folder: a copy of app.py (Streamlit finds pages/ beside the script's real path), links
+    to the pages and the packages, plus the bare page."""
+    folder = Path(tempfile.mkdtemp(prefix="cnnviz-bench-class-"))
+    shutil.copy(ROOT / "app.py", folder / "app.py")
+    for name in ("cnnviz", "ui", "assets", ".streamlit"):
+        (folder / name).symlink_to(ROOT / name)
+    (folder / "pages").mkdir()
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        (folder / "pages" / page.name).symlink_to(page)
+    (folder / "pages" / f"99_{BARE}.py").write_text(BARE_PAGE)
+    return folder
+
+
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of these processes, MB."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def training_threads(pids: list[int]) -> int:
+    """Threads named cnnviz-train (cnnviz.training names them for the OS) in these processes."""
+    count = 0
+    for pid in pids:
+        for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
+            with contextlib.suppress(OSError):
+                count += comm.read_text().strip() == OS_THREAD_NAME
+    return count
+
+
+@dataclass
+class Student:
+    """One session's loop: think, move a slider, time the rerun."""
+
+    session: Session
+    bare: bool
+    rng: random.Random
+    times: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def act(self) -> None:
+        if self.session.auto_rerun and not self.bare:  # a live view: what the browser's timer asks for
+            result = self.session.run(fragment_id=self.session.auto_rerun[-1][1], auto=True)
+            self.times.append(result.seconds)
+            self.errors.extend(result.exceptions)
+            return
+        sliders = [
+            w
+            for w in self.session.widgets.values()
+            if w.kind == "slider" and not w.proto.options and not w.proto.disabled
+        ]
+        if not sliders:
+            result = self.session.run()
+        else:
+            w = self.rng.choice(sliders).proto
+            steps = max(1, round((w.max - w.min) / (w.step or 1)))
+            result = self.session.slide(
+                self.rng.choice(sliders), w.min + self.rng.randint(0, steps) * (w.step or 1)
+            )
+        self.times.append(result.seconds)
+        self.errors.extend(result.exceptions)
+
+    def loop(self, until: float, think: tuple[float, float]) -> None:
+        while True:
+            wait = self.rng.uniform(*think)
+            if time.monotonic() + wait >= until:
+                return
+            time.sleep(wait)
+            try:
+                self.act()
+            except (SessionClosed, TimeoutError, ValueError) as error:
+                self.errors.append(f"{type(error).__name__}: {error}")
+                return
+
+
+def quantiles(times: list[float]) -> tuple[float, float]:
+    """(p50, p95) in ms."""
+    if not times:
+        return float("nan"), float("nan")
+    if len(times) == 1:
+        return times[0] * 1000, times[0] * 1000
+    q = statistics.quantiles(times, n=20, method="inclusive")
+    return statistics.median(times) * 1000, q[18] * 1000
+
+
+@dataclass
+class Case:
+    serving: str
+    page: str
+    sessions: int
+    app: tuple[float, float]
+    bare: tuple[float, float]
+    reruns: int
+    mb_per_session: float
+    mb_left: float
+    errors: list[str]
+    note: str = ""
+
+
+def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) -> Case:
+    rng = random.Random(f"{serving}-{page}-{n}")
+    n_bare = max(1, n // 10)
+    # Warm up: one session opens the page and the bare page and leaves, so imports (torch...) and caches
+    # are in the baseline, which the memory and threads after the sessions close are compared with.
+    for name in (PAGES[page], BARE):
+        warm = Session(base, name, timeout=args.timeout, route="warm-up").open()
+        warm.run()
+        warm.close()
+    time.sleep(1)
+    idle_mb = rss_mb(pids)
+    students: list[Student] = []
+    opened = []
+
+    def open_one(i: int, bare: bool) -> None:
+        session = Session(
+            base, BARE if bare else PAGES[page], timeout=args.timeout, route=f"{serving}{page}{n}-{i}"
+        )
+        try:
+            session.open()
+            session.run()
+        except (SessionClosed, TimeoutError, OSError) as error:
+            opened.append(f"open: {type(error).__name__}: {error}")
+            return
+        if bare and not any(t.startswith("The value is") for t in session.texts):
+            opened.append("open: the bare page did not draw its value; is it served?")
+            return
+        students.append(Student(session, bare, random.Random(rng.random())))
+
+    openers = [threading.Thread(target=open_one, args=(i, i >= n)) for i in range(n + n_bare)]
+    for t in openers:
+        t.start()
+    for t in openers:
+        t.join()
+    note = ""
+    if page == "Train":
+        note = start_training(students)
+    until = time.monotonic() + args.duration
+    loops = [threading.Thread(target=s.loop, args=(until, args.think)) for s in students]
+    for t in loops:
+        t.start()
+    for t in loops:
+        t.join()
+    busy_mb = rss_mb(pids)
+    for s in students:
+        s.session.close()
+    # Memory and threads after the class leaves: give the server the reconnect grace to let runs go.
+    closed = time.monotonic()
+    if page == "Train":
+        during = training_threads(pids)
+        while time.monotonic() - closed < args.settle and training_threads(pids):
+            time.sleep(0.25)
+        left = training_threads(pids)
+        note += (
+            f"; training threads: {during} while the class trained, {left} "
+            f"{time.monotonic() - closed:.1f} s after the sessions closed"
+        )
+    app = [t for s in students if not s.bare for t in s.times]
+    bare = [t for s in students if s.bare for t in s.times]
+    errors = opened + [e for s in students for e in s.errors]
+    return Case(
+        serving,
+        page,
+        n,
+        quantiles(app),
+        quantiles(bare),
+        len(app),
+        (busy_mb - idle_mb) / max(1, len(students)),
+        rss_mb(pids) - idle_mb,
+        errors,
+        note,
+    )
+
+
+def start_training(students: list[Student]) -> str:
+    """Every page session presses Start training at once; how many say they are queued."""
+    presses = [s for s in students if not s.bare]
+    threads_ = [threading.Thread(target=press, args=(s.session,)) for s in presses]
+    for t in threads_:
+        t.start()
+    for t in threads_:
+        t.join()
+    time.sleep(1.5)  # the live view's first tick
+    for s in presses:
+        with contextlib.suppress(SessionClosed, TimeoutError):
+            if s.session.auto_rerun:
+                s.session.run(fragment_id=s.session.auto_rerun[-1][1], auto=True)
+    queued = sum(any(text.startswith("queued:") for text in s.session.texts) for s in presses)
+    note = f"{len(presses)} pressed Start training, {queued} were told their place in line"
+    training = [s.session for s in presses if any(t.startswith("**training**") for t in s.session.texts)]
+    if training:
+        note += f"; Pause took {pause_seconds(training[0]):.2f} s to show on the page"
+    return note
+
+
+def pause_seconds(session: Session, timeout: float = 60.0) -> float:
+    """From the Pause click until the live view says "paused" (what a student waits for), bounded."""
+    start = time.perf_counter()
+    session.click(session.find("button", "train_pause"))
+    while time.perf_counter() - start < timeout:
+        if session.auto_rerun:
+            session.run(fragment_id=session.auto_rerun[-1][1], auto=True)
+        if any(t.startswith("**paused**") for t in session.texts):
+            elapsed = time.perf_counter() - start
+            session.click(session.find("button", "train_resume"))
+            return elapsed
+        time.sleep(0.05)
+    return float("inf")
+
+
+def press(session: Session) -> None:
+    button = session.find("button", "train_start")
+    if button is not None:
+        with contextlib.suppress(SessionClosed, TimeoutError):
+            session.click(button)
+
+
+def serve(mode: str, folder: Path, args) -> ClassServer:
+    run_dir = Path(tempfile.mkdtemp(prefix=f"cnnviz-bench-{mode}-"))
+    options = ["--app-dir", str(folder), "--run-dir", str(run_dir), "--slots", str(args.slots)]
+    options += ["--first-port", str(args.first_port), "--port", str(args.proxy_port)]
+    if mode == "one":
+        options += ["--processes", "1", "--no-proxy"]
+    else:
+        options += ["--processes", str(args.processes)]
+    return ClassServer(parse_args(options))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", default="1,10", help="session counts, comma-separated (e.g. 1,10,30)")
+    parser.add_argument("--pages", default="Home,Convolution,Pooling", help=f"of {', '.join(PAGES)}")
+    parser.add_argument("--serving", default="one,proxy", help="one (a single process) and/or proxy (nginx)")
+    parser.add_argument("--train", action="store_true", help="add the Train page: every session starts a run")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds each case drives its sessions")
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 2.0), help="seconds between actions")
+    parser.add_argument("--processes", type=int, default=2, help="app processes behind nginx")
+    parser.add_argument("--slots", type=int, default=1, help="training runs at once per process")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds a rerun may take")
+    parser.add_argument("--settle", type=float, default=15.0, help="seconds to wait after the sessions close")
+    parser.add_argument(
+        "--train-cycles",
+        type=int,
+        default=0,
+        help="then, on one process: this many cycles of 3 sessions training for --duration s and leaving",
+    )
+    parser.add_argument("--first-port", type=int, default=18611)
+    parser.add_argument("--proxy-port", type=int, default=18600)
+    args = parser.parse_args()
+    counts = [int(n) for n in args.sessions.split(",")]
+    pages = args.pages.split(",") + (["Train"] if args.train and "Train" not in args.pages else [])
+    if any(p not in PAGES for p in pages) or any(n < 1 or n > 100 for n in counts):
+        parser.error(f"pages are {', '.join(PAGES)}; session counts 1..100")
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start"
+    )
+    folder = app_folder()
+    cases: list[Case] = []
+    missed_cycles = False
+    try:
+        for mode in args.serving.split(","):
+            with serve(mode, folder, args) as server:
+                base = (
+                    f"http://127.0.0.1:{args.proxy_port}"
+                    if mode == "proxy"
+                    else f"http://127.0.0.1:{server.apps[0][0]}"
+                )
+                pids = [proc.pid for _, proc in server.apps]
+                print(f"\n== {mode}: {len(pids)} app process(es), idle {rss_mb(pids):.0f} MB", flush=True)
+                for page in pages:
+                    for n in counts:
+                        case = run_case(base, pids, page, n, args, mode)
+                        cases.append(case)
+                        print(format_case(case), flush=True)
+                if mode == "one" and args.train_cycles:
+                    missed_cycles = train_cycles(base, pids, args)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 1 if report(cases) or missed_cycles else 0
+
+
+def train_cycles(base: str, pids: list[int], args) -> bool:
+    """Cycles of a small class training then leaving; the server's memory after each. True if the last is
+    more than 15% above the first (issue 13's target)."""
+    print(f"\n{args.train_cycles} cycles of 3 sessions training for {args.duration:g} s, then leaving:")
+    after = []
+    for i in range(args.train_cycles):
+        case = run_case(base, pids, "Train", 3, args, f"cycle{i}")
+        after.append(rss_mb(pids))
+        print(f"  cycle {i + 1}: {after[-1]:.0f} MB after the sessions left; {case.note}", flush=True)
+    growth = after[-1] / after[0] - 1
+    verdict = "ok" if growth <= 0.15 else "MISSED"
+    print(f"  memory after the last cycle vs the first: {growth:+.1%} (target within 15%) {verdict}")
+    return growth > 0.15
+
+
+def format_case(c: Case) -> str:
+    ratio = c.app[1] / c.bare[1] if c.bare[1] == c.bare[1] and c.bare[1] > 0 else float("nan")
+    line = (
+        f"{c.serving:5} {c.page:12} {c.sessions:3} sessions: page p50/p95 {c.app[0]:7.0f} / {c.app[1]:7.0f} ms "
+        f"({c.reruns} reruns), bare {c.bare[0]:6.0f} / {c.bare[1]:6.0f} ms, p95 ratio {ratio:5.1f}x; "
+        f"{c.mb_per_session:6.1f} MB/session, {c.mb_left:+6.0f} MB after closing"
+    )
+    if c.note:
+        line += f"\n      {c.note}"
+    if c.errors:
+        line += f"\n      {len(c.errors)} errors, e.g. {c.errors[0][:200]}"
+    return line
+
+
+def report(cases: list[Case]) -> int:
+    missed = False
+    one = {(c.page, c.sessions): c for c in cases if c.serving == "one"}
+    proxy = {(c.page, c.sessions): c for c in cases if c.serving == "proxy"}
+    if one and proxy:
+        print("\nproxy p95 / one process p95 (target at 30 sessions: <= 0.6):")
+        for key in sorted(set(one) & set(proxy)):
+            r = proxy[key].app[1] / one[key].app[1]
+            verdict = ""
+            if key[1] >= 30:
+                verdict = "  ok" if r <= 0.6 else "  MISSED"
+                missed |= r > 0.6
+            print(f"  {key[0]:12} {key[1]:3} sessions: {r:.2f}{verdict}")
+    print("\npage p95 / bare page p95 (target at 30 sessions: <= 3):")
+    for c in cases:
+        r = c.app[1] / c.bare[1]
+        verdict = ""
+        if c.sessions >= 30:
+            verdict = "  ok" if r <= 3 else "  MISSED"
+            missed |= r > 3
+        print(f"  {c.serving:5} {c.page:12} {c.sessions:3} sessions: {r:.1f}{verdict}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

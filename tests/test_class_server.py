@@ -1,0 +1,176 @@
+"""`make class` on this machine: two app processes behind nginx on loopback, one killed mid-lesson."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from serve_class import ClassServer, find_nginx, parse_args  # noqa: E402
+from stclient import Session, SessionClosed  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
+from cnnviz.training import OS_THREAD_NAME  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def zoom_rows(student: Session) -> int:
+    """How many rows the home page's zoom window shows (from its subheader "The numbers in rows a..b")."""
+    text = next(t for t in student.texts if t.startswith("The numbers in rows"))
+    first, last = re.search(r"rows (\d+)\.\.(\d+)", text).groups()
+    return int(last) - int(first) + 1
+
+
+def free_ports(n: int) -> int:
+    """The first of `n` consecutive free loopback ports."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            first = s.getsockname()[1]
+        if first + n > 65535:
+            continue
+        try:
+            socks = []
+            for port in range(first, first + n):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no run of free ports")
+
+
+def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
+    assert find_nginx(), "nginx is missing: `make test` installs it (apt-get install -y nginx)"
+    app_port, proxy_port = free_ports(2), free_ports(1)
+    args = parse_args(
+        [
+            "--processes",
+            "2",
+            "--first-port",
+            str(app_port),
+            "--port",
+            str(proxy_port),
+            "--run-dir",
+            str(tmp_path),
+        ]
+    )
+    with ClassServer(args) as server:
+        base = f"http://127.0.0.1:{proxy_port}"
+        page = Session(base)
+        status, body, headers = page.get("/")
+        assert status == 200 and b"<html" in body.lower() and "cnnviz_route=" in headers.get("set-cookie", "")
+        status, body, _ = page.get("/_stcore/health")
+        assert (status, body) == (200, b"ok")
+
+        # Students arrive (each browser with its own route cookie) until both processes have some.
+        by_process: dict[str, list[Session]] = {}
+        for i in range(16):
+            student = Session(base, route=f"student{i:02d}").open()
+            student.run()
+            by_process.setdefault(student.upstream, []).append(student)
+            if len(by_process) == 2 and min(map(len, by_process.values())) >= 2:
+                break
+        assert len(by_process) == 2, f"all sessions went to {list(by_process)}"
+        for students in by_process.values():
+            for student in students:
+                zoom = student.find("slider", "home_zoom")
+                result = student.slide(zoom, 5)
+                assert not result.exceptions and zoom_rows(student) == 5
+
+        killed_port, killed = server.apps[0]
+        killed.kill()
+        killed.wait(10)
+        dead = f"127.0.0.1:{killed_port}"
+        (alive,) = set(by_process) - {dead}
+
+        for student in by_process[alive]:  # untouched: the same session, its zoom kept
+            session_id = student.session_id
+            student.run()
+            assert student.session_id == session_id and student.upstream == alive
+            assert zoom_rows(student) == 5
+
+        for student in by_process[dead]:  # a clear reconnect: the tab comes back on the live process
+            with pytest.raises(SessionClosed):
+                student.run()
+            old = student.session_id
+            student.open(resume=True)
+            result = student.run()
+            assert result.upstream == alive and not result.exceptions
+            assert student.session_id != old  # a fresh session there (the tab's widget values came along)
+
+        newcomer = Session(base, route="late-student").open()
+        newcomer.run()
+        assert newcomer.upstream == alive
+        for students in by_process.values():
+            for student in students:
+                student.close()
+        newcomer.close()
+    assert not (tmp_path / "nginx.pid").exists() or all(proc.poll() is not None for _, proc in server.apps)
+
+
+def training_threads(pid: int) -> int:
+    """Threads of process `pid` named cnnviz-train (cnnviz.training names them for the OS)."""
+    names = []
+    for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
+        with contextlib.suppress(OSError):
+            names.append(comm.read_text().strip())
+    return names.count(OS_THREAD_NAME)
+
+
+def progress(student: Session) -> str:
+    return next((t for t in student.texts if re.match(r"\*\*\w+\*\*: epoch", t)), "")
+
+
+def live_tick(student: Session) -> str:
+    """What the live view's 1 s timer asks for; the progress text it then shows."""
+    interval, fragment_id = student.auto_rerun[-1]
+    student.run(fragment_id=fragment_id, auto=True)
+    return progress(student)
+
+
+def test_a_run_outlives_a_network_drop_and_ends_when_its_page_is_gone(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_RECONNECT_GRACE", "8")
+    port = free_ports(1)
+    args = parse_args(
+        ["--processes", "1", "--no-proxy", "--first-port", str(port), "--run-dir", str(tmp_path)]
+    )
+    with ClassServer(args) as server:
+        pid = server.apps[0][1].pid
+        student = Session(f"http://127.0.0.1:{port}", "Train_LeNet").open()
+        student.run()
+        assert training_threads(pid) == 0
+        epochs = student.find("number_input", "train_epochs")
+        state = WidgetState(id=epochs.id, int_value=100)
+        student.run([state])
+        student.click(student.find("button", "train_start"))
+        assert "**training**" in live_tick(student)
+        assert training_threads(pid) == 1
+
+        student.drop()  # the network goes away for 5 s; the browser then reconnects to its session
+        time.sleep(5)
+        student.open(resume=True)
+        step = int(re.search(r"step (\d+)", live_tick(student)).group(1))
+        time.sleep(1.5)
+        text = live_tick(student)
+        assert "**training**" in text and int(re.search(r"step (\d+)", text).group(1)) > step
+
+        student.close()  # the tab is closed for good: the run ends after the grace
+        deadline = time.monotonic() + 30
+        while training_threads(pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert training_threads(pid) == 0

@@ -1,0 +1,181 @@
+"""The training queue: a cap on concurrent runs, first come first served, runs that outlive a network drop
+but not their owner, and a cap that Streamlit's "clear caches" cannot reset."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from cnnviz.data import load_digits
+from cnnviz.lenet import LeNet5
+from cnnviz.training import OS_THREAD_NAME, TrainConfig, TrainingJob, TrainingQueue
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "timed out"
+        time.sleep(0.01)
+
+
+def long_job(digits, seed: int = 0) -> TrainingJob:
+    return TrainingJob(LeNet5(seed=seed), digits, TrainConfig(epochs=100))
+
+
+def short_job(digits, seed: int = 0) -> TrainingJob:
+    return TrainingJob(LeNet5(seed=seed), digits.subset(64, 16), TrainConfig(epochs=1))
+
+
+def training_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "cnnviz-training"]
+
+
+class Owners:
+    """Which owners are connected, switched by the test."""
+
+    def __init__(self, *names: str):
+        self.here = set(names)
+
+    def __call__(self, owner: str) -> bool:
+        return owner in self.here
+
+
+def test_runs_beyond_the_cap_wait_in_line_and_start_in_order(digits):
+    queue = TrainingQueue(1, owner_alive=Owners("a", "b", "c"))
+    first, second, third = long_job(digits), short_job(digits, 1), short_job(digits, 2)
+    tokens = [queue.submit(owner, job) for owner, job in zip("abc", (first, second, third), strict=True)]
+    try:
+        wait_for(lambda: first.view().state == "running")
+        assert [queue.position(t) for t in tokens] == [0, 1, 2]
+        assert second.view().state == third.view().state == "queued"
+        assert (queue.training, queue.waiting) == (1, 2)
+        assert len(training_threads()) == 1  # a run in line has no thread yet
+        names = [p.read_text().strip() for p in Path("/proc/self/task").glob("*/comm")]
+        assert names.count(OS_THREAD_NAME) == 1  # what `ps -L` shows a lecturer
+        first.stop()
+        wait_for(lambda: second.view().state in ("running", "finished"))
+        assert queue.position(tokens[2]) in (0, 1)  # third moved up (or already started)
+        wait_for(lambda: third.view().state == "finished", timeout=60)
+        assert second.view().state == "finished" and third.join(10)
+        assert (queue.training, queue.waiting) == (0, 0)
+        assert queue.get(tokens[1]) is second and queue.owner(tokens[1]) == "b"
+    finally:
+        for job in (first, second, third):
+            job.stop()
+            job.join(10)
+
+
+def test_a_run_stopped_while_in_line_leaves_it(digits):
+    queue = TrainingQueue(1, owner_alive=Owners("a", "b", "c"))
+    jobs = [long_job(digits, i) for i in range(3)]
+    tokens = [queue.submit(owner, job) for owner, job in zip("abc", jobs, strict=True)]
+    try:
+        jobs[1].stop()
+        view = jobs[1].view()
+        assert view.state == "stopped" and "before its turn" in view.message and not view.active
+        queue.reap()
+        assert queue.position(tokens[1]) == 0 and queue.position(tokens[2]) == 1
+        jobs[0].stop()
+        wait_for(lambda: jobs[2].view().state == "running")
+        assert not jobs[1].alive and jobs[1].view().step == 0  # it never trained
+    finally:
+        for job in jobs:
+            job.stop()
+            job.join(10)
+
+
+def test_a_short_network_drop_leaves_the_run_going(digits):
+    owners = Owners("a")
+    queue = TrainingQueue(2, owner_alive=owners, grace=3.0)
+    job = long_job(digits)
+    queue.submit("a", job)
+    try:
+        wait_for(lambda: job.view().step > 3)
+        owners.here.clear()  # the websocket drops...
+        time.sleep(1.0)
+        owners.here.add("a")  # ...and the browser reconnects to the same session
+        time.sleep(3.0)  # longer than the grace in all: only the time away counts
+        step = job.view().step
+        wait_for(lambda: job.view().step > step)
+        assert job.view().state == "running" and job.alive
+    finally:
+        job.stop()
+        job.join(10)
+
+
+def test_a_run_whose_owner_is_gone_stops_and_its_thread_ends(digits):
+    owners = Owners("a", "b")
+    queue = TrainingQueue(1, owner_alive=owners, grace=0.5)
+    running, waiting = long_job(digits), long_job(digits, 1)
+    queue.submit("a", running)
+    token = queue.submit("b", waiting)
+    wait_for(lambda: running.view().step > 3)
+    owners.here.clear()  # both tabs closed
+    assert running.join(20)
+    assert running.view().state == "stopped" and "page that started it was closed" in running.view().message
+    queue.reap()
+    assert waiting.view().state == "stopped" and not waiting.alive and queue.position(token) == 0
+    assert not training_threads()
+    assert (queue.training, queue.waiting) == (0, 0)
+
+
+def test_a_paused_run_whose_owner_is_gone_stops_too(digits):
+    owners = Owners("a")
+    queue = TrainingQueue(1, owner_alive=owners, grace=0.3)
+    job = long_job(digits)
+    queue.submit("a", job)
+    wait_for(lambda: job.view().step > 3)
+    job.pause()
+    wait_for(lambda: job.view().state == "paused")
+    owners.here.clear()
+    assert job.join(20) and job.view().state == "stopped"
+
+
+def test_touch_keeps_a_run_alive_without_a_connection_and_adopt_hands_it_over(digits):
+    queue = TrainingQueue(1, grace=1.0)  # no owner_alive: only the page's touches count
+    job = long_job(digits)
+    token = queue.submit("old-session", job)
+    try:
+        for _ in range(8):  # 2 s in all, twice the grace
+            time.sleep(0.25)
+            queue.touch(token)
+        assert job.view().state == "running"
+        assert queue.adopt(token, "new-session") is job and queue.owner(token) == "new-session"
+        assert queue.adopt("no-such-token", "x") is None
+    finally:
+        job.stop()
+        job.join(10)
+
+
+def test_finished_runs_are_forgotten_once_no_page_holds_them(digits):
+    queue = TrainingQueue(1, owner_alive=Owners("a"))
+    job = short_job(digits)
+    token = queue.submit("a", job)
+    assert job.join(30) and job.view().state == "finished"
+    assert queue.get(token) is job  # the page still holds it
+    del job
+    gc.collect()
+    queue.reap()
+    assert queue.get(token) is None and token not in queue.tokens()
+
+
+def test_the_cap_must_be_a_positive_number():
+    with pytest.raises(ValueError, match="at least 1, got 0"):
+        TrainingQueue(0)
