@@ -121,7 +121,13 @@ def load_image(
             img = _reduce(img, target)
     except ValueError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, Warning) as err:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        # Pillow refuses a huge picture in `Image.open` before our own pixel check can speak.
+        raise ValueError(
+            f"the image has more pixels than the {max_pixels:,} allowed (Pillow refused it as a possible "
+            "decompression bomb); shrink it before uploading"
+        ) from err
+    except (UnidentifiedImageError, OSError, SyntaxError, Warning) as err:
         raise ValueError(
             "could not read this file as an image; upload a PNG, JPEG, GIF, BMP or WebP picture"
             f" ({type(err).__name__})"
