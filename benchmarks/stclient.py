@@ -9,6 +9,7 @@ the last run drew (id, kind, proto), so a caller can move a slider or press a bu
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -220,6 +221,10 @@ class Session:
             self._texts.append((fragment_id, getattr(element, kind).body))
         elif kind == "progress":
             self._texts.append((fragment_id, element.progress.text))
+        elif kind == "plotly_chart":  # a figure's title is text a student reads too
+            title = json.loads(element.plotly_chart.spec or "{}").get("layout", {}).get("title", {})
+            if isinstance(title, dict) and title.get("text"):
+                self._texts.append((fragment_id, title["text"]))
         proto = getattr(element, kind)
         widget_id = getattr(proto, "id", "")
         if widget_id:

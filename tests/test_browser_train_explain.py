@@ -57,9 +57,17 @@ def test_clicked_c1_and_c3_cells_are_explained_as_torch_computed_them(server, br
         assert (
             f"S2 map {k}, cell ({i // 2}, {j // 2})" in text and f"= {A['S2'][k, i // 2, j // 2]:.4g}" in text
         )
-        page.get_by_role("button", name="Next step ▶").wait_for()
-        assert page.get_by_label("Output row").first.input_value() == str(i)  # the stepper is on that cell
-        assert page.get_by_label("Output column").first.input_value() == str(j)
+        stepper = page.locator('[data-testid="stepper"]').first
+        stepper.wait_for()
+        on = stepper.evaluate(
+            "root => [+root.dataset.i, +root.dataset.j, root.querySelector('.stepper-sum').textContent]"
+        )
+        assert on[:2] == [i, j]  # the in-browser stepper opens on the clicked cell
+        assert on[2].startswith(f"Y[{i}, {j}] = ")
+        products_sum = pre_c1[k, i, j] - float(
+            model.c1.bias[k].detach()
+        )  # the stepper's sum is before the bias
+        assert float(on[2].rsplit("=", 1)[1]) == pytest.approx(products_sum, abs=1e-3), on[2]
         heading.scroll_into_view_if_needed()
         screenshot(page, "train_lenet_explain_c1", full_page=False)
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 def zoom_rows(student: Session) -> int:
-    """How many rows the home page's zoom window shows (from its subheader "The numbers in rows a..b")."""
+    """How many rows the home page's zoom window shows (from its grid's title "The numbers in rows a..b")."""
     text = next(t for t in student.texts if t.startswith("The numbers in rows"))
     first, last = re.search(r"rows (\d+)\.\.(\d+)", text).groups()
     return int(last) - int(first) + 1

@@ -97,6 +97,8 @@ def test_load_image_reads_the_bundled_assets():
 def test_a_decompression_bomb_gets_the_pixel_cap_message_not_upload_a_png():
     """15000x13000 = 195 million pixels: Pillow refuses it in `Image.open`, before the app's own check."""
     huge = png_bytes(Image.new("1", (15000, 13000)))
-    with pytest.raises(ValueError, match=r"more pixels than the .* allowed .*shrink it before uploading") as err:
+    with pytest.raises(
+        ValueError, match=r"more pixels than the .* allowed .*shrink it before uploading"
+    ) as err:
         load_image(huge)
     assert "upload a PNG" not in str(err.value)
