@@ -68,12 +68,40 @@ def kernel_text(K: np.ndarray, scale: str = "") -> str:
     return f"K = {scale + ' x ' if scale else ''}[{rows}]"
 
 
+def example_stride(source: str | None, name: str | None) -> int:
+    """The stride a worked example brings (1 for another input, or no example, or an unknown one)."""
+    example = EXAMPLES.get(name or "")
+    return example.stride if example is not None and (source or SOURCES[0]) == "Worked example" else 1
+
+
+def linked_stride(axis: str) -> int:
+    """A stride's first value: the link's, else the stride of the worked example the link names (so a
+    hand-written `?conv_example=...` shows the example as choosing it in the box does); a bad value in
+    the link gets the example's (`check_link_number` warns)."""
+    raw = st.query_params.get(f"conv_stride_{axis}")
+    if raw is not None and raw.isdigit() and 1 <= int(raw) <= 10:
+        return int(raw)
+    return example_stride(st.query_params.get("conv_source"), st.query_params.get("conv_example"))
+
+
+def stride_input(label: str, axis: str) -> int:
+    """A stride kept in the link by hand: the link says it whenever it differs from what the example (or
+    another input) brings, so stride 1 on a strided example survives the link too."""
+    key = f"conv_stride_{axis}"
+    value = int(st.number_input(label, 1, 10, key=key))
+    if value == example_stride(st.session_state.get("conv_source"), st.session_state.get("conv_example")):
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+    return value
+
+
 # Widgets that a worked example resets get their first values here, not from `value=` (Streamlit warns
 # when a widget has both); a value in the link wins over these.
 for name, first in {
     "conv_kernel_choice": EXAMPLE_KERNEL,
-    "conv_stride_h": 1,
-    "conv_stride_w": 1,
+    "conv_stride_h": linked_stride("h"),
+    "conv_stride_w": linked_stride("w"),
     "conv_dil_h": 1,
     "conv_dil_w": 1,
     "conv_pad_mode": "valid (none)",
@@ -217,9 +245,9 @@ def settings_controls():
             padding = pad_mode.split()[0]
         sh, sw, dh, dw = st.columns(4)
         with sh:
-            stride_h = url_number("stride h", 1, 10, key="conv_stride_h")
+            stride_h = stride_input("stride h", "h")
         with sw:
-            stride_w = url_number("stride w", 1, 10, key="conv_stride_w")
+            stride_w = stride_input("stride w", "w")
         with dh:
             dil_h = url_number("dilation h", 1, 6, key="conv_dil_h")
         with dw:
