@@ -290,10 +290,7 @@ out_h, out_w = trace.shape
 lecture = source == "Worked example" and trace.shape == example.output.shape
 lecture = lecture and np.allclose(trace.output, example.output)
 marks = [(i, j) for i, j, _, _ in example.slide_errors] if lecture else []
-if marks:
-    wrong = ", ".join(f"({i}, {j}): slide {fmt(p)}, correct {fmt(c)}" for i, j, p, c in example.slide_errors)
-    st.warning(f"The slide's answer has mistakes: {wrong}. They are outlined in dashed red with ! below.")
-elif source == "Worked example" and example.slide_errors:
+if not marks and source == "Worked example" and example.slide_errors:
     st.caption(
         f"*{example.name}*: the slide's mistakes are outlined only with the example's own kernel and settings."
     )
@@ -321,6 +318,11 @@ if not plan.tiles:
     )
 
 
+def slide_caption(example) -> str:
+    """The stepper legend's words for the outlined cells: what the slide printed and the right value."""
+    return "the slide printed " + ", ".join(f"{fmt(p)} (is {fmt(c)})" for _, _, p, c in example.slide_errors)
+
+
 # A fragment: picking a cell in the stepper (or pausing) reruns only this section, not the inputs and
 # settings above; check-my-work and the PyTorch below follow the selected cell, and the link keeps it.
 @st.fragment
@@ -332,9 +334,14 @@ def stepping() -> None:
         key="conv_step",
         titles={"kernel": "Kernel K rotated 180° (as slid)"} if trace.mode == "convolve" else None,
         marks=marks,
-        caption="cells the slide printed wrong" if marks else "",
+        caption=slide_caption(example) if marks else "",
         speed=speed,
     )
+    if marks:  # under the stepper, so that the stepper stays on the first screen (its legend names them)
+        wrong = ", ".join(
+            f"({i}, {j}): slide {fmt(p)}, correct {fmt(c)}" for i, j, p, c in example.slide_errors
+        )
+        st.warning(f"The slide's answer has mistakes: {wrong}. They are outlined in dashed red with ! above.")
     keep_cell("conv_cell", step.index)
     # The GIF's frames: the block of cells the stepper steps (the whole output when it is small).
     cells = region_cells(default_region(trace.shape, selected_cell("conv_step", trace.shape)))
