@@ -93,7 +93,7 @@ def test_a_preset_with_slide_errors_marks_the_wrong_cells(at):
     at.selectbox(key="conv_example").set_value("X image, filter 1").run()
     assert any("(1, 1): slide -1, correct 1" in w.value for w in at.warning)
     assert sorted(map(tuple, stepper(at)["marks"])) == [(1, 1), (2, 1)]
-    assert stepper(at)["mark_caption"] == "cells the slide printed wrong"
+    assert stepper(at)["mark_caption"] == "the slide printed -1 (is 1), -2 (is -3)"
     np.testing.assert_array_equal(full_output(at), EXAMPLES["X image, filter 1"].output)
 
 
