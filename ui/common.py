@@ -50,8 +50,16 @@ def sidebar_menu() -> None:
 
 
 def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> None:
-    """Page config, the sidebar menu, the title and a one-paragraph introduction."""
-    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
+    """Page config, the sidebar menu, the title and a one-paragraph introduction.
+
+    Projector mode (the switch or `?projector=true`) starts with the sidebar collapsed: the room sees the page.
+    """
+    from ui.classroom import projector_mode  # ui.classroom imports this module
+
+    sidebar = "collapsed" if projector_mode() else "auto"
+    st.set_page_config(
+        page_title=f"{title} · cnnviz", page_icon=icon, layout="wide", initial_sidebar_state=sidebar
+    )
     sidebar_menu()
     st.title(title)
     if intro:
