@@ -116,20 +116,21 @@ def image_picker(
     `{key}_bundled`, by file name; the descriptions go to the help text). `error_area` (a container) is
     where an unreadable upload is reported, for a picker that sits in a popover the user may close.
     """
-    choice = st.radio(
-        label,
-        ["Bundled picture", "Upload my own"],
-        horizontal=True,
-        key=f"{key}_source",
-    )
-    if choice == "Upload my own":
+    choice = _source_choice(key, label, bind)
+    if choice == UPLOAD:
         upload = st.file_uploader(
             "Upload an image (PNG, JPEG, GIF, BMP, WebP)",
             type=None,
             key=f"{key}_upload",
             help="Any picture: a photo is turned upright by its EXIF tag, transparency is laid on white.",
         )
-        if upload is None:
+        if upload is None and st.session_state.get(f"_{key}_source_in_link") == UPLOAD:
+            (error_area or st).info(
+                "This link used an uploaded picture, which cannot travel in a link: upload it again "
+                f"(under {label}). Meanwhile the default bundled picture is shown.",
+                icon="🔗",
+            )
+        elif upload is None:
             st.info("Choose a file to upload; meanwhile the bundled picture is shown.")
         else:
             return _uploaded_or_last_good(key, upload, mode, max_side, error_area or st)
@@ -137,6 +138,21 @@ def image_picker(
     image = bundled_image(name, mode=mode, max_side=max_side)
     _remember(key, image, name)
     return image, name
+
+
+UPLOAD = "Upload my own"
+SOURCES = ["Bundled picture", UPLOAD]
+
+
+def _source_choice(key: str, label: str, bind: bool) -> str:
+    """Bundled or uploaded; with `bind`, kept in the link (`{key}_source`), and what the link said when the
+    session opened is remembered (an upload cannot travel in a link, so it is asked for again)."""
+    if not bind:
+        return st.radio(label, SOURCES, horizontal=True, key=f"{key}_source")
+    from ui.classroom import url_select  # here, not at the top: ui.classroom imports this module
+
+    st.session_state.setdefault(f"_{key}_source_in_link", st.query_params.get(f"{key}_source"))
+    return url_select(label, SOURCES, key=f"{key}_source", widget=st.radio, horizontal=True)
 
 
 def _bundled_choice(key: str, default: str, bind: bool) -> str:
