@@ -52,11 +52,12 @@ def sidebar_menu() -> None:
 def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> None:
     """Page config, the sidebar menu, the title and a one-paragraph introduction.
 
-    Projector mode (the switch or `?projector=true`) starts with the sidebar collapsed: the room sees the page.
+    A session opened in projector mode (`?projector=true`) starts with the sidebar collapsed, so the room
+    sees the page; switching projector mode on later keeps the sidebar (and its Copy link button) open.
     """
     from ui.classroom import projector_mode  # ui.classroom imports this module
 
-    sidebar = "collapsed" if projector_mode() else "auto"
+    sidebar = st.session_state.setdefault("_sidebar_state", "collapsed" if projector_mode() else "auto")
     st.set_page_config(
         page_title=f"{title} · cnnviz", page_icon=icon, layout="wide", initial_sidebar_state=sidebar
     )
