@@ -334,3 +334,18 @@ def test_a_bad_typed_grid_in_the_link_warns_and_keeps_the_default(params, words)
     assert not at.exception
     assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.text_area(key="fm_rgb_kernel_R").value == format_grid(KERNELS["Vertical edge"].array)
+
+
+@pytest.mark.parametrize("tab", ["One filter, three channels", "1x1 convolution"])
+def test_the_channel_and_1x1_figures_follow_projector_mode_and_the_theme(tab):
+    normal = app_test(PAGE)
+    normal.query_params["fm_tab"] = tab
+    figures = plotly_figures(normal.run())
+    assert figures and all(f["layout"].get("paper_bgcolor") == "rgba(0,0,0,0)" for f in figures)
+    assert all(f["layout"].get("width") for f in figures)  # their own size on a desk
+    big = app_test(PAGE)
+    big.query_params.update({"fm_tab": tab, "projector": "true"})
+    figures = plotly_figures(big.run())
+    assert not big.exception and figures
+    assert all(not f["layout"].get("width") for f in figures)  # the full width for the room
+    assert all(f["layout"]["font"]["size"] >= 18 for f in figures)
