@@ -88,3 +88,21 @@ def test_a_projector_link_starts_with_the_sidebar_collapsed(server, browser, pag
         assert sidebar_right_edge(pg) >= 200  # without projector mode the menu is open
     finally:
         context.close()
+
+
+def test_the_browser_colours_magnitudes_as_python_does_on_viridis(server, browser):
+    """The 6x6 example's input is 0..9: 0 is viridis's dark end, 9 its yellow end (cnnviz.palette.scale_rgb)."""
+    from cnnviz.palette import scale_rgb
+
+    context, pg = open_at(browser, f"{server}/Convolution", SCREENS["1366x768"])
+    try:
+        root = pg.locator(STEPPER).first
+        root.wait_for(timeout=60_000)
+        fills = root.evaluate(
+            """root => Object.fromEntries([...root.querySelectorAll('.cell[data-grid="input"]')]
+                .map(c => [c.dataset.value, getComputedStyle(c.querySelector('rect.bg')).fill]))"""
+        )
+        for value, level in (("0", 0.0), ("9", 1.0), ("5", 5 / 9)):
+            assert fills[value] == "rgb({}, {}, {})".format(*scale_rgb(level, "magnitude")), (value, fills)
+    finally:
+        context.close()
