@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.export import MAX_FRAMES, csv_zip, grid_csv, step_layout, step_png, step_svg, trace_csvs, walk_gif
+from cnnviz.export import (
+    MAX_FRAMES,
+    _shade,
+    csv_zip,
+    grid_csv,
+    step_layout,
+    step_png,
+    step_svg,
+    trace_csvs,
+    walk_gif,
+)
+from cnnviz.palette import DIVERGING, VIRIDIS
 from cnnviz.presets import EXAMPLES
 from cnnviz.trace import convolution_trace, correlation_trace, pool_trace
 
@@ -142,9 +153,6 @@ def test_a_strided_dilated_step_outlines_the_whole_dilated_window():
 
 
 def test_cells_without_numbers_use_the_pages_scales_grey_viridis_or_diverging():
-    from cnnviz.export import _shade
-    from cnnviz.palette import DIVERGING, VIRIDIS
-
     assert _shade(0.0, 0.0, 255.0) == "#000000" and _shade(255.0, 0.0, 255.0) == "#FFFFFF"  # a picture
     assert _shade(0.0, 0.0, 9.0) == VIRIDIS[0].upper() and _shade(9.0, 0.0, 9.0) == VIRIDIS[-1].upper()
     assert _shade(-4.0, -4.0, 2.0) == DIVERGING[0][1] and _shade(0.0, -4.0, 2.0) == DIVERGING[2][1]
