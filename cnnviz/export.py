@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cnnviz.palette import MEANINGS
+from cnnviz.palette import MEANINGS, scale_rgb
 from cnnviz.trace import Trace, fmt
 
 __all__ = [
@@ -101,21 +101,30 @@ def _kernel_shape(trace: Trace) -> tuple[int, int]:
     return trace.plan.kernel_shape
 
 
-def _grey(v: float, lo: float, hi: float) -> str:
-    level = 255 if not np.isfinite(v) else int(round(255 * (v - lo) / ((hi - lo) or 1.0)))
-    level = min(255, max(0, level))
-    return f"#{level:02X}{level:02X}{level:02X}"
+def _shade(v: float, lo: float, hi: float) -> str:
+    """A cell too small for its number, on the pages' scales: grey for a picture of 0..255, viridis for
+    other magnitudes, the diverging scale centred on zero for signed values (white for padding)."""
+    if not np.isfinite(v):
+        return PAPER
+    if lo < 0:
+        m = max(abs(lo), abs(hi)) or 1.0
+        color = scale_rgb(v / m, "diverging")
+    elif hi > 15 and hi <= 255:
+        color = scale_rgb(v / 255, "grey")
+    else:
+        color = scale_rgb((v - lo) / ((hi - lo) or 1.0), "magnitude")
+    return "#{:02X}{:02X}{:02X}".format(*color)
 
 
 def _grid(Z: np.ndarray, x0: float, y0: float, cell: int, *, fills=None, numbers: bool) -> list:
-    """Cells of Z as boxes (white, or grey levels without numbers) and, when they fit, their numbers."""
+    """Cells of Z as boxes (white, or coloured on the scales without numbers) and, when they fit, their numbers."""
     shapes = []
     finite = Z[np.isfinite(Z)] if np.isfinite(Z).any() else np.zeros(1)
     lo, hi = float(finite.min()), float(finite.max())
     font = int(cell * 0.42)
     for (r, c), v in np.ndenumerate(Z):
         x, y = x0 + c * cell, y0 + r * cell
-        fill = (fills or {}).get((r, c)) or (PAPER if numbers else _grey(v, lo, hi))
+        fill = (fills or {}).get((r, c)) or (PAPER if numbers else _shade(v, lo, hi))
         shapes.append(Box(x, y, cell, cell, fill, CELL_LINE if numbers else "", 1 if numbers else 0))
         if numbers and not np.isnan(v):
             text = fmt(v)

@@ -285,10 +285,21 @@ def zero_insertion(X, K, *, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray
 
 
 @lru_cache(maxsize=16)
-def _lut(colorscale: str) -> np.ndarray:
-    """(256, 3) uint8 colours sampled evenly along a named Plotly colour scale."""
-    samples = pcolors.sample_colorscale(pcolors.get_colorscale(colorscale), np.linspace(0, 1, 256).tolist())
+def _lut_of(colorscale: str | tuple) -> np.ndarray:
+    """(256, 3) uint8 colours sampled evenly along a named Plotly colour scale or ((stop, "#hex"), ...)."""
+    if isinstance(colorscale, str):
+        scale = pcolors.get_colorscale(colorscale)
+    else:
+        scale = [[p, "rgb({}, {}, {})".format(*pcolors.hex_to_rgb(c))] for p, c in colorscale]
+    samples = pcolors.sample_colorscale(scale, np.linspace(0, 1, 256).tolist())
     return np.array([pcolors.unlabel_rgb(c) for c in samples], dtype=float).round().astype(np.uint8)
+
+
+def _lut(colorscale) -> np.ndarray:
+    """`_lut_of`, with a scale given as a list of [stop, colour] pairs made hashable for its cache."""
+    if not isinstance(colorscale, str):
+        colorscale = tuple((float(p), str(c)) for p, c in colorscale)
+    return _lut_of(colorscale)
 
 
 def colorize(Z, colors: dict) -> np.ndarray:

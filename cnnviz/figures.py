@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.palette import MEANINGS
+from cnnviz.palette import DIVERGING as PALETTE_DIVERGING
+from cnnviz.palette import MAGNITUDE, MEANINGS
 from cnnviz.trace import fmt
 
 __all__ = [
@@ -28,8 +29,8 @@ __all__ = [
 ]
 
 MAX_NUMBERED = 32  # numbers are written in cells up to this many rows and columns (Plotly draw time)
-DIVERGING = "RdBu_r"  # negative blue, zero white, positive red
-SEQUENTIAL = "Viridis"
+DIVERGING = PALETTE_DIVERGING  # negative blue, zero near-white, positive red (with zmin = -zmax)
+SEQUENTIAL = MAGNITUDE  # viridis
 GRAY = "gray"
 
 Outline = tuple[int, int, int, int]  # (row0, col0, row1, col1), inclusive cell corners

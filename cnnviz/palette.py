@@ -17,7 +17,9 @@ colour alone: every mark that says right/wrong or winner also has a symbol (`MAR
 | extra         | sky blue        | #56B4E9   | a second series when one is needed (e.g. dilation taps)|
 
 Scales: `MAGNITUDE` ("Viridis") for values >= 0, `MAGNITUDE_ALT` ("Cividis"), `IMAGE` ("gray") for
-pictures of 0..255, `DIVERGING` (blue–white–red, `zmid` 0) for signed values.
+pictures of 0..255, `DIVERGING` (blue–white–red, `zmid` 0) for signed values. `VIRIDIS` holds viridis's
+stops, so that the browser stepper and the exports colour a cell as Plotly's heatmaps do (`scale_rgb`), and
+`ink` picks the black or white text with the higher contrast on a cell (WCAG ratio >= 4.5 on any colour).
 """
 
 from __future__ import annotations
@@ -30,8 +32,13 @@ __all__ = [
     "MARKS",
     "MEANINGS",
     "OKABE_ITO",
+    "VIRIDIS",
+    "contrast_ratio",
+    "hex_rgb",
+    "ink",
     "rgb",
     "rgba",
+    "scale_rgb",
 ]
 
 OKABE_ITO = {
@@ -73,6 +80,56 @@ DIVERGING = [
     [0.75, "#F4A582"],
     [1.0, "#B2182B"],
 ]
+# Plotly's "Viridis" stops (matplotlib's viridis, evenly spaced), dark purple to yellow.
+VIRIDIS = [
+    "#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+    "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725",
+]  # fmt: skip
+BLACK_INK, WHITE_INK = "#000000", "#FFFFFF"
+
+
+def hex_rgb(hexcode: str) -> tuple[int, int, int]:
+    """ "#RRGGBB" as an (r, g, b) tuple of 0..255."""
+    return tuple(int(hexcode[k : k + 2], 16) for k in (1, 3, 5))
+
+
+def _mix(stops: list[tuple[int, int, int]], t: float) -> tuple[int, int, int]:
+    """The colour at t in 0..1 along evenly spaced stops (linear between neighbours)."""
+    x = min(max(t, 0.0), 1.0) * (len(stops) - 1)
+    k = min(int(x), len(stops) - 2)
+    a, b, f = stops[k], stops[k + 1], x - k
+    return tuple(round(p + (q - p) * f) for p, q in zip(a, b, strict=True))
+
+
+def scale_rgb(level: float, scale: str) -> tuple[int, int, int]:
+    """A cell's colour: `level` in 0..1 on "magnitude" (viridis) or "grey", in -1..1 on "diverging"."""
+    if scale == "grey":
+        v = round(255 * min(max(level, 0.0), 1.0))
+        return (v, v, v)
+    if scale == "diverging":
+        return _mix([hex_rgb(c) for _, c in DIVERGING], (level + 1) / 2)
+    return _mix([hex_rgb(c) for c in VIRIDIS], level)
+
+
+def _luminance(color: tuple[int, int, int]) -> float:
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in color)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two colours, 1..21 (4.5 is the bar for normal text)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def ink(background: tuple[int, int, int]) -> str:
+    """Black or white text, whichever contrasts more with `background` (at least 4.58 on any colour)."""
+    black = contrast_ratio(background, (0, 0, 0))
+    return BLACK_INK if black >= contrast_ratio(background, (255, 255, 255)) else WHITE_INK
 
 
 def rgb(name: str) -> tuple[int, int, int]:

@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure
-from cnnviz.palette import DIVERGING, MARKS, MEANINGS, rgba
+from cnnviz.figures import GRAY, MAX_NUMBERED, color_range, grid_figure
+from cnnviz.palette import DIVERGING, MARKS, MEANINGS, VIRIDIS, hex_rgb, rgba
 from cnnviz.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
 
@@ -67,16 +67,12 @@ UNVISITED_COLOR = rgba("never read", 0.35)  # reddish-purple cross-hatching: inp
 MARK_COLOR = MEANINGS["wrong"]
 
 
-def _rgb_of(hexcode: str) -> tuple[int, int, int]:
-    return tuple(int(hexcode[k : k + 2], 16) for k in (1, 3, 5))
-
-
-# The ends of the stepper's colour scales, from the palette: signed values on its diverging scale
-# (blue below zero, red above), magnitudes from white to a dark blue-grey; RGB triples for the browser.
-SCALE_ENDS = {
-    "negative": list(_rgb_of(DIVERGING[0][1])),
-    "positive": list(_rgb_of(DIVERGING[-1][1])),
-    "magnitude": [40, 80, 140],
+# The stops of the stepper's colour scales, from the palette, as RGB triples for the browser, which
+# interpolates between them as `cnnviz.palette.scale_rgb` does: signed values on the diverging scale
+# (blue below zero, near-white at zero, red above), magnitudes on viridis, as the Plotly heatmaps.
+SCALE_STOPS = {
+    "diverging": [list(hex_rgb(c)) for _, c in DIVERGING],
+    "magnitude": [list(hex_rgb(c)) for c in VIRIDIS],
 }
 
 Region = tuple[int, int, int, int]  # (i0, j0, i1, j1): output cells, inclusive corners
@@ -143,7 +139,8 @@ def is_picture(X: np.ndarray) -> bool:
 
 def _scale(colors: dict) -> str:
     """`color_range`'s choice as the browser's palette name."""
-    return {"gray": "grey", "RdBu_r": "diverging"}.get(colors["colorscale"], "sequential")
+    scale = colors["colorscale"]
+    return "grey" if scale == GRAY else "diverging" if scale == DIVERGING else "sequential"
 
 
 def _levels(Z: np.ndarray, colors: dict) -> list[list[float | None]]:
@@ -304,7 +301,7 @@ def stepper_payload(
         "row_taps": [(plan.rows.taps(i) - r0).tolist() for i in range(region[0], region[2] + 1)],
         "col_taps": [(plan.cols.taps(j) - c0).tolist() for j in range(region[1], region[3] + 1)],
         "steps": [_step_entry(trace, s, region, upstream, cell_name) for s in steps],
-        "colors": SCALE_ENDS,
+        "colors": SCALE_STOPS,
         "marks": [[i - region[0], j - region[1]] for i, j in marks if (i, j) in cells],
         "dilated": plan.rows.dilation > 1 or plan.cols.dilation > 1,
         "region": list(region),

@@ -68,12 +68,40 @@ def kernel_text(K: np.ndarray, scale: str = "") -> str:
     return f"K = {scale + ' x ' if scale else ''}[{rows}]"
 
 
+def example_stride(source: str | None, name: str | None) -> int:
+    """The stride a worked example brings (1 for another input, or no example, or an unknown one)."""
+    example = EXAMPLES.get(name or "")
+    return example.stride if example is not None and (source or SOURCES[0]) == "Worked example" else 1
+
+
+def linked_stride(axis: str) -> int:
+    """A stride's first value: the link's, else the stride of the worked example the link names (so a
+    hand-written `?conv_example=...` shows the example as choosing it in the box does); a bad value in
+    the link gets the example's (`check_link_number` warns)."""
+    raw = st.query_params.get(f"conv_stride_{axis}")
+    if raw is not None and raw.isdigit() and 1 <= int(raw) <= 10:
+        return int(raw)
+    return example_stride(st.query_params.get("conv_source"), st.query_params.get("conv_example"))
+
+
+def stride_input(label: str, axis: str) -> int:
+    """A stride kept in the link by hand: the link says it whenever it differs from what the example (or
+    another input) brings, so stride 1 on a strided example survives the link too."""
+    key = f"conv_stride_{axis}"
+    value = int(st.number_input(label, 1, 10, key=key))
+    if value == example_stride(st.session_state.get("conv_source"), st.session_state.get("conv_example")):
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+    return value
+
+
 # Widgets that a worked example resets get their first values here, not from `value=` (Streamlit warns
 # when a widget has both); a value in the link wins over these.
 for name, first in {
     "conv_kernel_choice": EXAMPLE_KERNEL,
-    "conv_stride_h": 1,
-    "conv_stride_w": 1,
+    "conv_stride_h": linked_stride("h"),
+    "conv_stride_w": linked_stride("w"),
     "conv_dil_h": 1,
     "conv_dil_w": 1,
     "conv_pad_mode": "valid (none)",
@@ -217,9 +245,9 @@ def settings_controls():
             padding = pad_mode.split()[0]
         sh, sw, dh, dw = st.columns(4)
         with sh:
-            stride_h = url_number("stride h", 1, 10, key="conv_stride_h")
+            stride_h = stride_input("stride h", "h")
         with sw:
-            stride_w = url_number("stride w", 1, 10, key="conv_stride_w")
+            stride_w = stride_input("stride w", "w")
         with dh:
             dil_h = url_number("dilation h", 1, 6, key="conv_dil_h")
         with dw:
@@ -262,10 +290,7 @@ out_h, out_w = trace.shape
 lecture = source == "Worked example" and trace.shape == example.output.shape
 lecture = lecture and np.allclose(trace.output, example.output)
 marks = [(i, j) for i, j, _, _ in example.slide_errors] if lecture else []
-if marks:
-    wrong = ", ".join(f"({i}, {j}): slide {fmt(p)}, correct {fmt(c)}" for i, j, p, c in example.slide_errors)
-    st.warning(f"The slide's answer has mistakes: {wrong}. They are outlined in dashed red with ! below.")
-elif source == "Worked example" and example.slide_errors:
+if not marks and source == "Worked example" and example.slide_errors:
     st.caption(
         f"*{example.name}*: the slide's mistakes are outlined only with the example's own kernel and settings."
     )
@@ -293,6 +318,11 @@ if not plan.tiles:
     )
 
 
+def slide_caption(example) -> str:
+    """The stepper legend's words for the outlined cells: what the slide printed and the right value."""
+    return "the slide printed " + ", ".join(f"{fmt(p)} (is {fmt(c)})" for _, _, p, c in example.slide_errors)
+
+
 # A fragment: picking a cell in the stepper (or pausing) reruns only this section, not the inputs and
 # settings above; check-my-work and the PyTorch below follow the selected cell, and the link keeps it.
 @st.fragment
@@ -304,9 +334,14 @@ def stepping() -> None:
         key="conv_step",
         titles={"kernel": "Kernel K rotated 180° (as slid)"} if trace.mode == "convolve" else None,
         marks=marks,
-        caption="cells the slide printed wrong" if marks else "",
+        caption=slide_caption(example) if marks else "",
         speed=speed,
     )
+    if marks:  # under the stepper, so that the stepper stays on the first screen (its legend names them)
+        wrong = ", ".join(
+            f"({i}, {j}): slide {fmt(p)}, correct {fmt(c)}" for i, j, p, c in example.slide_errors
+        )
+        st.warning(f"The slide's answer has mistakes: {wrong}. They are outlined in dashed red with ! above.")
     keep_cell("conv_cell", step.index)
     # The GIF's frames: the block of cells the stepper steps (the whole output when it is small).
     cells = region_cells(default_region(trace.shape, selected_cell("conv_step", trace.shape)))

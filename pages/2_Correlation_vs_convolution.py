@@ -73,19 +73,51 @@ def _draw_random() -> None:
         st.session_state[f"corr_assoc_{name}"] = format_exact(arr)
 
 
+# The associativity arrays and the 1-D signals: their defaults, and the link parameters that carry them
+# (cnnviz.gridcode; a 1-D signal is a grid of one row, `corr_x=1_2_3_4_5`).
+ASSOC_DEFAULTS = {
+    "a": np.array([[1, 2, 0], [0, 1, 3], [2, 0, 1]]),
+    "b": np.array([[1, 2], [0, 3]]),
+    "c": np.array([[0, 1], [2, 1]]),
+}
+ONE_D_DEFAULTS = {"x": np.array([ONE_D_EXAMPLE["x"]]), "w": np.array([ONE_D_EXAMPLE["w"]])}
+
+
+def _one_row(X: np.ndarray) -> np.ndarray:
+    if X.shape[0] != 1:
+        raise ValueError(f"a signal is one row of numbers, this has {X.shape[0]} rows")
+    return X
+
+
+def _seed_assoc_and_1d() -> None:
+    """The associativity arrays and the 1-D signals: the link's (a bad one warns), else the defaults."""
+    for name, default in ASSOC_DEFAULTS.items():
+        linked = url_grid(f"corr_{name.upper()}", default, name=f"array {name}", check=_small_array)
+        st.session_state[f"corr_assoc_{name}"] = format_exact(linked)
+    for name, default in ONE_D_DEFAULTS.items():
+        linked = url_grid(f"corr_{name}", default, name=f"1-D {name}", check=_one_row)
+        st.session_state[f"corr_1d_{name}"] = " ".join(fmt(v) for v in linked[0])
+
+
+def _small_array(X: np.ndarray) -> np.ndarray:
+    if max(X.shape) > 8:
+        raise ValueError("an array has at most 8 rows and columns")
+    return X
+
+
+def _keep_assoc_and_1d_in_link(arrays: dict) -> None:
+    """Arrays or signals (by name: "a", "b", "c", "x", "w") into the link; left out at their defaults."""
+    for name, X in arrays.items():
+        param = f"corr_{name.upper()}" if name in ASSOC_DEFAULTS else f"corr_{name}"
+        default = ASSOC_DEFAULTS.get(name, ONE_D_DEFAULTS.get(name))
+        set_url_grid(param, np.atleast_2d(np.asarray(X, dtype=float)), default=default)
+
+
 if "corr_pair" not in st.session_state:
     st.session_state["corr_pair"] = DEFAULT_PAIR
     _load_pair()
     st.session_state["corr_seed"] = 0
-    a0, b0, c0 = (
-        np.array([[1, 2, 0], [0, 1, 3], [2, 0, 1]]),
-        np.array([[1, 2], [0, 3]]),
-        np.array([[0, 1], [2, 1]]),
-    )
-    for name, arr in zip("abc", (a0, b0, c0), strict=True):
-        st.session_state[f"corr_assoc_{name}"] = format_exact(arr)
-    st.session_state["corr_1d_x"] = " ".join(str(v) for v in ONE_D_EXAMPLE["x"])
-    st.session_state["corr_1d_w"] = " ".join(str(v) for v in ONE_D_EXAMPLE["w"])
+    _seed_assoc_and_1d()
     for name, text_key in (("corr_X", "corr_X_text"), ("corr_K", "corr_K_text")):
         linked = url_grid(name, None, name="input X" if name == "corr_X" else "kernel K")
         if linked is not None:  # a typed grid in the link replaces the preset's
@@ -323,6 +355,7 @@ if tab_assoc.open:  # tabs run lazily: only the open one computes
 
         arrays = keep_last_good("corr_assoc", _make_assoc)
         if arrays is not None:
+            _keep_assoc_and_1d_in_link(dict(zip("abc", arrays, strict=True)))
             results, assoc_figs = _associativity(*arrays)
             for op, symbol in (("convolution", "∗"), ("cross-correlation", "★")):
                 r = results[op]
@@ -354,6 +387,7 @@ if tab_1d.open:  # tabs run lazily: only the open one computes
         one_d = keep_last_good("corr_1d", lambda: _make_1d(mode))
         if one_d is not None:
             x, w, mode, stepped = one_d  # after a typo, the last good signal with the mode it was stepped in
+            _keep_assoc_and_1d_in_link({"x": x, "w": w})
             if stepped.swapped:
                 st.info(
                     "w is longer than x: convolution commutes, so the shorter one slides (as numpy does)."

@@ -28,7 +28,9 @@ from ui.classroom import (
     classroom_bar,
     explain,
     projector_style,
+    set_url_grid,
     show,
+    url_grid,
     url_multiselect,
     url_select,
     url_toggle,
@@ -83,6 +85,46 @@ SETTINGS = {
     "fm_d_stride": 1,
     "fm_d_padding": 0,
 }
+# Typed grids kept in the link (cnnviz.gridcode, e.g. `fm_rgb_KR=1_0_-1~1_0_-1~1_0_-1`): the text box's
+# session key -> (link parameter, what the grid is). Left out of the link while they hold the default.
+LINKED_GRIDS = {
+    **{f"fm_rgb_kernel_{c}": (f"fm_rgb_K{c}", f"{c} channel kernel") for c in CHANNEL_DEFAULTS},
+    "fm_rgb_bias": ("fm_rgb_b", "bias"),
+    "fm_mix_text": ("fm_mix_W", "1x1 filters"),
+    "fm_t_input": ("fm_t_X", "transposed input"),
+    "fm_t_kernel": ("fm_t_K", "transposed kernel"),
+    "fm_d_input": ("fm_d_X", "dilated input"),
+    "fm_d_kernel": ("fm_d_K", "dilated kernel"),
+}
+
+
+def _default_grid(key: str) -> np.ndarray:
+    default = SETTINGS[key]
+    return np.array([[float(default)]]) if key == "fm_rgb_bias" else parse_grid(default)
+
+
+def seed_grids_from_link() -> None:
+    """A link's typed grids fill their boxes once per session (a bad one warns, and the default stays)."""
+    for key, (param, name) in LINKED_GRIDS.items():
+        if key in st.session_state or param not in st.query_params:
+            continue
+        check = _one_number if key == "fm_rgb_bias" else None
+        grid = url_grid(param, _default_grid(key), name=f"{name} ({param})", check=check)
+        st.session_state[key] = float(grid[0, 0]) if key == "fm_rgb_bias" else format_grid(grid)
+
+
+def _one_number(X: np.ndarray) -> np.ndarray:
+    if X.shape != (1, 1):
+        raise ValueError("a bias is one number")
+    return X
+
+
+def keep_grid_in_link(key: str, X) -> None:
+    """Grid X, typed in the box `key`, into the link (removed when it is the default)."""
+    set_url_grid(LINKED_GRIDS[key][0], np.atleast_2d(np.asarray(X, dtype=float)), default=_default_grid(key))
+
+
+seed_grids_from_link()
 # Settings kept in the link take their defaults from the widget (`value=`), so that a value left out of
 # the link means the default; they are only written back once they exist.
 BOUND = {"fm_bank", "fm_stride", "fm_padding", "fm_pool_mode", "fm_pool_size", "fm_shared"}
@@ -282,7 +324,10 @@ if tab_rgb.open:  # tabs run lazily: only the open one computes
                 kernels[channel] = keep_last_good(
                     key, lambda text=text, label=label: _parse_kernel(text, label)
                 )
+                if kernels[channel] is not None:
+                    keep_grid_in_link(key, kernels[channel])
         bias = st.number_input("Bias b (one number per filter)", step=1.0, key="fm_rgb_bias")
+        keep_grid_in_link("fm_rgb_bias", [[bias]])
         breakdown = None
         if all(k is not None for k in kernels.values()):
             breakdown = keep_last_good(
@@ -304,24 +349,26 @@ if tab_rgb.open:  # tabs run lazily: only the open one computes
                         side_px=240,
                         showscale=False,
                     )
-                    plot(fig, key=f"fm_rgb_in_{channel}")
+                    draw(fig, key=f"fm_rgb_in_{channel}", side=max(rgb[c].shape))
                     fig = map_figure(
                         parts[c], title=f"{channel} channel * its kernel", colors=scale, side_px=240
                     )
-                    plot(fig, key=f"fm_rgb_part_{channel}")
+                    draw(fig, key=f"fm_rgb_part_{channel}", side=max(parts[c].shape))
             cols = st.columns(3)
             with cols[0]:
-                plot(
+                draw(
                     map_figure(breakdown.total, title="R + G + B maps", colors=scale, side_px=240),
                     key="fm_rgb_total",
+                    side=max(breakdown.total.shape),
                 )
             with cols[1]:
                 st.markdown(f"### + bias\n## b = {fmt(bias)}")
                 st.caption("one number, added to every cell of the map")
             with cols[2]:
-                plot(
+                draw(
                     map_figure(breakdown.final, title="= feature map (conv2d)", colors=scale, side_px=240),
                     key="fm_rgb_final",
+                    side=max(breakdown.final.shape),
                 )
             gap = float(np.max(np.abs(breakdown.total + bias - breakdown.final)))
             st.markdown(
@@ -374,6 +421,7 @@ if tab_mix.open:  # tabs run lazily: only the open one computes
         mix_text = st.text_area("1x1 filters (one per line: w1 w2 w3 [b])", key="fm_mix_text", height=110)
         mixing = keep_last_good("fm_mix", lambda: parse_mixing(parse_grid(mix_text, name="1x1 filters")))
         if mixing is not None:
+            keep_grid_in_link("fm_mix_text", parse_grid(mix_text, name="1x1 filters"))
             weights, biases = mixing
             mixed = mix_channels(mix_input, weights, biases)  # (N, H, W)
             n = weights.shape[0]
@@ -384,7 +432,7 @@ if tab_mix.open:  # tabs run lazily: only the open one computes
                 for col, k in zip(st.columns(4), range(start, min(n, start + 4)), strict=False):
                     with col:
                         fig = map_figure(mixed[k], title=f"Map {k + 1}", colors=scale, side_px=260)
-                        plot(fig, key=f"fm_mix_map_{k}")
+                        draw(fig, key=f"fm_mix_map_{k}", side=max(mixed[k].shape))
                         st.caption(f"`{mixing_formula(weights[k], biases[k])}`")
             ci, cj = mix_input.shape[1] // 2, mix_input.shape[2] // 2
             r, g, b_ = (mix_input[c, ci, cj] for c in range(3))
@@ -430,6 +478,8 @@ if tab_up.open:  # tabs run lazily: only the open one computes
         transposed = keep_last_good("fm_transposed", _transposed)
         if transposed is not None:
             Xt, Kt, stamps, full, Y, trace, inserted, reference, settings = transposed
+            keep_grid_in_link("fm_t_input", Xt)
+            keep_grid_in_link("fm_t_kernel", Kt)
             t_stride, t_padding, Z = settings["stride"], settings["padding"], trace.padded
             (h_t, w_t), (kh, kw) = Xt.shape, Kt.shape
             st.markdown(
@@ -521,6 +571,8 @@ if tab_up.open:  # tabs run lazily: only the open one computes
             ),
         )
         if dilated is not None:
+            keep_grid_in_link("fm_d_input", dilated.X)
+            keep_grid_in_link("fm_d_kernel", dilated.source_kernel)
             rows = dilated.plan.rows
             st.markdown(
                 f"Kernel extent `d*(k - 1) + 1 = {rows.dilation}*({rows.f} - 1) + 1 = {rows.extent}` cells; "

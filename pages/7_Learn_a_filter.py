@@ -271,7 +271,9 @@ with folded(
     if open_:
         st.markdown(SIGN_AND_SCALE)
 with st.expander("Unseen picture for testing the learned filter", expanded=False):
-    unseen, unseen_name = image_picker("learn_test", max_side=96, default="scene.png", label="Unseen picture")
+    unseen, unseen_name = image_picker(
+        "learn_test", max_side=96, default="scene.png", label="Unseen picture", bind=True
+    )
 if unseen is None:
     unseen = bundled_image("scene.png", max_side=96)
     unseen_name = "scene.png"

@@ -45,7 +45,11 @@ def open_stepper(browser, url: str, screen: str):
 @pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize(
     "query, name",
-    [("", "example"), ("?conv_source=Random+grid&conv_rand_h=64&conv_rand_w=64", "64x64")],
+    [
+        ("", "example"),
+        ("?conv_source=Random+grid&conv_rand_h=64&conv_rand_w=64", "64x64"),
+        ("?conv_example=7x7+input%2C+stride+2", "slide_error"),  # with the slide's-mistakes warning
+    ],
 )
 def test_the_stepper_and_its_controls_are_on_the_first_screen(server, browser, screen, query, name):
     """The lecture's example, and a 64x64 grid (whose whole input and output come below the stepper)."""
@@ -56,6 +60,10 @@ def test_the_stepper_and_its_controls_are_on_the_first_screen(server, browser, s
         assert_on_first_screen(pg, pg.get_by_label("Input X"), "the input choice")
         assert_on_first_screen(pg, pg.get_by_label("Kernel K"), "the kernel")
         assert pg.locator('[data-testid="stException"]').count() == 0
+        if name == "slide_error":
+            legend = stepper(pg).get_by_text("the slide printed 83 (is 88), 127 (is 117), 74 (is 71)")
+            assert_on_first_screen(pg, legend, "the slide's mistakes in the stepper's legend")
+            assert stepper(pg).evaluate(READ)["marks"] == 3  # the example's own stride 2, from the link
     finally:
         context.close()
 

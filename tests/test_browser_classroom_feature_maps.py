@@ -64,3 +64,35 @@ def test_a_link_reopens_the_same_tab_settings_and_cell(server, browser):
         assert pg2.get_by_role("tab", name="Bank of kernels").get_attribute("aria-selected") == "true"
     finally:
         fresh.close()
+
+
+def test_a_typed_channel_kernel_and_bias_travel_in_the_link(server, browser):
+    context, pg = open_at(
+        browser, f"{server}/Feature_maps?fm_tab=One+filter%2C+three+channels", SCREENS["1366x768"]
+    )
+    try:
+        box = pg.get_by_label("Red kernel (one row per line)")
+        box.wait_for(timeout=60_000)
+        box.fill("0 0 0\n0 2 0\n0 0 0")
+        box.press("Control+Enter")
+        settle(pg)
+        bias = pg.get_by_label("Bias b (one number per filter)")
+        bias.fill("5")
+        bias.press("Enter")
+        settle(pg)
+        link = pg.url
+        assert "fm_rgb_KR=0_0_0~0_2_0~0_0_0" in link and "fm_rgb_b=5" in link, link
+    finally:
+        context.close()
+    fresh, pg2 = open_at(browser, link, SCREENS["1920x1080"])
+    try:
+        box = pg2.get_by_label("Red kernel (one row per line)")
+        box.wait_for(timeout=60_000)
+        assert box.input_value() == "0 0 0\n0 2 0\n0 0 0"
+        assert pg2.get_by_label("Bias b (one number per filter)").input_value() == "5.00"
+        written = pg2.locator('[data-testid="stCode"]', has_text="final[")
+        written.first.wait_for(timeout=60_000)
+        assert " + 5 = " in written.first.inner_text()  # the written-out cell adds the bias
+        assert pg2.locator('[data-testid="stException"]').count() == 0
+    finally:
+        fresh.close()

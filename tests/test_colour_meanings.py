@@ -5,9 +5,21 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from cnnviz import stepper as stepper_lib
-from cnnviz.palette import DIVERGING, MARKS, MEANINGS, OKABE_ITO
+from cnnviz.figures import color_range
+from cnnviz.palette import (
+    DIVERGING,
+    MARKS,
+    MEANINGS,
+    OKABE_ITO,
+    VIRIDIS,
+    contrast_ratio,
+    hex_rgb,
+    ink,
+    scale_rgb,
+)
 from cnnviz.presets import EXAMPLES
 from cnnviz.stepper import check_figure, check_work, stepper_payload
 from cnnviz.trace import correlation_trace
@@ -62,9 +74,47 @@ def test_the_pages_plotly_marks_use_the_palette():
 def test_the_stepper_colours_signed_values_on_the_palettes_diverging_scale():
     six = EXAMPLES["6x6 input, vertical edge"]
     colors = stepper_payload(correlation_trace(six.input, six.kernel))["colors"]
-    hexes = ["#{:02X}{:02X}{:02X}".format(*colors[end]) for end in ("negative", "positive")]
-    assert hexes == [DIVERGING[0][1], DIVERGING[-1][1]]
+    hexes = ["#{:02X}{:02X}{:02X}".format(*stop) for stop in colors["diverging"]]
+    assert hexes == [c for _, c in DIVERGING]
     assert MEANINGS["window"] not in hexes and MEANINGS["current cell"] not in hexes
+
+
+def test_the_stepper_colours_magnitudes_on_viridis_as_the_plotly_grids_do():
+    six = EXAMPLES["6x6 input, vertical edge"]
+    payload = stepper_payload(correlation_trace(six.input, six.kernel))
+    assert ["#{:02x}{:02x}{:02x}".format(*s) for s in payload["colors"]["magnitude"]] == VIRIDIS
+    assert payload["input"]["scale"] == "sequential"
+    assert color_range([six.input])["colorscale"] == "Viridis"
+    assert color_range([-six.input])["colorscale"] == DIVERGING
+
+
+def _numbered_cells(grid):
+    scale = {"sequential": "magnitude"}.get(grid["scale"], grid["scale"])
+    for text_row, level_row in zip(grid["text"] or [], grid["level"], strict=True):
+        for text, level in zip(text_row, level_row, strict=True):
+            if text and level is not None:
+                yield text, scale_rgb(level, scale)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_numbered_stepper_cell_reads_at_a_contrast_of_4_5_or_more(name):
+    ex = EXAMPLES[name]
+    payload = stepper_payload(correlation_trace(ex.input, ex.kernel))
+    grids = [payload["input"], payload["output"]] + ([payload["kernel"]] if payload.get("kernel") else [])
+    cells = [cell for grid in grids for cell in _numbered_cells(grid)]
+    assert cells
+    for text, background in cells:
+        text_rgb = hex_rgb(ink(background))
+        assert contrast_ratio(text_rgb, background) >= 4.5, (name, text, background)
+
+
+def test_ink_is_readable_on_every_colour_of_every_scale():
+    for scale, levels in (("magnitude", range(101)), ("grey", range(101)), ("diverging", range(-100, 101))):
+        for k in levels:
+            background = scale_rgb(k / 100, scale)
+            assert contrast_ratio(hex_rgb(ink(background)), background) >= 4.5, (scale, k)
+    # dark viridis gets white numbers, bright yellow black ones
+    assert ink(scale_rgb(0.0, "magnitude")) == "#FFFFFF" and ink(scale_rgb(1.0, "magnitude")) == "#000000"
 
 
 def test_check_my_work_marks_right_and_wrong_with_a_symbol_not_only_colour():

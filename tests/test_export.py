@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.export import MAX_FRAMES, csv_zip, grid_csv, step_layout, step_png, step_svg, trace_csvs, walk_gif
+from cnnviz.export import (
+    MAX_FRAMES,
+    _shade,
+    csv_zip,
+    grid_csv,
+    step_layout,
+    step_png,
+    step_svg,
+    trace_csvs,
+    walk_gif,
+)
+from cnnviz.palette import DIVERGING, VIRIDIS
 from cnnviz.presets import EXAMPLES
 from cnnviz.trace import convolution_trace, correlation_trace, pool_trace
 
@@ -139,3 +150,10 @@ def test_a_strided_dilated_step_outlines_the_whole_dilated_window():
     assert float(outline.get("x")) == pytest.approx(24 + step.cols[0] * cell)
     gif = Image.open(io.BytesIO(walk_gif(t, 40)))
     assert gif.n_frames == t.n_steps == 9  # floor((7 + 2 - 5) / 2) + 1 = 3 per side
+
+
+def test_cells_without_numbers_use_the_pages_scales_grey_viridis_or_diverging():
+    assert _shade(0.0, 0.0, 255.0) == "#000000" and _shade(255.0, 0.0, 255.0) == "#FFFFFF"  # a picture
+    assert _shade(0.0, 0.0, 9.0) == VIRIDIS[0].upper() and _shade(9.0, 0.0, 9.0) == VIRIDIS[-1].upper()
+    assert _shade(-4.0, -4.0, 2.0) == DIVERGING[0][1] and _shade(0.0, -4.0, 2.0) == DIVERGING[2][1]
+    assert _shade(float("nan"), 0.0, 9.0) == "#FFFFFF"

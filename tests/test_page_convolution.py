@@ -93,7 +93,7 @@ def test_a_preset_with_slide_errors_marks_the_wrong_cells(at):
     at.selectbox(key="conv_example").set_value("X image, filter 1").run()
     assert any("(1, 1): slide -1, correct 1" in w.value for w in at.warning)
     assert sorted(map(tuple, stepper(at)["marks"])) == [(1, 1), (2, 1)]
-    assert stepper(at)["mark_caption"] == "cells the slide printed wrong"
+    assert stepper(at)["mark_caption"] == "the slide printed -1 (is 1), -2 (is -3)"
     np.testing.assert_array_equal(full_output(at), EXAMPLES["X image, filter 1"].output)
 
 
@@ -348,3 +348,41 @@ def test_a_bad_link_says_what_is_wrong_and_shows_the_default(params, words):
 def test_the_export_buttons_sit_beside_the_stepper(at):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Step as PNG", "Step as SVG", "Walk as GIF", "Grids as CSV"]
+
+
+@pytest.mark.parametrize("name", [n for n, ex in EXAMPLES.items() if ex.stride > 1 and ex.kernel is not None])
+def test_a_hand_written_link_to_a_strided_example_shows_the_examples_own_stride(name):
+    at = app_test(PAGE)
+    at.query_params["conv_example"] = name
+    at.run()
+    assert not at.exception
+    ex = EXAMPLES[name]
+    assert (
+        at.number_input(key="conv_stride_h").value == ex.stride == at.number_input(key="conv_stride_w").value
+    )
+    expected = correlation_trace(ex.input, ex.kernel, stride=ex.stride).output
+    assert stepper(at)["output"]["text"] == [[fmt(v) for v in row] for row in expected]
+
+
+def test_a_stride_in_the_link_wins_over_the_examples_own():
+    at = app_test(PAGE)
+    at.query_params.update(
+        {"conv_example": "7x7 input, stride 2", "conv_stride_h": "1", "conv_stride_w": "3"}
+    )
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="conv_stride_h").value == 1 and at.number_input(key="conv_stride_w").value == 3
+
+
+def test_stride_1_on_a_strided_example_survives_the_link():
+    at = app_test(PAGE).run()
+    at.selectbox(key="conv_example").set_value("7x7 input, stride 2").run()
+    at.number_input(key="conv_stride_h").set_value(1).run()
+    # AppTest does not write the widgets bound to the link into at.query_params; the page's own writes are
+    assert dict(at.query_params) == {"conv_stride_h": "1"}
+    again = app_test(PAGE)
+    again.query_params.update({"conv_example": "7x7 input, stride 2", **dict(at.query_params)})
+    again.run()
+    assert not again.exception
+    assert again.number_input(key="conv_stride_h").value == 1
+    assert again.number_input(key="conv_stride_w").value == 2

@@ -277,3 +277,56 @@ def test_a_bad_link_warns_and_keeps_the_defaults(params, words):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def _page_link(at) -> dict:
+    """What the page itself wrote into the link (AppTest keeps the page's writes in at.query_params)."""
+    return {k: at.query_params[k] for k in at.query_params}
+
+
+def test_the_1d_signal_and_kernel_go_into_the_link_and_come_back(at):
+    open_tab(at, "1-D convolution")
+    assert "corr_x" not in _page_link(at)  # the patients and doses are the default
+    at.text_input(key="corr_1d_x").input("2 0 1 5")
+    at.text_input(key="corr_1d_w").input("1 -1").run()
+    link = _page_link(at)
+    assert link["corr_x"] == "2_0_1_5" and link["corr_w"] == "1_-1"
+    again = app_test(PAGE)
+    again.query_params.update({"corr_tab": "1-D convolution", **link})
+    again.run()
+    assert not again.exception and not again.warning
+    assert again.text_input(key="corr_1d_x").value == "2 0 1 5"
+    assert stepper_payloads(again)[0]["output"] == stepper_payloads(at)[0]["output"]
+    assert "= **[2, -2, 1, 4, -5]** (length 5)" in markdown(again)
+
+
+def test_the_associativity_arrays_go_into_the_link_and_come_back(at):
+    open_tab(at, "Associativity")
+    at.number_input(key="corr_seed").set_value(7)
+    at.button(key="corr_assoc_draw").click().run()
+    a, b, c = random_arrays(7)
+    link = _page_link(at)
+    assert [parse_grid(link[f"corr_{n}"].replace("~", "\n").replace("_", " ")) for n in "ABC"] == [
+        pytest.approx(np.asarray(v, dtype=float)) for v in (a, b, c)
+    ]
+    again = app_test(PAGE)
+    again.query_params.update({"corr_tab": "Associativity", **link})
+    again.run()
+    assert not again.exception and not again.warning
+    for n in "abc":
+        assert again.text_area(key=f"corr_assoc_{n}").value == at.text_area(key=f"corr_assoc_{n}").value
+    assert markdown(again) == markdown(at)
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [({"corr_x": "1_2~3_4"}, "a signal is one row"), ({"corr_A": "1_x"}, "array a")],
+)
+def test_a_bad_signal_or_array_in_the_link_warns_and_keeps_the_default(params, words):
+    at = app_test(PAGE)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["corr_1d_x"] == "1 2 3 4 5"
+    assert at.session_state["corr_assoc_a"] == "1 2 0\n0 1 3\n2 0 1"

@@ -16,7 +16,7 @@ from conftest import (
 )
 from PIL import Image
 
-from cnnviz import KERNELS, conv_transpose2d, correlate2d, load_image, pool2d
+from cnnviz import KERNELS, conv_transpose2d, correlate2d, format_grid, load_image, pool2d
 from cnnviz.featuremaps import channel_breakdown, filter_bank, to_channels
 
 PAGE = "pages/4_Feature_maps.py"
@@ -276,3 +276,76 @@ def test_a_bad_link_warns_and_keeps_the_defaults(params, words):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def _link_of(at) -> dict:
+    """What the page itself wrote into the link (AppTest keeps the page's writes in at.query_params)."""
+    return {k: at.query_params[k] for k in at.query_params}
+
+
+def test_the_channel_kernels_and_bias_go_into_the_link_and_come_back():
+    at = _open_tab(app_test(PAGE).run(), "One filter, three channels")
+    at.text_area(key="fm_rgb_kernel_R").input("0 0 0\n0 2 0\n0 0 0")
+    at.number_input(key="fm_rgb_bias").set_value(5.0).run()
+    link = _link_of(at)
+    assert link["fm_rgb_KR"] == "0_0_0~0_2_0~0_0_0" and link["fm_rgb_b"] == "5"
+    assert "fm_rgb_KG" not in link  # the default kernel is left out
+    again = app_test(PAGE)
+    again.query_params.update({"fm_tab": "One filter, three channels", **link})
+    again.run()
+    assert not again.exception and not again.warning
+    assert again.text_area(key="fm_rgb_kernel_R").value == "0 0 0\n0 2 0\n0 0 0"
+    assert again.number_input(key="fm_rgb_bias").value == 5.0
+    # the written-out cell starts on the strongest response; at the same cell the sums are the same
+    for key in ("fm_rgb_row", "fm_rgb_col"):
+        again.number_input(key=key).set_value(at.number_input(key=key).value)
+    assert _codes(again.run()) == _codes(at)
+
+
+def test_the_1x1_filters_and_the_typed_upsampling_grids_go_into_the_link_and_come_back():
+    at = _open_tab(app_test(PAGE).run(), "1x1 convolution")
+    at.text_area(key="fm_mix_text").input("0.5 0.5 0 -10").run()
+    assert _link_of(at)["fm_mix_W"] == "0.5_0.5_0_-10"
+    again = app_test(PAGE)
+    again.query_params.update({"fm_tab": "1x1 convolution", **_link_of(at)})
+    again.run()
+    assert not again.exception and again.text_area(key="fm_mix_text").value == "0.5 0.5 0 -10"
+    assert _codes(again) == _codes(at)
+    at = _open_tab(app_test(PAGE).run(), "Transposed and dilated")
+    at.text_area(key="fm_t_input").input("1 2\n3 5")
+    at.text_area(key="fm_d_kernel").input("1 1\n1 1").run()
+    link = _link_of(at)
+    assert link["fm_t_X"] == "1_2~3_5" and link["fm_d_K"] == "1_1~1_1" and "fm_t_K" not in link
+    again = app_test(PAGE)
+    again.query_params.update({"fm_tab": "Transposed and dilated", **link})
+    again.run()
+    assert again.text_area(key="fm_t_input").value == "1 2\n3 5"
+    assert stepper_payloads(again) == stepper_payloads(at)
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [({"fm_rgb_KR": "1_x"}, "R channel kernel"), ({"fm_rgb_b": "1_2"}, "a bias is one number")],
+)
+def test_a_bad_typed_grid_in_the_link_warns_and_keeps_the_default(params, words):
+    at = app_test(PAGE)
+    at.query_params.update({"fm_tab": "One filter, three channels", **params})
+    at.run()
+    assert not at.exception
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.text_area(key="fm_rgb_kernel_R").value == format_grid(KERNELS["Vertical edge"].array)
+
+
+@pytest.mark.parametrize("tab", ["One filter, three channels", "1x1 convolution"])
+def test_the_channel_and_1x1_figures_follow_projector_mode_and_the_theme(tab):
+    normal = app_test(PAGE)
+    normal.query_params["fm_tab"] = tab
+    figures = plotly_figures(normal.run())
+    assert figures and all(f["layout"].get("paper_bgcolor") == "rgba(0,0,0,0)" for f in figures)
+    assert all(f["layout"].get("width") for f in figures)  # their own size on a desk
+    big = app_test(PAGE)
+    big.query_params.update({"fm_tab": tab, "projector": "true"})
+    figures = plotly_figures(big.run())
+    assert not big.exception and figures
+    assert all(not f["layout"].get("width") for f in figures)  # the full width for the room
+    assert all(f["layout"]["font"]["size"] >= 18 for f in figures)

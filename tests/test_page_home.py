@@ -92,3 +92,34 @@ def test_the_folded_page_list_runs_only_when_opened_and_figures_follow_the_theme
     assert [e.proto.label for e in at.expander] == ["What comes next: the pages of this app"]
     for fig in plotly_figures(at):  # transparent backgrounds: the light or dark theme shows through
         assert fig["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
+
+
+def test_a_link_to_an_uploaded_picture_asks_for_it_again_and_shows_the_default():
+    at = app_test()
+    at.query_params["home_source"] = "Upload my own"
+    at.run()
+    assert not at.exception
+    assert at.radio(key="home_source").value == "Upload my own"
+    (note,) = [i.value for i in at.info if "This link used an uploaded picture" in i.value]
+    assert "upload it again" in note
+    assert titles(at)[0].startswith("digit_7.png")  # the default, until the picture is uploaded again
+    at.file_uploader(key="home_upload").upload("ramp.png", png(np.tile(np.arange(64), (64, 1))), "image/png")
+    at.run()
+    assert not [i for i in at.info if "This link used" in i.value]
+    assert titles(at)[0].startswith("ramp.png")
+
+
+def test_choosing_upload_here_does_not_blame_the_link():
+    at = app_test().run()
+    at.radio(key="home_source").set_value("Upload my own").run()
+    assert not [i for i in at.info if "This link used" in i.value]
+    assert any("Choose a file to upload" in i.value for i in at.info)
+
+
+def test_a_bad_picture_source_in_the_link_warns_and_shows_the_bundled_picture():
+    at = app_test()
+    at.query_params["home_source"] = "Camera"
+    at.run()
+    assert not at.exception
+    assert any("home_source" in w.value for w in at.warning)
+    assert at.radio(key="home_source").value == "Bundled picture"

@@ -94,3 +94,17 @@ def test_the_learned_kernel_and_the_run_download_as_csv_once_paused():
     assert labels == ["Learned kernel (CSV)", "Loss and weights per step (CSV)"]
     at.button(key="learn_start").click().run()
     assert at.session_state["learn_running"] and not at.get("download_button")
+
+
+def test_the_unseen_picture_comes_from_the_link():
+    at = app_test(PAGE)
+    at.query_params["learn_test_bundled"] = "checkerboard.png"
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="learn_test_bundled").value == "checkerboard.png"
+    assert any("On an unseen picture** (checkerboard.png" in m.value for m in at.markdown)
+    bad = app_test(PAGE)
+    bad.query_params["learn_test_bundled"] = "nope.png"
+    bad.run()
+    assert any("learn_test_bundled" in w.value for w in bad.warning)
+    assert any("On an unseen picture** (scene.png" in m.value for m in bad.markdown)

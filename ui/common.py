@@ -50,8 +50,17 @@ def sidebar_menu() -> None:
 
 
 def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> None:
-    """Page config, the sidebar menu, the title and a one-paragraph introduction."""
-    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
+    """Page config, the sidebar menu, the title and a one-paragraph introduction.
+
+    A session opened in projector mode (`?projector=true`) starts with the sidebar collapsed, so the room
+    sees the page; switching projector mode on later keeps the sidebar (and its Copy link button) open.
+    """
+    from ui.classroom import projector_mode  # ui.classroom imports this module
+
+    sidebar = st.session_state.setdefault("_sidebar_state", "collapsed" if projector_mode() else "auto")
+    st.set_page_config(
+        page_title=f"{title} · cnnviz", page_icon=icon, layout="wide", initial_sidebar_state=sidebar
+    )
     sidebar_menu()
     st.title(title)
     if intro:
@@ -108,20 +117,21 @@ def image_picker(
     `{key}_bundled`, by file name; the descriptions go to the help text). `error_area` (a container) is
     where an unreadable upload is reported, for a picker that sits in a popover the user may close.
     """
-    choice = st.radio(
-        label,
-        ["Bundled picture", "Upload my own"],
-        horizontal=True,
-        key=f"{key}_source",
-    )
-    if choice == "Upload my own":
+    choice = _source_choice(key, label, bind)
+    if choice == UPLOAD:
         upload = st.file_uploader(
             "Upload an image (PNG, JPEG, GIF, BMP, WebP)",
             type=None,
             key=f"{key}_upload",
             help="Any picture: a photo is turned upright by its EXIF tag, transparency is laid on white.",
         )
-        if upload is None:
+        if upload is None and st.session_state.get(f"_{key}_source_in_link") == UPLOAD:
+            (error_area or st).info(
+                "This link used an uploaded picture, which cannot travel in a link: upload it again "
+                f"(under {label}). Meanwhile the default bundled picture is shown.",
+                icon="🔗",
+            )
+        elif upload is None:
             st.info("Choose a file to upload; meanwhile the bundled picture is shown.")
         else:
             return _uploaded_or_last_good(key, upload, mode, max_side, error_area or st)
@@ -129,6 +139,21 @@ def image_picker(
     image = bundled_image(name, mode=mode, max_side=max_side)
     _remember(key, image, name)
     return image, name
+
+
+UPLOAD = "Upload my own"
+SOURCES = ["Bundled picture", UPLOAD]
+
+
+def _source_choice(key: str, label: str, bind: bool) -> str:
+    """Bundled or uploaded; with `bind`, kept in the link (`{key}_source`), and what the link said when the
+    session opened is remembered (an upload cannot travel in a link, so it is asked for again)."""
+    if not bind:
+        return st.radio(label, SOURCES, horizontal=True, key=f"{key}_source")
+    from ui.classroom import url_select  # here, not at the top: ui.classroom imports this module
+
+    st.session_state.setdefault(f"_{key}_source_in_link", st.query_params.get(f"{key}_source"))
+    return url_select(label, SOURCES, key=f"{key}_source", widget=st.radio, horizontal=True)
 
 
 def _bundled_choice(key: str, default: str, bind: bool) -> str:

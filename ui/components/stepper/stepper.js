@@ -40,31 +40,39 @@ function html(tag, attrs = {}, parent = null, text = null) {
   return node;
 }
 
-// Colour of a cell's level: -1..1 on the diverging scale (negative end, white, positive end), 0..1 on
-// the magnitude scale (white to its end). The ends are the palette's (data.colors, from cnnviz.palette).
-function mix(a, b, t) {
-  return a.map((x, n) => Math.round(x + (b[n] - x) * t));
+// Colour of a cell's level: -1..1 on the diverging scale, 0..1 on the magnitude scale (viridis), 0..1 grey
+// for a picture. The stops are the palette's (data.colors, from cnnviz.palette); interpolated between
+// neighbours as cnnviz.palette.scale_rgb does.
+function along(stops, t) {
+  const x = Math.min(Math.max(t, 0), 1) * (stops.length - 1);
+  const k = Math.min(Math.floor(x), stops.length - 2);
+  const f = x - k;
+  return stops[k].map((p, n) => Math.round(p + (stops[k + 1][n] - p) * f));
 }
 
 function fill(level, scale, colors) {
   if (level === null || level === undefined) return null;
-  let rgb;
   if (scale === "grey") {
-    const v = Math.round(255 * level);
-    rgb = [v, v, v];
-  } else if (scale === "diverging") {
-    const end = level < 0 ? colors.negative : colors.positive;
-    rgb = mix([255, 255, 255], end, Math.abs(level) * 0.85);
-  } else {
-    rgb = mix([255, 255, 255], colors.magnitude, level * 0.8);
+    const v = Math.round(255 * Math.min(Math.max(level, 0), 1));
+    return [v, v, v];
   }
-  return rgb;
+  if (scale === "diverging") return along(colors.diverging, (level + 1) / 2);
+  return along(colors.magnitude, level);
+}
+
+// Black or white text, whichever has the higher WCAG contrast on the cell (cnnviz.palette.ink).
+function luminance(rgb) {
+  const lin = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
 }
 
 function ink(rgb) {
   if (!rgb) return null;
-  const lum = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
-  return lum < 0.5 ? "#ffffff" : "#111111";
+  const l = luminance(rgb);
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? "#000000" : "#ffffff";
 }
 
 function longest(texts) {
