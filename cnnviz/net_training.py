@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.netspec import SpecNet
+from cnnviz.netbuild import SpecNet
 from cnnviz.training import TrainingJob
 
 __all__ = ["NetSnapshot", "NetTrainingJob", "take_net_snapshot"]

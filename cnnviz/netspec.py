@@ -1,27 +1,23 @@
 """Design your own network: a Layer arithmetic spec (`cnnviz.layers`) built as a PyTorch `nn.Sequential`.
 
-One spec, one builder: `analyse` gives every layer's shape and parameter count, `build` makes each module
-from the same rows through `layers.torch_call` (the call `torch_code` writes out) and checks every module's
-parameter count against the row's. `check_trainable` refuses, before any training and naming the layer, a
+One spec, one builder: `analyse` gives every layer's shape and parameter count, and `cnnviz.netbuild.build`
+makes each module from the same rows through `layers.torch_call` (the call `torch_code` writes out),
+checking every module's parameter count against the row's. This module imports no torch, so the Layer
+arithmetic page can check a network without loading it. `check_trainable` refuses, before any training and naming the layer, a
 network that cannot learn the shipped digits here: a layer that does not fit, an input other than 1x28x28,
 an output other than 10 classes, more than `MAX_PARAMS` parameters, or more than `MAX_SECONDS_PER_EPOCH`
 estimated seconds per epoch (see `seconds_per_epoch`).
 
 A network travels as a small JSON document (`spec_json` / `spec_from_json`: the input shape and the table's
-rows) and its trained weights as a PyTorch file holding that document and a `state_dict`, loaded with
-`weights_only=True` and checked tensor by tensor against the network's shapes (`load_weights`).
+rows); its weights go with it in a PyTorch file (`cnnviz.netbuild.weights_bytes`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import torch
-from torch import nn
 
 from cnnviz.layers import (
     COLUMNS,
@@ -37,7 +33,6 @@ from cnnviz.layers import (
     layer_to_row,
     layers_from_rows,
     shape_text,
-    torch_call,
 )
 
 __all__ = [
@@ -50,16 +45,13 @@ __all__ = [
     "NET_PRESETS",
     "TRAIN_IMAGES",
     "NetSpec",
-    "build",
     "check_trainable",
+    "layer_label",
     "layer_macs",
-    "load_weights",
-    "SpecNet",
     "seconds_per_epoch",
     "spec_from_json",
     "spec_from_layers",
     "spec_json",
-    "weights_bytes",
 ]
 
 INPUT_SHAPE = (1, 28, 28)  # the shipped MNIST digits: one grey channel of 28x28
@@ -115,7 +107,7 @@ def seconds_per_epoch(
     return compute + math.ceil(n_images / batch_size) * (len(analysis.rows) - 1) * SECONDS_PER_LAYER_BATCH
 
 
-def _layer_label(analysis: Analysis, index: int) -> str:
+def layer_label(analysis: Analysis, index: int) -> str:
     row = analysis.rows[index]
     return f"Layer {index} ({row.name + ', ' if row.name else ''}{row.what})"
 
@@ -135,18 +127,18 @@ def check_trainable(spec: NetSpec) -> Analysis:
         raise ValueError(analysis.error)
     for row in analysis.rows[1:]:
         if row.values == 0:  # analyse already refuses sizes below 1; kept as a guard
-            raise ValueError(f"{_layer_label(analysis, row.index)}: its output has no values")
+            raise ValueError(f"{layer_label(analysis, row.index)}: its output has no values")
     last = len(analysis.rows) - 1
     if analysis.output.shape != (N_CLASSES,):
         raise ValueError(
-            f"{_layer_label(analysis, last)} gives {shape_text(analysis.output.shape)}; the last layer must give "
+            f"{layer_label(analysis, last)} gives {shape_text(analysis.output.shape)}; the last layer must give "
             f"{N_CLASSES} class scores: end with a flatten and a linear layer of {N_CLASSES} outputs"
         )
     if analysis.params > MAX_PARAMS:
         biggest = max(analysis.rows[1:], key=lambda r: r.params)
         raise ValueError(
             f"{analysis.params:,} parameters is over the cap of {MAX_PARAMS:,} for training in a lesson; "
-            f"the biggest is {_layer_label(analysis, biggest.index)} with {biggest.params:,}: "
+            f"the biggest is {layer_label(analysis, biggest.index)} with {biggest.params:,}: "
             "use fewer filters or outputs, or pool before flattening"
         )
     seconds = seconds_per_epoch(analysis)
@@ -156,56 +148,10 @@ def check_trainable(spec: NetSpec) -> Analysis:
         raise ValueError(
             f"about {seconds:.0f} s per epoch on a laptop core (3 x {sum(macs):,} multiply-adds per image x "
             f"{TRAIN_IMAGES:,} images at {MACS_PER_SECOND / 1e9:g} G/s, plus 1 ms per layer and batch), over the cap of "
-            f"{MAX_SECONDS_PER_EPOCH:g} s; the costliest is {_layer_label(analysis, k)} with {macs[k - 1]:,}: "
+            f"{MAX_SECONDS_PER_EPOCH:g} s; the costliest is {layer_label(analysis, k)} with {macs[k - 1]:,}: "
             "use fewer filters, a stride or a pool earlier"
         )
     return analysis
-
-
-class SpecNet(nn.Sequential):
-    """An `nn.Sequential` (same layers, same `state_dict` keys) that also takes the training pipeline's input.
-
-    `cnnviz.data.to_model_input` pads a 28x28 digit by 2 zero pixels to LeNet's 32x32; a network designed
-    for 1@28x28 gets the digit back by cutting those 2 pixels off again.
-    """
-
-    def __init__(self, *modules: nn.Module, input_shape: tuple[int, int, int] = INPUT_SHAPE):
-        super().__init__(*modules)
-        self.input_shape = tuple(input_shape)
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        if X.shape[-1] == X.shape[-2] == self.input_shape[-1] + 4:
-            X = X[..., 2:-2, 2:-2]  # (N, 1, 32, 32) -> (N, 1, 28, 28): undo the zero padding
-        return super().forward(X)
-
-    def activations(self, X: torch.Tensor) -> list[torch.Tensor]:
-        """The input (as the first layer sees it) and every layer's output, in order."""
-        if X.shape[-1] == X.shape[-2] == self.input_shape[-1] + 4:
-            X = X[..., 2:-2, 2:-2]
-        out = [X]
-        for module in self:
-            out.append(module(out[-1]))
-        return out
-
-
-def build(analysis: Analysis, seed: int | None = None) -> SpecNet:
-    """The analysed layers as an `nn.Sequential`, module by module from `torch_call`, parameters checked."""
-    if analysis.error:
-        raise ValueError(analysis.error)
-    modules = []
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
-        for prev, row in zip(analysis.rows, analysis.rows[1:], strict=False):
-            cls, args, kwargs = torch_call(prev.shape, row.layer)
-            module = getattr(nn, cls)(*args, **kwargs)
-            n = sum(p.numel() for p in module.parameters())
-            if n != row.params:  # the arithmetic and PyTorch must agree; a bug if not
-                raise AssertionError(
-                    f"{_layer_label(analysis, row.index)}: {n} parameters, table says {row.params}"
-                )
-            modules.append(module)
-    return SpecNet(*modules, input_shape=analysis.input_shape)
 
 
 # --- Presets: networks to start from, all for the shipped 1@28x28 digits -------------------------------------
@@ -293,52 +239,6 @@ def spec_from_json(text: str | bytes) -> NetSpec:
     if error:
         raise ValueError(error)
     return NetSpec(tuple(shape), tuple(layers))
-
-
-def weights_bytes(spec: NetSpec, model: nn.Module) -> bytes:
-    """The network's spec and trained weights as one PyTorch file."""
-    buffer = io.BytesIO()
-    torch.save({"format": FORMAT, "spec": spec_json(spec), "state_dict": model.state_dict()}, buffer)
-    return buffer.getvalue()
-
-
-def _read_state(data: bytes) -> dict:
-    try:
-        saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds (pickle, zip, EOF...) for a bad file
-        raise ValueError(
-            f"this is not a weights file cnnviz can read (corrupt, cut short, or not PyTorch). Details: {error}"
-        ) from None
-    if isinstance(saved, dict) and saved.get("format") == FORMAT:
-        saved = saved.get("state_dict")
-    if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
-        raise ValueError("this PyTorch file holds no state_dict (a dict of tensors)")
-    return saved
-
-
-def load_weights(data: bytes, spec: NetSpec) -> SpecNet:
-    """`spec`'s network with the weights of a file (`weights_bytes`, or a plain `state_dict`).
-
-    Loads with `weights_only=True` (a file cannot run code) and checks every tensor's name and shape against
-    the network first; a ValueError names the first tensor that differs.
-    """
-    state = _read_state(data)
-    model = build(spec.analysis())
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    for key, shape in expected.items():
-        if key not in state:
-            raise ValueError(f"tensor {key} ({'x'.join(map(str, shape))}) is missing from the file")
-        found = tuple(state[key].shape)
-        if found != shape:
-            raise ValueError(
-                f"tensor {key}: the file has shape {found}, this network needs {shape}; "
-                "these weights are for a different network"
-            )
-    extra = sorted(set(state) - set(expected))
-    if extra:
-        raise ValueError(f"tensor {extra[0]} in the file has no place in this network ({len(extra)} extra)")
-    model.load_state_dict(state)
-    return model
 
 
 def spec_from_layers(input_shape: Sequence[int], layers: Sequence[Layer]) -> NetSpec:

@@ -10,7 +10,8 @@ from cnnviz.explain import explain_conv
 from cnnviz.layers import Conv, Flatten, Linear, Pool, ReLU
 from cnnviz.net_pictures import first_filters_picture, net_maps_picture
 from cnnviz.net_training import NetTrainingJob, take_net_snapshot
-from cnnviz.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, build, check_trainable
+from cnnviz.netbuild import build
+from cnnviz.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, check_trainable
 from cnnviz.training import TrainConfig
 
 

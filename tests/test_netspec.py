@@ -3,6 +3,8 @@
 import io
 import json
 import random
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -10,6 +12,7 @@ import torch
 from cnnviz.data import to_model_input
 from cnnviz.layers import Conv, Flatten, Linear, Pool, ReLU, Tanh, analyse, torch_code
 from cnnviz.lenet import LeNet5
+from cnnviz.netbuild import build, load_weights, weights_bytes
 from cnnviz.netspec import (
     INPUT_SHAPE,
     MACS_PER_SECOND,
@@ -18,14 +21,11 @@ from cnnviz.netspec import (
     NET_PRESETS,
     SECONDS_PER_LAYER_BATCH,
     NetSpec,
-    build,
     check_trainable,
     layer_macs,
-    load_weights,
     seconds_per_epoch,
     spec_from_json,
     spec_json,
-    weights_bytes,
 )
 
 
@@ -276,3 +276,9 @@ def test_a_file_that_is_not_pytorch_is_refused():
     torch.save([1, 2, 3], buffer)
     with pytest.raises(ValueError, match="holds no state_dict"):
         load_weights(buffer.getvalue(), _spec(Flatten(), Linear(10)))
+
+
+def test_checking_a_network_loads_no_torch():
+    code = "import sys, cnnviz.netspec as n; n.check_trainable(n.NET_PRESETS['LeNet-5']); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
