@@ -314,6 +314,15 @@ def explain_panel(spec: NetSpec, data, job) -> None:
     top, left = i * plan.rows.stride - plan.rows.pad_before, j * plan.cols.stride - plan.cols.pad_before
     if X.shape[1] >= 4 and plan.rows.pad_before == plan.cols.pad_before == 0:
         st.image(window_picture(X[int(channel)], top, left, plan.rows.extent, scale=max(2, 84 // X.shape[1])))
+    if st.session_state.get("designnet_step_for") != (
+        n,
+        k,
+        i,
+        j,
+        channel,
+    ):  # a new cell: the stepper starts there
+        st.session_state["designnet_step_for"] = (n, k, i, j, channel)
+        st.session_state["designnet_step"] = {"cell": [int(i), int(j)]}
     render_stepper(
         e.trace,
         key="designnet_step",
