@@ -120,3 +120,13 @@ def test_a_network_file_loads_and_a_bad_one_is_refused():
     assert "nn.AvgPool2d(kernel_size=7, stride=7)" in " ".join(
         c.value for c in at.code
     )  # the last good one stays
+
+
+def test_the_train_pages_edit_link_opens_the_network_on_layer_arithmetic_in_the_same_session():
+    at = app_test(LAYERS).run()  # this session has seen Layer arithmetic already
+    rows = [layer_to_row(x) for x in NET_PRESETS["1x1 convolutions (mix channels, keep the size)"].layers]
+    at.query_params.update({"net": encode_rows(rows), "layers_preset": "To train: LeNet-5"})  # the edit link
+    at.run()
+    shown = at.table[0].value
+    assert "squeeze 1x1" in " ".join(map(str, shown["Name"])) and shown["Output C@HxW"].iloc[-1] == "10"
+    assert not at.error
