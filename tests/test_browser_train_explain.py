@@ -58,7 +58,9 @@ def test_clicked_c1_and_c3_cells_are_explained_as_torch_computed_them(server, br
             f"S2 map {k}, cell ({i // 2}, {j // 2})" in text and f"= {A['S2'][k, i // 2, j // 2]:.4g}" in text
         )
         page.get_by_role("button", name="Next ▶").wait_for()
-        assert page.get_by_text(f"Selected: output cell ({i}, {j})").count() == 1  # the stepper is on that cell
+        assert (
+            page.get_by_text(f"Selected: output cell ({i}, {j})").count() == 1
+        )  # the stepper is on that cell
         heading.scroll_into_view_if_needed()
         screenshot(page, "train_lenet_explain_c1", full_page=False)
 
