@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnnviz.layers import (
@@ -50,7 +49,6 @@ __all__ = [
     "layer_macs",
     "seconds_per_epoch",
     "spec_from_json",
-    "spec_from_layers",
     "spec_json",
 ]
 
@@ -239,7 +237,3 @@ def spec_from_json(text: str | bytes) -> NetSpec:
     if error:
         raise ValueError(error)
     return NetSpec(tuple(shape), tuple(layers))
-
-
-def spec_from_layers(input_shape: Sequence[int], layers: Sequence[Layer]) -> NetSpec:
-    return NetSpec(tuple(int(v) for v in input_shape), tuple(layers))

@@ -75,7 +75,11 @@ def test_the_built_module_has_the_arithmetics_shapes_and_parameters(spec):
     assert sum(p.numel() for p in model.parameters()) == a.params
 
 
-@pytest.mark.parametrize("spec", _random_specs(10, seed=5), ids=lambda s: f"{s.input_shape}")
+@pytest.mark.parametrize(
+    "spec",
+    [*_random_specs(10, seed=5), *NET_PRESETS.values()],
+    ids=lambda s: f"{s.input_shape}-{len(s.layers)}",
+)
 def test_the_shown_pytorch_runs_and_builds_the_same_network(spec):
     a = spec.analysis()
     scope: dict = {}
