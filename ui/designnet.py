@@ -3,7 +3,8 @@ refused before training when it cannot train here, trained live in the same job 
 
 The network arrives as the table's rows: in `st.session_state["designnet_rows"]` from Layer arithmetic's
 button, or in the link (`?net=`, `cnnviz.netcode`), so a lecturer can hand it out. Everything here is keyed
-`designnet_*`; the run lives in this session's state and stops itself when no page looks at it (heartbeat).
+`designnet_*`; the run lives in this session's state and stops when the session ends (a session-scoped
+`cache_resource`'s `on_release`) or when no page has looked at it for `HEARTBEAT_TIMEOUT` seconds.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ REDRAW_SECONDS = 2.0  # as the LeNet view: a slower redraw leaves the training t
 HEARTBEAT_TIMEOUT = 30.0  # a run whose page stopped looking for this long stops itself
 NETWORKS = {"lenet": "LeNet-5 (this page's model)", "yours": "Your network (designed on Layer arithmetic)"}
 TRAIN_SIZES = (500, 1000, 2000, 4000)  # training images per epoch: fewer for a quick first look
+
+
+def _stop_all(jobs: list) -> None:
+    for job in jobs:
+        job.stop()
+
+
+@st.cache_resource(scope="session", on_release=_stop_all, show_spinner=False)
+def _session_jobs() -> list:
+    """This session's runs, stopped by `_stop_all` when the session ends (the tab was closed)."""
+    return []
 
 
 def network_choice() -> str:
@@ -179,6 +191,7 @@ def _controls(spec: NetSpec, data, job) -> None:
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
         )
         new.start()
+        _session_jobs().append(new)
         st.session_state["designnet_job"] = (spec, new)
         st.session_state.pop("designnet_explain", None)
         st.rerun()
