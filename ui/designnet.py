@@ -340,7 +340,7 @@ def explain_panel(spec: NetSpec, data, job) -> None:
         e.trace,
         key="designnet_step",
         titles={
-            "input": f"layer {n - 1} output, channel {channel}",
+            "input": ("the input" if n == 1 else f"layer {n - 1} output") + f", channel {channel}",
             "kernel": f"filter {k}, slice {channel}",
         },
         caption=f"Cell ({i}, {j}) is channel {channel}'s sum of products, before the other channels and the bias.",
