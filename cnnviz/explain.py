@@ -103,3 +103,48 @@ def explain(snapshot, layer: str, k: int, i: int, j: int, *, activation: str, po
         pool_window=window.copy(),
         pooled=float(A[pooled_layer][k, pi, pj]),
     )
+
+
+# --- Any convolution layer of a designed network (`cnnviz.netspec`) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvExplanation:
+    """How output `map`[`row`, `col`] of one conv layer comes out of its input, in numbers a student can check."""
+
+    map: int
+    row: int
+    col: int
+    channel: int  # the input channel `trace` slides over
+    trace: Trace  # that input channel correlated with the filter's slice for it (stride, padding, dilation)
+    channel_sums: tuple[float, ...]  # one sum of products per input channel
+    bias: float
+    pre_activation: float  # sum of channel_sums + bias: what conv2d gives
+
+    def sum_expression(self) -> str:
+        """ "sum + bias = output" written out, one term per input channel (at most 8 shown)."""
+        terms = " + ".join(f"{s:.4g}" for s in self.channel_sums[:8])
+        more = f" + ... ({len(self.channel_sums) - 8} more)" if len(self.channel_sums) > 8 else ""
+        return f"{terms}{more} + ({self.bias:.4g}) = {self.pre_activation:.4g}"
+
+
+def explain_conv(
+    X, weight, bias, k: int, i: int, j: int, *, stride=1, padding=0, dilation=1, channel: int = 0
+):
+    """The ConvExplanation of output [k, i, j] of a conv layer with `weight` (C_out, C_in, kh, kw) and `bias`
+    (C_out,) on its input `X` (C_in, H, W)."""
+    X, weight = np.asarray(X, dtype=float), np.asarray(weight, dtype=float)
+    if not 0 <= k < weight.shape[0]:
+        raise ValueError(f"this layer has {weight.shape[0]} filters; there is no filter {k}")
+    if not 0 <= channel < X.shape[0]:
+        raise ValueError(f"this layer reads {X.shape[0]} input channel(s); channel {channel} does not exist")
+    traces = [
+        correlation_trace(X[c], weight[k, c], stride=stride, padding=padding, dilation=dilation)
+        for c in range(X.shape[0])
+    ]
+    h, w = traces[0].output.shape
+    if not (0 <= i < h and 0 <= j < w):
+        raise ValueError(f"this layer's maps are {h}x{w}; there is no cell ({i}, {j})")
+    sums = tuple(float(t.output[i, j]) for t in traces)
+    b = float(np.asarray(bias)[k])
+    return ConvExplanation(k, i, j, channel, traces[channel], sums, b, float(np.sum(sums) + b))

@@ -37,6 +37,7 @@ __all__ = [
     "Preset",
     "ReLU",
     "Row",
+    "Tanh",
     "analyse",
     "axis_paths",
     "axis_reach",
@@ -45,6 +46,7 @@ __all__ = [
     "layers_from_rows",
     "paths",
     "shape_text",
+    "torch_call",
     "torch_code",
 ]
 
@@ -116,6 +118,18 @@ class ReLU:
 
 
 @dataclass(frozen=True)
+class Tanh:
+    """tanh(x) element by element, squashing into (-1, 1): same shape, no parameters."""
+
+    name: str = ""
+
+    kind = "tanh"
+
+    def describe(self) -> str:
+        return "tanh"
+
+
+@dataclass(frozen=True)
 class Flatten:
     """C x H x W maps laid out as one vector of C*H*W features (what goes into a fully connected layer)."""
 
@@ -141,7 +155,7 @@ class Linear:
         return f"linear, {_count(self.out_features, 'output')}"
 
 
-Layer = Conv | Pool | ReLU | Flatten | Linear
+Layer = Conv | Pool | ReLU | Tanh | Flatten | Linear
 
 
 def _count(n, noun: str) -> str:
@@ -360,7 +374,7 @@ def _row(index: int, layer: Layer, shape: Shape, field) -> Row:
         return _conv_row(index, layer, shape, field)
     if isinstance(layer, Pool):
         return _pool_row(index, layer, shape, field)
-    if isinstance(layer, ReLU):
+    if isinstance(layer, (ReLU, Tanh)):
         return Row(index, layer.name, layer.describe(), shape, field=field, layer=layer)
     if isinstance(layer, Flatten):
         n = math.prod(shape)
@@ -397,7 +411,7 @@ def analyse(input_shape: Sequence[int], layers: Sequence[Layer]) -> Analysis:
 
 # --- The builder's table: one dict per layer, the way a teacher types it ----------------------------------
 
-KINDS = ("conv", "max pool", "avg pool", "ReLU", "flatten", "linear")
+KINDS = ("conv", "max pool", "avg pool", "ReLU", "tanh", "flatten", "linear")
 COLUMNS = ("layer", "name", "out", "kernel", "stride", "padding", "dilation", "in")
 
 
@@ -466,6 +480,8 @@ def layer_from_row(row: dict) -> Layer:
         )
     if kind == "ReLU":
         return ReLU(name)
+    if kind == "tanh":
+        return Tanh(name)
     if kind == "flatten":
         return Flatten(name)
     if kind == "linear":
@@ -494,7 +510,7 @@ def layer_to_row(layer: Layer) -> dict:
     elif isinstance(layer, Linear):
         row.update(layer="linear", out=layer.out_features, **{"in": layer.in_features})
     else:
-        row["layer"] = "ReLU" if isinstance(layer, ReLU) else "flatten"
+        row["layer"] = {"relu": "ReLU", "tanh": "tanh"}.get(layer.kind, "flatten")
     return row
 
 
@@ -559,6 +575,28 @@ def paths(plans: Sequence[Plan2D], cell: tuple[int, int], input_hw: tuple[int, i
 # --- The same network in PyTorch --------------------------------------------------------------------------
 
 
+def torch_call(in_shape: Shape, layer: Layer) -> tuple[str, tuple, dict]:
+    """The `torch.nn` class, positional and keyword arguments of `layer` given its input shape.
+
+    The one place a spec becomes PyTorch: `torch_code` writes these calls out and `cnnviz.netspec.build`
+    makes them, so the code shown and the module trained are the same.
+    """
+    if isinstance(layer, Conv):
+        kwargs = {"kernel_size": layer.kernel}
+        for key, default in (("stride", 1), ("padding", 0), ("dilation", 1)):
+            if getattr(layer, key) != default:
+                kwargs[key] = getattr(layer, key)
+        return "Conv2d", (in_shape[0], layer.out_channels), kwargs
+    if isinstance(layer, Pool):
+        kwargs = {"kernel_size": layer.size, "stride": layer.step}
+        if layer.padding != 0:
+            kwargs["padding"] = layer.padding
+        return ("MaxPool2d" if layer.mode == "max" else "AvgPool2d"), (), kwargs
+    if isinstance(layer, Linear):
+        return "Linear", (in_shape[0], layer.out_features), {}
+    return {"relu": "ReLU", "tanh": "Tanh", "flatten": "Flatten"}[layer.kind], (), {}
+
+
 def torch_code(analysis: Analysis) -> str:
     """The analysed layers (up to any error) as a runnable `nn.Sequential`, each line commented with its shape."""
     lines = [
@@ -569,28 +607,10 @@ def torch_code(analysis: Analysis) -> str:
     ]
     rows = analysis.rows
     for prev, row in zip(rows, rows[1:], strict=False):
-        layer = row.layer
-        if isinstance(layer, Conv):
-            args = [str(prev.shape[0]), str(layer.out_channels), f"kernel_size={layer.kernel!r}"]
-            for key, default in (("stride", 1), ("padding", 0), ("dilation", 1)):
-                value = getattr(layer, key)
-                if value != default:
-                    args.append(f"{key}={value!r}")
-            code = f"nn.Conv2d({', '.join(args)})"
-        elif isinstance(layer, Pool):
-            cls = "MaxPool2d" if layer.mode == "max" else "AvgPool2d"
-            args = [f"kernel_size={layer.size!r}", f"stride={layer.step!r}"]
-            if layer.padding != 0:
-                args.append(f"padding={layer.padding!r}")
-            code = f"nn.{cls}({', '.join(args)})"
-        elif isinstance(layer, ReLU):
-            code = "nn.ReLU()"
-        elif isinstance(layer, Flatten):
-            code = "nn.Flatten()"
-        else:
-            code = f"nn.Linear({prev.shape[0]}, {layer.out_features})"
+        cls, args, kwargs = torch_call(prev.shape, row.layer)
+        text = ", ".join([*map(str, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
         label = f"{row.name}: " if row.name else ""
-        lines.append(f"    {code},  # {label}-> {tuple(row.shape)}, {row.params:,} parameters")
+        lines.append(f"    nn.{cls}({text}),  # {label}-> {tuple(row.shape)}, {row.params:,} parameters")
     c, h, w = analysis.input_shape
     lines += [
         ")",

@@ -2,6 +2,7 @@
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from cnnviz.geometry import as_pair, tf_same_padding
 from cnnviz.layer_figures import FieldView, field_figure, output_figure
@@ -9,6 +10,7 @@ from cnnviz.layers import (
     COLUMNS,
     KINDS,
     PRESETS,
+    Preset,
     analyse,
     layer_to_row,
     layers_from_rows,
@@ -16,6 +18,7 @@ from cnnviz.layers import (
     torch_code,
 )
 from cnnviz.netcode import decode_rows, encode_rows
+from cnnviz.netspec import NET_PRESETS, NetSpec, check_trainable, spec_json
 from cnnviz.trace import fmt
 from ui.classroom import (
     classroom_bar,
@@ -77,10 +80,18 @@ def _keep_rows_in_link(rows: list[dict], preset_rows: list[dict]) -> None:
     if current[:2] == layers_from_rows(preset_rows)[:2] and len(rows) == len(preset_rows):
         if "net" in st.query_params:
             del st.query_params["net"]
+        st.session_state["layers_net_written"] = None
         return
     text = encode_rows(rows)
+    st.session_state["layers_net_written"] = text
     if st.query_params.get("net") != text:
         st.query_params["net"] = text
+
+
+def _arrived_net(fresh: bool) -> bool:
+    """A network in the link that this page did not write: the Train page's "Edit" link, in this session."""
+    text = st.query_params.get("net")
+    return bool(text) and not fresh and text != st.session_state.get("layers_net_written")
 
 
 page_setup("Layer arithmetic", "🧮")
@@ -91,16 +102,24 @@ explain(
 )
 
 # --- The network: a preset to start from, the input shape, the editable table of layers ------------------
+TRAINABLE = {  # the Train page's presets, for the shipped 1@28x28 digits
+    f"To train: {title}": Preset(
+        f"To train: {title}", spec.input_shape, spec.layers, "Ready to train on the digits."
+    )
+    for title, spec in NET_PRESETS.items()
+}
+PRESETS = {**PRESETS, **TRAINABLE}
 names = list(PRESETS)
 top = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
 with top[0]:
     preset_name = url_select("Start from", names, key="layers_preset")
 preset = PRESETS[preset_name]
 fresh = "layers_loaded" not in st.session_state
-if st.session_state.get("layers_loaded") != preset_name:  # a new preset: load its input and its layers
+arrived = _arrived_net(fresh)
+if st.session_state.get("layers_loaded") != preset_name or arrived:  # load the preset's input and layers
     st.session_state["layers_loaded"] = preset_name
     st.session_state["layers_version"] = st.session_state.get("layers_version", 0) + 1
-    st.session_state["layers_linked"] = _linked_rows() if fresh else None
+    st.session_state["layers_linked"] = _linked_rows() if fresh or arrived else None
     for key, value in zip(("C", "H", "W"), preset.input_shape, strict=True):
         st.session_state[f"layers_{key}"] = value  # a value in the link wins over this on the first load
     st.session_state["layers_zoom"] = max(preset.input_shape[1:]) > 32  # big inputs: zoom to the field
@@ -227,6 +246,43 @@ st.download_button(
 )
 with st.expander("The same network in PyTorch (copy, run, compare)"):
     st.code(torch_code(analysis), language="python")
+
+
+def _send_to_training() -> None:
+    """The button that takes this network to the Train page, or says which layer stops it training there."""
+    spec = NetSpec((int(c), int(h), int(w)), tuple(layers))
+    cols = st.columns([1, 1, 3], vertical_alignment="center")
+    cols[1].download_button(
+        "This network (JSON)",
+        spec_json(spec),
+        "network.json",
+        "application/json",
+        key="layers_json",
+        on_click="ignore",
+    )
+    if not cols[0].button("Train this network", key="layers_train", type="primary"):
+        return
+    try:
+        if parse_error:
+            raise ValueError(parse_error)
+        check_trainable(spec)
+    except ValueError as err:
+        st.error(f"Not sent to training: {err}", icon="⚠️")
+        st.caption("The table keeps your network: fix that layer and press Train again.")
+        return
+    st.session_state["designnet_rows"] = rows
+    st.session_state["train_network"] = "yours"
+    try:
+        st.switch_page("pages/6_Train_LeNet.py", query_params={"net": encode_rows(rows)})
+    except StreamlitPageNotFoundError:  # only when this page runs on its own (an AppTest of one page)
+        st.info("Open the Train page: this network is waiting there.")
+
+
+explain(
+    "Train this network on the 5,000 shipped MNIST digits (input 1@28x28, 10 classes): the Train page builds it "
+    "in PyTorch from this table, trains it live and explains its conv layers."
+)
+_send_to_training()
 
 
 # --- Receptive field: which input cells one output cell sees -----------------------------------------------

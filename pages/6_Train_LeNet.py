@@ -17,6 +17,7 @@ from cnnviz.training import OPTIMIZERS, TrainConfig, TrainingJob, confusion_matr
 from ui.click_image import click_image
 from ui.common import page_setup, plot
 from ui.curves_svg import curves_chart
+from ui.designnet import network_choice, your_network_page
 from ui.stepper import render_stepper
 from ui.train_figures import (
     architecture_figure,
@@ -48,6 +49,9 @@ page_setup(
 )
 holder = session_holder()
 attach_from_url(holder)  # after a refresh or in a second tab: the run named in the URL
+if network_choice() == "yours":  # a network designed on Layer arithmetic: its own part, ui/designnet.py
+    your_network_page(dataset_or_error("mnist5k")[0])
+    st.stop()
 LIVE = {"created", "queued", "running", "paused"}
 # The live view redraws every 2 s while a run is live (never faster than once a second). Each redraw wakes the
 # server's event loop for every element it sends, and the training thread in the same process waits for the

@@ -64,9 +64,7 @@ def test_clicked_c1_and_c3_cells_are_explained_as_torch_computed_them(server, br
         )
         assert on[:2] == [i, j]  # the in-browser stepper opens on the clicked cell
         assert on[2].startswith(f"Y[{i}, {j}] = ")
-        products_sum = pre_c1[k, i, j] - float(
-            model.c1.bias[k].detach()
-        )  # the stepper's sum is before the bias
+        products_sum = pre_c1[k, i, j] - float(model.c1.bias[k].detach())  # the stepper's sum: no bias
         assert float(on[2].rsplit("=", 1)[1]) == pytest.approx(products_sum, abs=1e-3), on[2]
         heading.scroll_into_view_if_needed()
         screenshot(page, "train_lenet_explain_c1", full_page=False)

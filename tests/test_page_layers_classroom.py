@@ -85,4 +85,4 @@ def test_projector_mode_enlarges_the_output_grid_and_hides_the_explanations():
 
 def test_the_table_downloads_as_csv():
     at = app_test(PAGE).run()
-    assert [b.proto.label for b in at.get("download_button")] == ["This table (CSV)"]
+    assert [b.proto.label for b in at.get("download_button")] == ["This table (CSV)", "This network (JSON)"]

@@ -180,7 +180,12 @@ def ordinal(n: int) -> str:
 
 def queue_message(holder: JobHolder) -> str:
     """Where this session's run waits, e.g. "queued: 2nd in line (2 of 2 runs are training)..."."""
-    position = JOBS.position(holder.token)
+    return queue_message_for(holder.token)
+
+
+def queue_message_for(token: str) -> str:
+    """Where the run with this token waits in `JOBS`' line."""
+    position = JOBS.position(token)
     where = f"{ordinal(position)} in line" if position else "about to start"
     return (
         f"queued: {where} ({JOBS.training} of {JOBS.limit} runs are training on this server). "
