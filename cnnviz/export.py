@@ -352,3 +352,22 @@ def csv_zip(trace: Trace) -> bytes:
         for name, text in trace_csvs(trace).items():
             z.writestr(name, text)
     return out.getvalue()
+
+
+def curves_csv(train: dict[str, Sequence[float]], test: dict[str, Sequence[float]]) -> str:
+    """A run's loss and accuracy curves as CSV: epoch, train loss, train accuracy, test loss, test accuracy.
+
+    `train` and `test` are {"epoch": [...], "loss": [...], "accuracy": [...]} (a TrainingJob's view). One row
+    per epoch either curve has a point at; a curve with no point there leaves its cells empty.
+    """
+    rows: dict[float, list] = {}
+    for offset, curve in ((0, train), (2, test)):
+        for epoch, loss, accuracy in zip(curve["epoch"], curve["loss"], curve["accuracy"], strict=True):
+            row = rows.setdefault(float(epoch), ["", "", "", ""])
+            row[offset], row[offset + 1] = repr(float(loss)), repr(float(accuracy))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"])
+    for epoch in sorted(rows):
+        writer.writerow([repr(epoch), *rows[epoch]])
+    return out.getvalue()

@@ -10,10 +10,20 @@ import torch
 
 from cnnviz.data import DATASETS, grid_to_image, prepare_picture, to_model_input
 from cnnviz.explain import EXPLAINABLE, explain
+from cnnviz.export import curves_csv
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lenet import LeNet5, load_weights, weights_bytes
 from cnnviz.lenet_pictures import activations_picture, filters_picture, window_picture
 from cnnviz.training import OPTIMIZERS, TrainConfig, TrainingJob, confusion_matrix, predict, take_snapshot
+from ui.classroom import (
+    classroom_bar,
+    folded,
+    url_number,
+    url_select,
+)
+from ui.classroom import (
+    explain as explain_text,
+)
 from ui.click_image import click_image
 from ui.common import page_setup, plot
 from ui.curves_svg import curves_chart
@@ -37,15 +47,13 @@ from ui.train_session import (
     submit,
 )
 
-page_setup(
-    "Train LeNet-5",
-    "🧠",
-    intro=(
-        "LeNet-5 (LeCun et al. 1998) reads a 32x32 image through two convolution + pooling stages and three "
-        "fully connected layers. It comes trained on real handwriting: try it on your own digit at once, "
-        "or train it here on this computer's CPU and watch its loss, its filters and the activations of one "
-        "test image change while it learns. Click any C1 or C3 activation to see how it was computed."
-    ),
+page_setup("Train LeNet-5", "🧠")
+projector = classroom_bar()
+explain_text(
+    "LeNet-5 (LeCun et al. 1998) reads a 32x32 image through two convolution + pooling stages and three "
+    "fully connected layers. It comes trained on real handwriting: try it on your own digit at once, "
+    "or train it here on this computer's CPU and watch its loss, its filters and the activations of one "
+    "test image change while it learns. Click any C1 or C3 activation to see how it was computed."
 )
 holder = session_holder()
 attach_from_url(holder)  # after a refresh or in a second tab: the run named in the URL
@@ -58,12 +66,13 @@ LIVE = {"created", "queued", "running", "paused"}
 # GIL meanwhile: measured in Chromium on 2 busy cores, a 1 s redraw trained at 0.35-0.66 of the CLI's speed,
 # a 2 s redraw at 0.67-0.78 (benchmarks/bench_train_browser.py).
 REDRAW_SECONDS = 2.0
-DATA_LABELS = {
-    "mnist5k": "MNIST, 5,000 real digits (28x28, shipped)",
-    "digits": "Small digits (8x8, 1,797 images)",
-    "mnist": "MNIST, full (IDX files)",
-    "fashion-mnist": "Fashion-MNIST (IDX files)",
+DATA_LABELS = {  # short: the link holds the label
+    "mnist5k": "MNIST 5k (shipped)",
+    "digits": "Small digits 8x8",
+    "mnist": "MNIST full (IDX)",
+    "fashion-mnist": "Fashion-MNIST (IDX)",
 }
+START_LABELS = {"pretrained": "Pretrained", "random": "Random", "uploaded": "Uploaded"}
 START_FROM = {
     "pretrained": "the shipped pretrained weights",
     "random": "fresh random weights",
@@ -74,7 +83,14 @@ START_FROM = {
 st.header("1. Data, starting weights and architecture")
 data_col, arch_col = st.columns([1, 2], gap="large")
 with data_col:
-    name = st.selectbox("Images", DATASETS, format_func=DATA_LABELS.get, key="train_dataset")
+    name = url_select(
+        "Images",
+        DATASETS,
+        format_func=DATA_LABELS.get,
+        key="train_dataset",
+        help="MNIST 5k: 5,000 real digits shipped with the app (28x28); small digits: 1,797 images (8x8); "
+        "MNIST full and Fashion-MNIST: IDX files on this computer or uploaded.",
+    )
     data, data_error = dataset_or_error(name)
     if data is None:
         st.error(f"{data_error}", icon="⚠️")
@@ -105,15 +121,16 @@ with data_col:
                 st.session_state["train_start_from"] = "pretrained"
                 st.rerun()
     choices = ["pretrained", "random"] + (["uploaded"] if holder.base is not None else [])
-    if st.session_state.get("train_start_from") not in choices:
+    if "train_start_from" in st.session_state and st.session_state["train_start_from"] not in choices:
         st.session_state["train_start_from"] = "pretrained"
-    start_from = st.radio(
+    start_from = url_select(
         "Start from",
         choices,
-        format_func=START_FROM.get,
+        widget=st.radio,
+        format_func=START_LABELS.get,
         key="train_start_from",
-        help="Pretrained: trained on the shipped MNIST digits (97% of their test images right); "
-        "training continues from them. Random: learn from scratch.",
+        help="Pretrained: the shipped weights, trained on the shipped MNIST digits (97% of their test images "
+        "right); training continues from them. Random: learn from scratch. Uploaded: your saved weights.",
     )
     fixed = {"pretrained": shipped_model(), "uploaded": holder.base}.get(start_from)
     if fixed is not None:  # the weights fix the architecture's choices
@@ -122,16 +139,18 @@ with data_col:
 
 with arch_col:
     a_col, p_col = st.columns(2)
-    activation = a_col.selectbox(
-        "Activation", ["relu", "tanh", "sigmoid"], key="train_activation", disabled=fixed is not None
-    )
-    pooling = p_col.selectbox(
-        "Pooling (S2, S4)",
-        ["max", "avg"],
-        key="train_pooling",
-        disabled=fixed is not None,
-        help="avg = LeCun's subsampling",
-    )
+    with a_col:
+        activation = url_select(
+            "Activation", ["relu", "tanh", "sigmoid"], key="train_activation", disabled=fixed is not None
+        )
+    with p_col:
+        pooling = url_select(
+            "Pooling (S2, S4)",
+            ["max", "avg"],
+            key="train_pooling",
+            disabled=fixed is not None,
+            help="avg = LeCun's subsampling",
+        )
     rows = LeNet5(activation, pooling).describe()
     st.dataframe(
         {
@@ -143,32 +162,45 @@ with arch_col:
         hide_index=True,
     )
     st.caption(f"{sum(r.params for r in rows):,} parameters in all (full C3 connectivity).")
-with st.expander("The architecture drawn"):
-    plot(architecture_figure(rows), key="train_architecture", width="stretch")
+with folded("The architecture drawn", key="train_architecture_fold") as open_:
+    if open_:
+        plot(architecture_figure(rows), key="train_architecture", width="stretch")
 
 # ---------------------------------------------------------------------------------------------------------
 st.header("2. Train and watch")
 defaults = TrainConfig()
 h = st.columns([1.1, 1.3, 1.3, 0.8, 0.8, 1.2])
-optimizer = h[0].selectbox(
-    "Optimiser", OPTIMIZERS, key="train_optimizer", format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get
-)
+with h[0]:
+    optimizer = url_select(
+        "Optimiser", OPTIMIZERS, key="train_optimizer", format_func={"adam": "Adam", "sgd": "SGD"}.get
+    )
 lr_choices = sorted({1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.05, 0.1, defaults.lr})
-lr = h[1].select_slider(
-    "Learning rate",
-    lr_choices,
-    value=defaults.lr,
-    key="train_lr",
-    help="At the start; it falls smoothly to 0 by the last step. Adam: 0.001 to 0.002; SGD + momentum: 0.05",
-)
-batch_size = h[2].select_slider(
-    "Batch size", [8, 16, 32, 64, 128, 256], defaults.batch_size, key="train_batch"
-)
-epochs = h[3].number_input("Epochs", 1, 100, defaults.epochs, key="train_epochs")
-seed = h[4].number_input("Seed", 0, 10_000, defaults.seed, key="train_seed")
-probe = h[5].number_input(
-    f"Test image to follow (0..{len(data.X_test) - 1})", 0, len(data.X_test) - 1, 0, key="train_probe"
-)
+with h[1]:
+    lr = url_select(
+        "Learning rate",
+        lr_choices,
+        widget=st.select_slider,
+        index=lr_choices.index(defaults.lr),
+        key="train_lr",
+        help="At the start; it falls smoothly to 0 by the last step. Adam: 0.001 to 0.002; SGD + momentum: 0.05",
+    )
+batches = [8, 16, 32, 64, 128, 256]
+with h[2]:
+    batch_size = url_select(
+        "Batch size",
+        batches,
+        widget=st.select_slider,
+        index=batches.index(defaults.batch_size),
+        key="train_batch",
+    )
+with h[3]:
+    epochs = url_number("Epochs", 1, 100, defaults.epochs, key="train_epochs")
+with h[4]:
+    seed = url_number("Seed", 0, 10_000, defaults.seed, key="train_seed")
+with h[5]:
+    probe = url_number(
+        f"Test image to follow (0..{len(data.X_test) - 1})", 0, len(data.X_test) - 1, 0, key="train_probe"
+    )
 
 job: TrainingJob | None = holder.job
 if job is not None and job.data is not data:
@@ -249,11 +281,12 @@ if start or pause or resume or stop or reset:
 
 view = job.view() if job else None
 view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
-st.caption(
-    "Start after a run ends continues from its weights; Reset goes back to the starting weights chosen "
-    f"above. {slots_caption()} "
-    "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
-)
+if not projector:  # said aloud in class
+    st.caption(
+        "Start after a run ends continues from its weights; Reset goes back to the starting weights chosen "
+        f"above. {slots_caption()} "
+        "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
+    )
 explain_box = st.container()
 
 
@@ -454,7 +487,8 @@ def model_view() -> None:
         options.append("try")
     if st.session_state.get("train_view_source") not in options:
         st.session_state["train_view_source"] = "probe"
-    left, right = st.columns([1, 1.05], gap="medium")
+    # Projector mode: one figure under the other, each the page's full width.
+    left, right = (st.container(), st.container()) if projector else st.columns([1, 1.05], gap="medium")
     with left:
         source = st.radio(
             "Show", options, format_func=SOURCES_SHOWN.get, horizontal=True, key="train_view_source"
@@ -482,17 +516,38 @@ def model_view() -> None:
             elif v.message:
                 st.caption(v.message)
             curves_chart(v.train_curve, v.test_curve, job.config.epochs, key="live_curves")
+            st.download_button(
+                "Curves as CSV",
+                lambda: curves_csv(job.view().train_curve, job.view().test_curve),
+                file_name="lenet_curves.csv",
+                mime="text/csv",
+                key="train_curves_csv",
+                on_click="ignore",
+                help="Epoch, train loss and accuracy, test loss and accuracy, as the curves show them",
+            )
     drawn = not live or detail or source != "probe"
     snap, caption, limits = shown_snapshot(source) if drawn else (None, "", (None, None))
     if snap is not None:
         with left:
             png, _ = filters_picture(snap.c1, snap.c3, limits)
-            st.image(png, caption="The filters: one diverging scale per group, centred on 0")
+            st.image(
+                png,
+                caption="The filters: one diverging scale per group, centred on 0",
+                width="stretch" if projector else "content",
+            )
+            st.download_button(
+                "C1 and C3 filters as PNG",
+                png,
+                file_name="lenet_filters.png",
+                mime="image/png",
+                key="train_filters_png",
+                on_click="ignore",
+            )
         with right:
             png, layout = activations_picture(snap.activations, data.class_names)
             at = click_image(
                 png,
-                width=layout.width,
+                width=layout.width * 4 if projector else layout.width,  # projector: the full width
                 key="train_maps",
                 name="activations",
                 alt="the image's activations, layer by layer",

@@ -34,6 +34,7 @@ from cnnviz.netspec import (
     spec_json,
 )
 from cnnviz.training import TrainConfig
+from ui.classroom import url_select
 from ui.click_image import click_image
 from ui.curves_svg import curves_chart
 from ui.stepper import render_stepper
@@ -43,6 +44,7 @@ LIVE = {"created", "queued", "running", "paused"}
 REDRAW_SECONDS = 2.0  # as the LeNet view: a slower redraw leaves the training thread the GIL
 HEARTBEAT_TIMEOUT = 30.0  # a run whose page stopped looking for this long stops itself
 NETWORKS = {"lenet": "LeNet-5 (this page's model)", "yours": "Your network (designed on Layer arithmetic)"}
+NETWORK_LABELS = {"lenet": "LeNet-5", "yours": "Your network"}  # short: the link holds the label
 TRAIN_SIZES = (500, 1000, 2000, 4000)  # training images per epoch: fewer for a quick first look
 
 
@@ -56,7 +58,15 @@ def network_choice() -> str:
             st.session_state["train_network"] = "yours"
         except ValueError as err:
             st.warning(f"{err}; pick a network below.", icon="🔗")
-    return st.radio("Network", list(NETWORKS), format_func=NETWORKS.get, horizontal=True, key="train_network")
+    return url_select(
+        "Network",
+        list(NETWORKS),
+        widget=st.radio,
+        format_func=NETWORK_LABELS.get,
+        horizontal=True,
+        key="train_network",
+        help=" · ".join(NETWORKS.values()),
+    )
 
 
 def _rows_from_sources() -> list[dict]:
