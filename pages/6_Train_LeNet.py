@@ -80,7 +80,10 @@ START_FROM = {
 }
 
 # ---------------------------------------------------------------------------------------------------------
-st.header("1. Data, starting weights and architecture")
+# The live view with its settings and Start/Pause/Stop come first on the screen (the lesson); the data, the
+# starting weights and the architecture, which the live view reads, are chosen below it.
+train_box = st.container()
+st.header("Data, starting weights and architecture")
 data_col, arch_col = st.columns([1, 2], gap="large")
 with data_col:
     name = url_select(
@@ -167,126 +170,124 @@ with folded("The architecture drawn", key="train_architecture_fold") as open_:
         plot(architecture_figure(rows), key="train_architecture", width="stretch")
 
 # ---------------------------------------------------------------------------------------------------------
-st.header("2. Train and watch")
-defaults = TrainConfig()
-h = st.columns([1.1, 1.3, 1.3, 0.8, 0.8, 1.2])
-with h[0]:
-    optimizer = url_select(
-        "Optimiser", OPTIMIZERS, key="train_optimizer", format_func={"adam": "Adam", "sgd": "SGD"}.get
+with train_box:
+    defaults = TrainConfig()
+    h = st.columns([1.1, 1.3, 1.3, 0.8, 0.8, 1.2])
+    with h[0]:
+        optimizer = url_select(
+            "Optimiser", OPTIMIZERS, key="train_optimizer", format_func={"adam": "Adam", "sgd": "SGD"}.get
+        )
+    lr_choices = sorted({1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.05, 0.1, defaults.lr})
+    with h[1]:
+        lr = url_select(
+            "Learning rate",
+            lr_choices,
+            widget=st.select_slider,
+            index=lr_choices.index(defaults.lr),
+            key="train_lr",
+            help="At the start; it falls smoothly to 0 by the last step. Adam: 0.001 to 0.002; SGD + momentum: 0.05",
+        )
+    batches = [8, 16, 32, 64, 128, 256]
+    with h[2]:
+        batch_size = url_select(
+            "Batch size",
+            batches,
+            widget=st.select_slider,
+            index=batches.index(defaults.batch_size),
+            key="train_batch",
+        )
+    with h[3]:
+        epochs = url_number("Epochs", 1, 100, defaults.epochs, key="train_epochs")
+    with h[4]:
+        seed = url_number("Seed", 0, 10_000, defaults.seed, key="train_seed")
+    with h[5]:
+        probe = url_number(
+            f"Test image to follow (0..{len(data.X_test) - 1})", 0, len(data.X_test) - 1, 0, key="train_probe"
+        )
+
+    job: TrainingJob | None = holder.job
+    if job is not None and job.data is not data:
+        st.warning("The images changed since this run started; Reset to train on the new ones.")
+    state = job.view().state if job else "none"
+    # The buttons follow what was asked: right after "Pause" the thread may still finish its batch.
+    paused = job is not None and job.pause_requested
+
+    def act_now(action: str) -> None:
+        """Pause, Resume and Stop act in a callback, at the very start of the rerun their click causes, before
+        the page redraws its settings: under a class's load that is the difference between 0.1 s and seconds."""
+        if (run := session_holder().job) is not None:
+            getattr(run, action)()
+
+    b = st.columns([1.25, 1.25, 1.4, 1.2, 0.75, 2.15], vertical_alignment="center")
+    start = b[0].button("Start training", key="train_start", type="primary", disabled=state in LIVE)
+    pause = b[1].button(
+        "Pause training",
+        key="train_pause",
+        on_click=act_now,
+        args=("pause",),
+        disabled=state not in LIVE or paused,
     )
-lr_choices = sorted({1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.05, 0.1, defaults.lr})
-with h[1]:
-    lr = url_select(
-        "Learning rate",
-        lr_choices,
-        widget=st.select_slider,
-        index=lr_choices.index(defaults.lr),
-        key="train_lr",
-        help="At the start; it falls smoothly to 0 by the last step. Adam: 0.001 to 0.002; SGD + momentum: 0.05",
+    resume = b[2].button(
+        "Resume training",
+        key="train_resume",
+        on_click=act_now,
+        args=("resume",),
+        disabled=state not in LIVE or not paused,
     )
-batches = [8, 16, 32, 64, 128, 256]
-with h[2]:
-    batch_size = url_select(
-        "Batch size",
-        batches,
-        widget=st.select_slider,
-        index=batches.index(defaults.batch_size),
-        key="train_batch",
+    stop = b[3].button(
+        "Stop training", key="train_stop", on_click=act_now, args=("stop",), disabled=state not in LIVE
     )
-with h[3]:
-    epochs = url_number("Epochs", 1, 100, defaults.epochs, key="train_epochs")
-with h[4]:
-    seed = url_number("Seed", 0, 10_000, defaults.seed, key="train_seed")
-with h[5]:
-    probe = url_number(
-        f"Test image to follow (0..{len(data.X_test) - 1})", 0, len(data.X_test) - 1, 0, key="train_probe"
+    reset = b[4].button("Reset", key="train_reset", disabled=job is None)
+    detail = b[5].toggle(
+        "Redraw pictures every 2 s",
+        value=True,
+        key="train_live_detail",
+        help="The filters and activations, redrawn while training. Drawing takes a little CPU time from training: turn it off to train a bit faster (curves stay live).",
     )
 
-job: TrainingJob | None = holder.job
-if job is not None and job.data is not data:
-    st.warning("The images changed since this run started; Reset to train on the new ones.")
-state = job.view().state if job else "none"
-# The buttons follow what was asked: right after "Pause" the thread may still finish its batch.
-paused = job is not None and job.pause_requested
+    if start:
+        config = TrainConfig(
+            optimizer=optimizer, lr=lr, batch_size=int(batch_size), epochs=int(epochs), seed=int(seed)
+        )
+        if (
+            job is not None
+            and job.data is data
+            and (job.model.activation, job.model.pooling) == (activation, pooling)
+        ):
+            model = job.current_model()  # Start after Stop/finish: keep training the same network
+        elif fixed is not None:
+            model = copy.deepcopy(fixed).requires_grad_(True)
+        else:
+            model = LeNet5(activation, pooling, seed=int(seed))
+        job = TrainingJob(model, data, config, probe_index=int(probe), live_every=1.0)
+        submit(holder, job)
+        st.session_state["train_view_source"] = "probe"
+    elif pause and job:
+        job.pause()
+    elif resume and job:
+        job.resume()
+    elif stop and job:
+        job.stop()
+        job.join(2)
+    elif reset and job:
+        job.stop()
+        job.join(2)
+        forget_run(holder)
+        job = None
+        holder.analysis.clear()
+    if job is not None and job.data is data and job.view().state in LIVE and job.probe_index != probe:
+        job.set_probe(int(probe))
+    if start or pause or resume or stop or reset:
+        st.rerun()
 
-
-def act_now(action: str) -> None:
-    """Pause, Resume and Stop act in a callback, at the very start of the rerun their click causes, before
-    the page redraws its settings: under a class's load that is the difference between 0.1 s and seconds."""
-    if (run := session_holder().job) is not None:
-        getattr(run, action)()
-
-
-b = st.columns([1, 1, 1, 1, 1, 3], vertical_alignment="center")
-start = b[0].button("Start training", key="train_start", type="primary", disabled=state in LIVE)
-pause = b[1].button(
-    "Pause training",
-    key="train_pause",
-    on_click=act_now,
-    args=("pause",),
-    disabled=state not in LIVE or paused,
-)
-resume = b[2].button(
-    "Resume training",
-    key="train_resume",
-    on_click=act_now,
-    args=("resume",),
-    disabled=state not in LIVE or not paused,
-)
-stop = b[3].button(
-    "Stop training", key="train_stop", on_click=act_now, args=("stop",), disabled=state not in LIVE
-)
-reset = b[4].button("Reset", key="train_reset", disabled=job is None)
-detail = b[5].toggle(
-    "Redraw the filters and activations every 2 seconds",
-    value=True,
-    key="train_live_detail",
-    help="Drawing takes a little CPU time from training: turn it off to train a bit faster (curves stay live).",
-)
-
-if start:
-    config = TrainConfig(
-        optimizer=optimizer, lr=lr, batch_size=int(batch_size), epochs=int(epochs), seed=int(seed)
-    )
-    if (
-        job is not None
-        and job.data is data
-        and (job.model.activation, job.model.pooling) == (activation, pooling)
-    ):
-        model = job.current_model()  # Start after Stop/finish: keep training the same network
-    elif fixed is not None:
-        model = copy.deepcopy(fixed).requires_grad_(True)
-    else:
-        model = LeNet5(activation, pooling, seed=int(seed))
-    job = TrainingJob(model, data, config, probe_index=int(probe), live_every=1.0)
-    submit(holder, job)
-    st.session_state["train_view_source"] = "probe"
-elif pause and job:
-    job.pause()
-elif resume and job:
-    job.resume()
-elif stop and job:
-    job.stop()
-    job.join(2)
-elif reset and job:
-    job.stop()
-    job.join(2)
-    forget_run(holder)
-    job = None
-    holder.analysis.clear()
-if job is not None and job.data is data and job.view().state in LIVE and job.probe_index != probe:
-    job.set_probe(int(probe))
-if start or pause or resume or stop or reset:
-    st.rerun()
-
-view = job.view() if job else None
-view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
-if not projector:  # said aloud in class
-    st.caption(
-        "Start after a run ends continues from its weights; Reset goes back to the starting weights chosen "
-        f"above. {slots_caption()} "
-        "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
-    )
+    view = job.view() if job else None
+    view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
+    if not projector:  # said aloud in class
+        st.caption(
+            "Start after a run ends continues from its weights; Reset goes back to the starting weights chosen "
+            f"above. {slots_caption()} "
+            "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
+        )
 explain_box = st.container()
 
 
@@ -488,7 +489,11 @@ def model_view() -> None:
     if st.session_state.get("train_view_source") not in options:
         st.session_state["train_view_source"] = "probe"
     # Projector mode: one figure under the other, each the page's full width.
-    left, right = (st.container(), st.container()) if projector else st.columns([1, 1.05], gap="medium")
+    # At the desk: curves, filters and activations side by side, so the whole view fits a laptop's first screen.
+    if projector:
+        left, middle, right = st.container(), st.container(), st.container()
+    else:
+        left, middle, right = st.columns([1, 0.9, 1.15], gap="small")
     with left:
         source = st.radio(
             "Show", options, format_func=SOURCES_SHOWN.get, horizontal=True, key="train_view_source"
@@ -528,12 +533,12 @@ def model_view() -> None:
     drawn = not live or detail or source != "probe"
     snap, caption, limits = shown_snapshot(source) if drawn else (None, "", (None, None))
     if snap is not None:
-        with left:
+        with middle:
             png, _ = filters_picture(snap.c1, snap.c3, limits)
             st.image(
                 png,
                 caption="The filters: one diverging scale per group, centred on 0",
-                width="stretch" if projector else "content",
+                width="stretch",
             )
             st.download_button(
                 "C1 and C3 filters as PNG",

@@ -1,0 +1,75 @@
+"""Train LeNet in Chromium: Start and the live view share the first screen; a link reopens the same settings."""
+
+import re
+
+import pytest
+from browser_helpers import SCREENS, assert_on_first_screen, open_at, settle, viewport_shot
+from conftest import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+VIEW = '[data-testid="stImage"]'
+
+
+def live_view(pg) -> dict:
+    return {
+        "Start": pg.get_by_role("button", name="Start training"),
+        "Stop": pg.get_by_role("button", name="Stop training"),
+        "the filters": pg.locator(VIEW).filter(has_text="The filters"),
+        "the activations": pg.locator('img[data-name="activations"]'),
+    }
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_start_and_the_live_view_are_on_the_first_screen(server, browser, screen):
+    context, pg = open_at(browser, f"{server}/Train_LeNet", SCREENS[screen])
+    try:
+        pg.locator('img[data-name="activations"]').wait_for(timeout=60_000)
+        for what, locator in live_view(pg).items():
+            assert_on_first_screen(pg, locator, what)
+        # Training: the curves join the view, still on the first screen.
+        field = pg.get_by_label("Epochs")
+        field.fill("1")
+        field.press("Enter")
+        settle(pg)
+        pg.get_by_role("button", name="Start training").click()
+        pg.locator('svg[data-name="curves"]').wait_for(timeout=60_000)
+        pg.wait_for_function("() => /step [1-9]\\d* of/.test(document.body.innerText)", timeout=60_000)
+        viewport_shot(pg, f"train_lenet_{screen}")
+        assert_on_first_screen(pg, pg.locator('svg[data-name="curves"]'), "the curves")
+        assert_on_first_screen(pg, pg.get_by_role("button", name="Stop training"), "Stop")
+        assert pg.locator('[data-testid="stException"]').count() == 0
+        pg.get_by_role("button", name="Stop training").click()
+        settle(pg)
+    finally:
+        context.close()
+
+
+def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
+    context, pg = open_at(browser, f"{server}/Train_LeNet", SCREENS["1366x768"])
+    try:
+        seed = pg.get_by_label("Seed")
+        seed.fill("42")
+        seed.press("Enter")
+        settle(pg)
+        pg.get_by_text("Random", exact=True).click()
+        settle(pg)
+        pg.get_by_role("combobox", name="Activation").click()
+        pg.get_by_role("option", name="tanh").click()
+        settle(pg)
+        link = pg.url
+        assert (
+            "train_seed=42" in link and "train_start_from=Random" in link and "train_activation=tanh" in link
+        )
+        caption = pg.get_by_text(re.compile(r"^Test image 0, fresh random weights")).inner_text()
+    finally:
+        context.close()
+    fresh, pg2 = open_at(browser, link, SCREENS["1920x1080"])
+    try:
+        wait_for_app(pg2)
+        assert pg2.get_by_label("Seed").input_value() == "42"
+        assert pg2.get_by_role("radio", name="Random").is_checked()
+        assert pg2.get_by_role("combobox", name="Activation").input_value() == "tanh"
+        assert pg2.get_by_text(caption).count() == 1
+    finally:
+        fresh.close()
