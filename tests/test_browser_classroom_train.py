@@ -73,3 +73,23 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
         assert pg2.get_by_text(caption).count() == 1
     finally:
         fresh.close()
+
+
+def test_projector_mode_draws_the_live_view_the_full_width(server, browser):
+    context, pg = open_at(browser, f"{server}/Train_LeNet?projector=true", SCREENS["1920x1080"])
+    try:
+        pg.locator('img[data-name="activations"]').wait_for(timeout=60_000)
+        main = pg.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+        filters = pg.locator(VIEW).filter(has_text="The filters").locator("img").bounding_box()
+        activations = pg.locator('img[data-name="activations"]').bounding_box()
+        viewport_shot(pg, "train_lenet_projector_1920x1080")
+        # Filled to the main column's width: 1.5 times or more their natural 540 and 700 px.
+        assert filters["width"] >= 0.8 * main["width"] and filters["width"] >= 1.5 * 540, (filters, main)
+        assert activations["width"] >= 0.8 * main["width"] and activations["width"] >= 1.5 * 700
+        assert pg.get_by_text("LeNet-5 (LeCun et al. 1998)").count() == 0  # explanations hidden
+        sizes = pg.locator('[data-testid="stMainBlockContainer"] [data-testid="stMarkdown"] p').evaluate_all(
+            "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert sizes and min(sizes) >= 18
+    finally:
+        context.close()
