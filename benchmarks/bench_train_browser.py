@@ -93,15 +93,10 @@ def page_run(browser, url: str, epochs: int, server_pid: int) -> tuple[float, in
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     try:
-        page.goto(f"{url}/Train_LeNet")
+        # The page keeps its settings in the link: fresh random weights and the epochs asked for.
+        page.goto(f"{url}/Train_LeNet?train_start_from=Random&train_epochs={epochs}")
         wait_for_app(page)
-        page.get_by_text("fresh random weights").click()
-        wait_for_app(page)
-        field = page.get_by_label("Epochs")
-        field.fill(str(epochs))
-        field.press("Enter")
-        wait_for_app(page)
-        page.get_by_role("heading", name="2. Train and watch").evaluate("el => el.scrollIntoView()")
+        assert page.get_by_label("Epochs").input_value() == str(epochs), "the link's epochs did not apply"
         cpu = cpu_seconds(server_pid)
         page.get_by_role("button", name="Start training").click()
         page.wait_for_function(
