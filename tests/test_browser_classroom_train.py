@@ -29,7 +29,9 @@ def test_start_and_the_live_view_are_on_the_first_screen(server, browser, screen
             assert_on_first_screen(pg, locator, what)
         # Training: the curves join the view, still on the first screen.
         field = pg.get_by_label("Epochs")
-        field.fill("1")
+        field.fill(
+            "30"
+        )  # long enough to be still training when Stop is clicked (1 epoch takes about a second)
         field.press("Enter")
         settle(pg)
         pg.get_by_role("button", name="Start training").click()
