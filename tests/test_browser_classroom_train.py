@@ -59,6 +59,11 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
         pg.get_by_role("combobox", name="Activation").click()
         pg.get_by_role("option", name="tanh").click()
         settle(pg)
+        pg.wait_for_function(  # the address follows the widgets once the rerun has finished
+            "() => ['train_seed=42', 'train_start_from=Random', 'train_activation=tanh']"
+            ".every(p => location.href.includes(p))",
+            timeout=30_000,
+        )
         link = pg.url
         assert (
             "train_seed=42" in link and "train_start_from=Random" in link and "train_activation=tanh" in link
@@ -69,6 +74,7 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
     fresh, pg2 = open_at(browser, link, SCREENS["1920x1080"])
     try:
         wait_for_app(pg2)
+        pg2.get_by_text(caption).wait_for(timeout=30_000)  # the view's caption is drawn last
         assert pg2.get_by_label("Seed").input_value() == "42"
         assert pg2.get_by_role("radio", name="Random").is_checked()
         assert pg2.get_by_role("combobox", name="Activation").input_value() == "tanh"
