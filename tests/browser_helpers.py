@@ -22,8 +22,23 @@ def settle(pg, timeout: float = 30_000) -> None:
     wait_for_app(pg, timeout)
 
 
-def assert_on_first_screen(pg, locator, what: str) -> dict:
-    """The element's whole bounding box lies inside the viewport (no scrolling needed to see it)."""
+def assert_on_first_screen(pg, locator, what: str, settle_ms: int = 15_000) -> dict:
+    """The element's whole bounding box lies inside the viewport (no scrolling needed to see it).
+
+    Asked again for up to `settle_ms` while it is not: a page measured mid-render (a rerun that a link or a
+    busy server started still drawing its skeletons above) settles; one that never does fails."""
+    waited = 0
+    while True:
+        try:
+            return _on_first_screen(pg, locator, what)
+        except AssertionError:
+            if waited >= settle_ms:
+                raise
+            pg.wait_for_timeout(500)
+            waited += 500
+
+
+def _on_first_screen(pg, locator, what: str) -> dict:
     box = locator.bounding_box()
     view = pg.viewport_size
     assert box is not None, f"{what} is not on the page"
