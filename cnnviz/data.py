@@ -123,30 +123,27 @@ class Dataset:
 # The embedded digits
 
 
-def load_digits(path: str | Path = DIGITS_FILE) -> Dataset:
-    """The 1,797 8x8 digits shipped in assets/ (1,438 train, 359 test); ink counts 0..16 become [0, 1]."""
+def _load_shipped(name: str, path: str | Path, full_ink: float) -> Dataset:
+    """A digits set shipped in assets/ as an npz of uint8 X_train/y_train/X_test/y_test; ink 0..full_ink -> [0, 1]."""
     with np.load(path) as npz:
         return Dataset(
-            "digits",
-            (npz["X_train"] / 16.0).astype(np.float32),
+            name,
+            (npz["X_train"] / full_ink).astype(np.float32),
             npz["y_train"].astype(np.int64),
-            (npz["X_test"] / 16.0).astype(np.float32),
+            (npz["X_test"] / full_ink).astype(np.float32),
             npz["y_test"].astype(np.int64),
             DIGIT_NAMES,
         )
+
+
+def load_digits(path: str | Path = DIGITS_FILE) -> Dataset:
+    """The 1,797 8x8 digits shipped in assets/ (1,438 train, 359 test); ink counts 0..16 become [0, 1]."""
+    return _load_shipped("digits", path, 16.0)
 
 
 def load_mnist5k(path: str | Path = MNIST5K_FILE) -> Dataset:
     """The 5,000 MNIST digits shipped in assets/ (4,000 train, 1,000 test, 100 per class); 0..255 -> [0, 1]."""
-    with np.load(path) as npz:
-        return Dataset(
-            "mnist5k",
-            (npz["X_train"] / 255.0).astype(np.float32),
-            npz["y_train"].astype(np.int64),
-            (npz["X_test"] / 255.0).astype(np.float32),
-            npz["y_test"].astype(np.int64),
-            DIGIT_NAMES,
-        )
+    return _load_shipped("mnist5k", path, 255.0)
 
 
 # ----------------------------------------------------------------------------------------------------------

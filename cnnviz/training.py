@@ -248,28 +248,6 @@ def _name_os_thread(name: str) -> None:
             ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15: PR_SET_NAME
 
 
-class TrainingSlots:
-    """A cap on how many runs train at once on this server; the others wait in line."""
-
-    def __init__(self, limit: int = 2):
-        self.limit = limit
-        self._semaphore = threading.BoundedSemaphore(limit)
-        self._lock = threading.Lock()
-        self.in_use = 0
-
-    def acquire(self, timeout: float) -> bool:
-        if not self._semaphore.acquire(timeout=timeout):
-            return False
-        with self._lock:
-            self.in_use += 1
-        return True
-
-    def release(self) -> None:
-        with self._lock:
-            self.in_use -= 1
-        self._semaphore.release()
-
-
 @dataclass(frozen=True, eq=False)
 class JobView:
     """A consistent copy of a job's state, for one redraw of the page."""
@@ -307,14 +285,13 @@ class TrainingJob:
         config: TrainConfig,
         *,
         probe_index: int = 0,
-        slots: TrainingSlots | None = None,
         heartbeat_timeout: float = 120.0,
         live_every: float = 0.5,
         max_snapshots: int = 40,
         threads: int = 1,
     ):
         self.model, self.data, self.config = model, data, config
-        self.slots, self.heartbeat_timeout = slots, heartbeat_timeout
+        self.heartbeat_timeout = heartbeat_timeout
         self.live_every, self.threads = live_every, threads
         steps_per_epoch = math.ceil(len(data.X_train) / config.batch_size)
         self._snapshot_every = max(1, steps_per_epoch * config.epochs // max_snapshots)
@@ -324,7 +301,6 @@ class TrainingJob:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_heartbeat = time.monotonic()
-        self._detached_until: float | None = None  # set when the watching page went away (see `detach`)
         self._probe_index = probe_index
         self._probe = to_model_input(data.X_test[probe_index])  # (1, 1, 32, 32)
         # Everything below is written by the thread and read by the page, always under `_lock`.
@@ -380,12 +356,6 @@ class TrainingJob:
 
     def heartbeat(self) -> None:
         self._last_heartbeat = time.monotonic()
-        self._detached_until = None
-
-    def detach(self, grace: float) -> None:
-        """The page watching this run went away (a refresh, a closed tab): the run stops itself unless a page
-        sends a heartbeat (reattaches) within `grace` seconds."""
-        self._detached_until = time.monotonic() + grace
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it has."""
@@ -459,10 +429,7 @@ class TrainingJob:
         return now - self._started_at - paused
 
     def _stale(self) -> bool:
-        now, detached_until = time.monotonic(), self._detached_until
-        if detached_until is not None and now > detached_until:
-            return True
-        return now - self._last_heartbeat > self.heartbeat_timeout
+        return time.monotonic() - self._last_heartbeat > self.heartbeat_timeout
 
     def _abandoned(self) -> bool:
         """True when the queue says the run's owner is gone (asked at most 4 times a second)."""
@@ -478,15 +445,7 @@ class TrainingJob:
 
     def _run(self) -> None:
         _name_os_thread(OS_THREAD_NAME)
-        acquired = False
         try:
-            if self.slots is not None:
-                self._set("queued")
-                while not self.slots.acquire(timeout=0.1):
-                    if self._stop.is_set() or self._stale():
-                        self._set("stopped", "stopped while waiting for a free training slot")
-                        return
-                acquired = True
             torch.set_num_threads(self.threads)
             with self._lock:
                 self.state = "running"
@@ -504,8 +463,6 @@ class TrainingJob:
         except Exception as error:  # the page shows it; the thread must not die silently
             self._set("failed", f"{type(error).__name__}: {error}")
         finally:
-            if acquired:
-                self.slots.release()
             if self.on_exit is not None:
                 self.on_exit()
 
@@ -538,11 +495,7 @@ class TrainingJob:
         if self._pause.is_set() and not self._stop.is_set():
             self._wait_while_paused()
         if self._stale():
-            self.stop(
-                "stopped: its page was closed and no page reattached to it"
-                if self._detached_until is not None
-                else f"stopped: no page has looked at this run for {self.heartbeat_timeout:g} s"
-            )
+            self.stop(f"stopped: no page has looked at this run for {self.heartbeat_timeout:g} s")
         elif self._abandoned():
             self.stop("stopped: the page that started it was closed")
         return not self._stop.is_set()

@@ -15,7 +15,6 @@ from cnnviz.lenet import LeNet5, load_weights
 from cnnviz.training import (
     TrainConfig,
     TrainingJob,
-    TrainingSlots,
     confusion_matrix,
     evaluate,
     train,
@@ -152,21 +151,6 @@ def test_a_job_nobody_watches_stops_itself(digits):
     assert view.state == "stopped" and "no page has looked" in view.message
 
 
-def test_slots_queue_the_second_job(digits):
-    slots = TrainingSlots(limit=1)
-    first = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50), slots=slots)
-    second = TrainingJob(LeNet5(seed=1), digits.subset(64, 16), TrainConfig(epochs=1), slots=slots)
-    first.start()
-    wait_for(lambda: first.view().state == "running")
-    second.start()
-    wait_for(lambda: second.view().state == "queued")
-    time.sleep(0.2)
-    assert second.view().state == "queued" and slots.in_use == 1
-    first.stop()
-    assert second.join(10) and second.view().state == "finished"
-    assert slots.in_use == 0
-
-
 def test_a_failing_run_reports_its_error(digits):
     bad = digits.subset(32, 8)
     object.__setattr__(bad, "y_train", np.full(32, 12))  # label 12 of 10 classes
@@ -214,23 +198,3 @@ def test_cli_reads_idx_files_and_explains_missing_ones(tmp_path):
     assert summary["dataset"] == "mnist" and summary["n_train"] == 64 and summary["n_test"] == 16
     missing = run_cli("--dataset", "fashion-mnist", "--no-download", "--data-dir", str(tmp_path / "empty"))
     assert missing.returncode == 2 and "there is no folder" in missing.stderr
-
-
-def test_a_detached_run_stops_unless_a_page_reattaches(digits):
-    """A refresh ends the old session (which detaches the run); the new page's heartbeat keeps it going."""
-    kept = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50))
-    dropped = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50))
-    for job in (kept, dropped):
-        job.start()
-        wait_for(lambda job=job: job.view().step > 3)
-        job.detach(0.5)
-    try:
-        for _ in range(12):  # the reattached page's live view sends a heartbeat at each redraw
-            kept.heartbeat()
-            time.sleep(0.1)
-        dropped.join(10)
-        assert dropped.view().state == "stopped" and "no page reattached" in dropped.view().message
-        assert kept.alive and kept.view().state == "running"
-    finally:
-        kept.stop()
-        kept.join(5)

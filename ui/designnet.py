@@ -324,8 +324,10 @@ def explain_panel(spec: NetSpec, data, job) -> None:
         f"{e.sum_expression()}, which is the value on the map{after}."
     )
     plan = e.trace.plan
-    top, left = i * plan.rows.stride - plan.rows.pad_before, j * plan.cols.stride - plan.cols.pad_before
     if X.shape[1] >= 4 and plan.rows.pad_before == plan.cols.pad_before == 0:
+        # No padding: the window's first tap on the padded input is its corner on the input itself.
+        step = e.trace.step(int(i), int(j))
+        top, left = int(step.rows[0]), int(step.cols[0])
         st.image(window_picture(X[int(channel)], top, left, plan.rows.extent, scale=max(2, 84 // X.shape[1])))
     if st.session_state.get("designnet_step_for") != (
         n,

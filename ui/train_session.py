@@ -76,10 +76,6 @@ class JobHolder:
     base_name: str = ""
     analysis: dict = field(default_factory=dict)  # job id -> predictions etc., computed once per run
 
-    def release(self) -> None:
-        if self.job is not None:
-            self.job.stop()
-
 
 def session_holder() -> JobHolder:
     """This browser session's JobHolder, created on first use."""
