@@ -75,7 +75,14 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
     try:
         wait_for_app(pg2)
         pg2.get_by_text(caption).wait_for(timeout=30_000)  # the view's caption is drawn last
-        assert pg2.get_by_label("Seed").input_value() == "42"
+        # The fields are drawn before the view, but a busy machine (CI) was seen reading the Seed field while
+        # its first value was still on screen: ask again for up to 30 s before calling the link broken.
+        seed = pg2.get_by_label("Seed")
+        try:
+            pg2.wait_for_function("el => el.value === '42'", arg=seed.element_handle(), timeout=30_000)
+        finally:
+            shown = seed.input_value()
+        assert shown == "42", f"the link {link} reopened with Seed {shown} (URL now {pg2.url})"
         assert pg2.get_by_role("radio", name="Random").is_checked()
         assert pg2.get_by_role("combobox", name="Activation").input_value() == "tanh"
         assert pg2.get_by_text(caption).count() == 1
