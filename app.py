@@ -5,9 +5,9 @@ import zipfile
 
 import streamlit as st
 
-from cnnviz.export import grid_csv
-from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure
-from cnnviz.picture import picture_figure
+from cnnviz.draw.export import grid_csv
+from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_figure
+from cnnviz.draw.picture import picture_figure
 from ui.classroom import (
     classroom_bar,
     explain,

@@ -19,7 +19,7 @@ from timing import median_seconds
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cnnviz.compare import fft_convolve1d, fft_route1d  # noqa: E402
+from cnnviz.lessons.compare import fft_convolve1d, fft_route1d  # noqa: E402
 
 BARE_PAGE = 'import streamlit as st\nst.title("floor")\nst.slider("x", 0, 10, 3, key="x")\n'
 

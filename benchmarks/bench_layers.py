@@ -21,8 +21,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest import app_test  # noqa: E402
 
-from cnnviz.layer_figures import FieldView, field_figure, output_figure  # noqa: E402
-from cnnviz.layers import PRESETS, Conv, Flatten, Pool, ReLU, analyse  # noqa: E402
+from cnnviz.draw.layers import FieldView, field_figure, output_figure  # noqa: E402
+from cnnviz.lessons.layers import PRESETS, Conv, Flatten, Pool, ReLU, analyse  # noqa: E402
 
 
 def median_ms(fn, repeats: int = 5) -> float:

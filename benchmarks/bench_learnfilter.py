@@ -23,8 +23,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure, weights_figure  # noqa: E402
 from cnnviz.inputs import load_image  # noqa: E402
-from cnnviz.learnfilter import (  # noqa: E402
+from cnnviz.lessons.learnfilter import (  # noqa: E402
     Fit,
     FitConfig,
     compare,
@@ -34,9 +35,8 @@ from cnnviz.learnfilter import (  # noqa: E402
     random_images,
     standardise,
 )
-from cnnviz.learnfilter_plots import kernels_figure, loss_figure, outputs_figure, weights_figure  # noqa: E402
+from cnnviz.lessons.presets import KERNELS  # noqa: E402
 from cnnviz.ops import correlate2d  # noqa: E402
-from cnnviz.presets import KERNELS  # noqa: E402
 
 TICK_SECONDS = 0.5
 

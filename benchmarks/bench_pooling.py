@@ -20,7 +20,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from cnnviz.pooling import pool_backward, window_gradient  # noqa: E402
+from cnnviz.lessons.pooling import pool_backward, window_gradient  # noqa: E402
 from cnnviz.trace import pool_trace  # noqa: E402
 
 

@@ -27,8 +27,8 @@ import streamlit.testing.v1.local_script_runner as local_runner  # noqa: E402
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from cnnviz.presets import EXAMPLES  # noqa: E402
-from cnnviz.stepper import stepper_payload  # noqa: E402
+from cnnviz.draw.stepper import stepper_payload  # noqa: E402
+from cnnviz.lessons.presets import EXAMPLES  # noqa: E402
 from cnnviz.trace import correlation_trace  # noqa: E402
 
 REPEATS = 21
@@ -37,7 +37,7 @@ BARE = 'import streamlit as st\nst.slider("x", 0, 10, key="x")\n'
 ALONE = f"""
 import sys
 sys.path[:0] = [{str(ROOT)!r}]
-from cnnviz.presets import EXAMPLES
+from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import correlation_trace
 from ui.stepper import render_stepper
 ex = EXAMPLES["6x6 input, vertical edge"]

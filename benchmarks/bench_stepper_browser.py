@@ -30,8 +30,8 @@ sys.path[:0] = [str(ROOT)]
 
 import numpy as np  # noqa: E402
 
-from cnnviz.presets import EXAMPLES  # noqa: E402
-from cnnviz.stepper import stepper_payload  # noqa: E402
+from cnnviz.draw.stepper import stepper_payload  # noqa: E402
+from cnnviz.lessons.presets import EXAMPLES  # noqa: E402
 from cnnviz.trace import correlation_trace  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +43,7 @@ import sys
 sys.path[:0] = [{str(ROOT)!r}]
 import numpy as np
 import streamlit as st
-from cnnviz.presets import EXAMPLES
+from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import correlation_trace
 from ui.stepper import render_stepper
 

@@ -5,7 +5,7 @@
 Serves the app with `streamlit run` on a free loopback port, opens the Train LeNet page in headless Chromium
 at 1920x1080 with the live view on screen (curves, filters and activations redrawn every 2 s), starts a run from
 fresh random weights on the shipped MNIST digits and reads the samples/s the page reports when the run ends.
-In the same run it calls `python -m cnnviz.train` with the same data, batch size, epochs, seed and one torch
+In the same run it calls `python -m cnnviz.lenet.train` with the same data, batch size, epochs, seed and one torch
 thread (what the page's training thread uses), and reads `samples_per_s` from its JSON line. Rounds alternate
 the order. Prints both, the ratio per round and the median ratio; target: page >= 0.85 x CLI.
 
@@ -139,7 +139,7 @@ def cli_run(epochs: int) -> tuple[float, float]:
     """(samples/s the CLI prints, samples per CPU second of the CLI process)."""
     before = os.times()
     out = subprocess.run(
-        [sys.executable, "-m", "cnnviz.train", "--epochs", str(epochs), "--batch-size", str(BATCH)]
+        [sys.executable, "-m", "cnnviz.lenet.train", "--epochs", str(epochs), "--batch-size", str(BATCH)]
         + ["--threads", "1", "--seed", "0"],
         cwd=ROOT,
         capture_output=True,

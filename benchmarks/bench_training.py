@@ -24,9 +24,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnnviz.data import load_mnist5k, to_model_input  # noqa: E402
-from cnnviz.lenet import LeNet5  # noqa: E402
-from cnnviz.training import TrainConfig, TrainingJob, evaluate  # noqa: E402
+from cnnviz.lenet.data import load_mnist5k, to_model_input  # noqa: E402
+from cnnviz.lenet.model import LeNet5  # noqa: E402
+from cnnviz.lenet.training import TrainConfig, TrainingJob, evaluate  # noqa: E402
 
 THREADS = 1  # what the page's training thread uses
 
@@ -76,7 +76,7 @@ def plain_loop(data, config: TrainConfig, test_each_epoch: bool = False) -> Run:
 def redraw(job: TrainingJob, data) -> None:
     """What the page's live fragment builds each second: the two pictures (the curves are drawn by the
     browser from the lists in the view)."""
-    from cnnviz.lenet_pictures import activations_picture, filters_picture
+    from cnnviz.draw.lenet import activations_picture, filters_picture
 
     v = job.view()
     if v.live is None:

@@ -5,6 +5,7 @@ The library never imports streamlit; pages import it. Arrays are numpy float64.
 
 from cnnviz.geometry import AxisPlan, Plan2D, output_size, plan_2d, plan_axis, same_padding
 from cnnviz.inputs import format_grid, load_image, parse_grid
+from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES
 from cnnviz.ops import (
     conv2d,
     conv_transpose2d,
@@ -14,7 +15,6 @@ from cnnviz.ops import (
     pool2d,
     transposed_as_correlation,
 )
-from cnnviz.presets import EXAMPLES, KERNELS, POOL_EXAMPLES
 from cnnviz.trace import (
     POOL_MODES,
     Step,

@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
+from cnnviz.draw.stepper import default_region, region_cells
 from cnnviz.gridcode import MAX_SIDE
 from cnnviz.inputs import format_grid, parse_grid
-from cnnviz.presets import EXAMPLES, KERNELS
-from cnnviz.snippets import torch_snippet
-from cnnviz.stepper import default_region, region_cells
+from cnnviz.lessons.presets import EXAMPLES, KERNELS
+from cnnviz.lessons.snippets import torch_snippet
 from cnnviz.trace import convolution_trace, correlation_trace, fmt
 from ui.classroom import (
     check_link_choice,

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz.compare import (
+from cnnviz.inputs import format_grid
+from cnnviz.lessons.compare import (
     PADDINGS,
     PAIRS,
     SMOOTHERS,
@@ -29,10 +30,9 @@ from cnnviz.compare import (
     spectrum_figure_1d,
     spectrum_figure_2d,
 )
-from cnnviz.inputs import format_grid
+from cnnviz.lessons.presets import ONE_D_EXAMPLE
+from cnnviz.lessons.snippets import torch_snippet
 from cnnviz.ops import convolve1d
-from cnnviz.presets import ONE_D_EXAMPLE
-from cnnviz.snippets import torch_snippet
 from cnnviz.trace import fmt
 from ui.classroom import (
     check_link_choice,

@@ -4,14 +4,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.figures import color_range, grid_figure
+from cnnviz.draw.figures import color_range, grid_figure
+from cnnviz.draw.pooling import padded_input_figure, window_box
+from cnnviz.draw.stepper import UNVISITED_COLOR, default_region, region_cells
+from cnnviz.draw.stepper import WINDOW_COLOR as WINDOW
 from cnnviz.inputs import format_grid, parse_grid
+from cnnviz.lessons.pooling import DIRECTIONS, compare_shift, conv_relu_pool, pool_backward, winner_input_cell
+from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
 from cnnviz.ops import pool2d
-from cnnviz.pooling import DIRECTIONS, compare_shift, conv_relu_pool, pool_backward, winner_input_cell
-from cnnviz.pooling_figures import padded_input_figure, window_box
-from cnnviz.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
-from cnnviz.stepper import UNVISITED_COLOR, default_region, region_cells
-from cnnviz.stepper import WINDOW_COLOR as WINDOW
 from cnnviz.trace import POOL_MODES, Step, fmt, pool_trace
 from ui.classroom import (
     check_link_choice,

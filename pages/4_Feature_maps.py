@@ -5,7 +5,9 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import KERNELS, conv_transpose2d, correlation_trace, format_grid, output_size, parse_grid
-from cnnviz.featuremaps import (
+from cnnviz.draw.figures import color_range, grid_figure
+from cnnviz.draw.stepper import WINDOW_COLOR, default_region, region_cells
+from cnnviz.lessons.featuremaps import (
     CHANNEL_NAMES,
     MIX_PRESETS,
     channel_breakdown,
@@ -19,8 +21,6 @@ from cnnviz.featuremaps import (
     transposed_scatter,
     zero_insertion,
 )
-from cnnviz.figures import color_range, grid_figure
-from cnnviz.stepper import WINDOW_COLOR, default_region, region_cells
 from cnnviz.trace import fmt
 from ui.classroom import (
     check_link_choice,

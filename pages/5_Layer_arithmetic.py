@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from cnnviz.draw.layers import FieldView, field_figure, output_figure
 from cnnviz.geometry import as_pair, tf_same_padding
-from cnnviz.layer_figures import FieldView, field_figure, output_figure
-from cnnviz.layers import (
+from cnnviz.lessons.layers import (
     COLUMNS,
     KINDS,
     PRESETS,
@@ -17,8 +17,8 @@ from cnnviz.layers import (
     shape_text,
     torch_code,
 )
-from cnnviz.netcode import decode_rows, encode_rows
-from cnnviz.netspec import NET_PRESETS, NetSpec, check_trainable, spec_json
+from cnnviz.lessons.netcode import decode_rows, encode_rows
+from cnnviz.lessons.netspec import NET_PRESETS, NetSpec, check_trainable, spec_json
 from cnnviz.trace import fmt
 from ui.classroom import (
     classroom_bar,

@@ -8,13 +8,20 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz.data import DATASETS, grid_to_image, prepare_picture, to_model_input
-from cnnviz.explain import EXPLAINABLE, explain
-from cnnviz.export import curves_csv
+from cnnviz.draw.export import curves_csv
+from cnnviz.draw.lenet import activations_picture, filters_picture, window_picture
 from cnnviz.inputs import format_grid, load_image, parse_grid
-from cnnviz.lenet import LeNet5, load_weights, weights_bytes
-from cnnviz.lenet_pictures import activations_picture, filters_picture, window_picture
-from cnnviz.training import OPTIMIZERS, TrainConfig, TrainingJob, confusion_matrix, predict, take_snapshot
+from cnnviz.lenet.data import DATASETS, grid_to_image, prepare_picture, to_model_input
+from cnnviz.lenet.model import LeNet5, load_weights, weights_bytes
+from cnnviz.lenet.training import (
+    OPTIMIZERS,
+    TrainConfig,
+    TrainingJob,
+    confusion_matrix,
+    predict,
+    take_snapshot,
+)
+from cnnviz.lessons.explain import EXPLAINABLE, explain
 from ui.classroom import (
     classroom_bar,
     folded,

@@ -3,10 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz.export import grid_csv
-from cnnviz.figures import grid_figure
+from cnnviz.draw.export import grid_csv
+from cnnviz.draw.figures import grid_figure
+from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure, weights_figure
 from cnnviz.inputs import format_grid, parse_grid
-from cnnviz.learnfilter import (
+from cnnviz.lessons.learnfilter import (
     LOSSES,
     OPTIMIZERS,
     REL_TOL,
@@ -19,9 +20,8 @@ from cnnviz.learnfilter import (
     random_images,
     standardise,
 )
-from cnnviz.learnfilter_plots import kernels_figure, loss_figure, outputs_figure, weights_figure
+from cnnviz.lessons.presets import KERNELS
 from cnnviz.ops import correlate2d
-from cnnviz.presets import KERNELS
 from ui.classroom import (
     classroom_bar,
     explain,

@@ -59,7 +59,7 @@ def stepper_elements(at) -> list:
 
 
 def stepper_payloads(at) -> list[dict]:
-    """The data every stepper component on the page was mounted with (`cnnviz.stepper.stepper_payload`).
+    """The data every stepper component on the page was mounted with (`cnnviz.draw.stepper.stepper_payload`).
 
     AppTest has no element type for components v2: each comes back as an unknown "bidi_component"
     element whose proto holds the JSON data.

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.data import read_idx
 from cnnviz.inputs import MAX_SIDE, load_image
+from cnnviz.lenet.data import read_idx
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1 << 20

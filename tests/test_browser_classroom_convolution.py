@@ -9,7 +9,7 @@ import pytest
 from browser_helpers import SCREENS, assert_on_first_screen, open_at, settle, viewport_shot
 from PIL import Image
 
-from cnnviz.presets import EXAMPLES
+from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import correlation_trace
 
 pytestmark = pytest.mark.browser

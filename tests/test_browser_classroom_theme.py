@@ -5,7 +5,7 @@ the sidebar collapsed."""
 import pytest
 from browser_helpers import SCREENS, open_at, viewport_shot
 
-from cnnviz.palette import scale_rgb
+from cnnviz.draw.palette import scale_rgb
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +93,7 @@ def test_a_projector_link_starts_with_the_sidebar_collapsed(server, browser, pag
 
 
 def test_the_browser_colours_magnitudes_as_python_does_on_viridis(server, browser):
-    """The 6x6 example's input is 0..9: 0 is viridis's dark end, 9 its yellow end (cnnviz.palette.scale_rgb)."""
+    """The 6x6 example's input is 0..9: 0 is viridis's dark end, 9 its yellow end (cnnviz.draw.palette.scale_rgb)."""
     context, pg = open_at(browser, f"{server}/Convolution", SCREENS["1366x768"])
     try:
         root = pg.locator(STEPPER).first

@@ -9,7 +9,7 @@ import pytest
 from conftest import screenshot, wait_for_app
 
 from cnnviz.gridcode import encode_grid
-from cnnviz.presets import EXAMPLES
+from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import correlation_trace, fmt
 
 pytestmark = pytest.mark.browser

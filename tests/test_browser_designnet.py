@@ -7,13 +7,13 @@ import pytest
 from browser_helpers import move_slider, settle
 from conftest import screenshot, wait_for_app
 
-from cnnviz.data import load_mnist5k, to_model_input
-from cnnviz.layers import layer_to_row
-from cnnviz.net_pictures import net_maps_picture
-from cnnviz.net_training import take_net_snapshot
-from cnnviz.netbuild import build
-from cnnviz.netcode import encode_rows
-from cnnviz.netspec import NET_PRESETS
+from cnnviz.draw.net import net_maps_picture
+from cnnviz.lenet.data import load_mnist5k, to_model_input
+from cnnviz.lenet.net_training import take_net_snapshot
+from cnnviz.lenet.netbuild import build
+from cnnviz.lessons.layers import layer_to_row
+from cnnviz.lessons.netcode import encode_rows
+from cnnviz.lessons.netspec import NET_PRESETS
 
 pytestmark = pytest.mark.browser
 SPEC = NET_PRESETS["No pooling (stride-2 convolutions)"]

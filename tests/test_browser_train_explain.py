@@ -8,10 +8,10 @@ import torch
 from conftest import screenshot, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from cnnviz.data import load_mnist5k, to_model_input
-from cnnviz.explain import explain
-from cnnviz.lenet import SHIPPED_WEIGHTS, load_weights
-from cnnviz.lenet_pictures import activations_picture
+from cnnviz.draw.lenet import activations_picture
+from cnnviz.lenet.data import load_mnist5k, to_model_input
+from cnnviz.lenet.model import SHIPPED_WEIGHTS, load_weights
+from cnnviz.lessons.explain import explain
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from serve_class import ClassServer, find_nginx, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from cnnviz.training import OS_THREAD_NAME  # noqa: E402
+from cnnviz.lenet.training import OS_THREAD_NAME  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +124,7 @@ def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
 
 
 def training_threads(pid: int) -> int:
-    """Threads of process `pid` named cnnviz-train (cnnviz.training names them for the OS)."""
+    """Threads of process `pid` named cnnviz-train (cnnviz.lenet.training names them for the OS)."""
     names = []
     for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
         with contextlib.suppress(OSError):

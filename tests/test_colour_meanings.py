@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz import stepper as stepper_lib
-from cnnviz.figures import color_range
-from cnnviz.palette import (
+from cnnviz.draw import stepper as stepper_lib
+from cnnviz.draw.figures import color_range
+from cnnviz.draw.palette import (
     DIVERGING,
     MARKS,
     MEANINGS,
@@ -20,8 +20,8 @@ from cnnviz.palette import (
     ink,
     scale_rgb,
 )
-from cnnviz.presets import EXAMPLES
-from cnnviz.stepper import check_figure, check_work, stepper_payload
+from cnnviz.draw.stepper import check_figure, check_work, stepper_payload
+from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import correlation_trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ SOURCES = [
     *sorted((ROOT / "pages").glob("[1-4]_*.py")),
     *(
         ROOT / "cnnviz" / f"{name}.py"
-        for name in ("compare", "figures", "pooling_figures", "featuremaps", "stepper")
+        for name in ("lessons/compare", "draw/figures", "draw/pooling", "lessons/featuremaps", "draw/stepper")
     ),
     ROOT / "ui" / "stepper.py",
     ROOT / "ui" / "slides.py",

@@ -1,4 +1,4 @@
-"""cnnviz.compare: correlation against convolution, loop orders, associativity, 1-D steps and the FFT route.
+"""cnnviz.lessons.compare: correlation against convolution, loop orders, associativity, 1-D steps and the FFT route.
 
 Independent truths: torch.nn.functional.conv2d in float64 (a cross-correlation; fed the flipped kernel it
 is a true convolution) and numpy.convolve; plus the lecture's patients-and-doses numbers.
@@ -12,7 +12,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.compare import (
+from cnnviz.inputs import parse_grid
+from cnnviz.lessons.compare import (
     PAIRS,
     associativity,
     compare_2d,
@@ -31,9 +32,8 @@ from cnnviz.compare import (
     random_arrays,
     visit_numbers,
 )
-from cnnviz.inputs import parse_grid
+from cnnviz.lessons.presets import ONE_D_EXAMPLE
 from cnnviz.ops import convolve1d
-from cnnviz.presets import ONE_D_EXAMPLE
 from cnnviz.trace import rot180
 
 TOL = {"rtol": 1e-10, "atol": 1e-9}
@@ -286,5 +286,5 @@ def test_parse_signal():
 
 
 def test_compare_does_not_import_streamlit():
-    code = "import sys, cnnviz.compare; assert 'streamlit' not in sys.modules"
+    code = "import sys, cnnviz.lessons.compare; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.data import (
+from cnnviz.lenet.data import (
     DIGITS_FILE,
     IDX_FILES,
     DataUnavailable,
@@ -59,7 +59,7 @@ def test_shipped_mnist_digits_have_a_fixed_split_of_real_28x28_digits():
 
 def test_the_library_imports_neither_sklearn_nor_streamlit():
     code = (
-        "import sys, cnnviz.data, cnnviz.lenet, cnnviz.training, cnnviz.train\n"
+        "import sys, cnnviz.lenet.data, cnnviz.lenet.model, cnnviz.lenet.training, cnnviz.lenet.train\n"
         "print(sorted(m for m in ('sklearn', 'streamlit') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

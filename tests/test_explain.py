@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.data import load_mnist5k, to_model_input
-from cnnviz.explain import explain
-from cnnviz.lenet import SHIPPED_WEIGHTS, LeNet5, load_weights
-from cnnviz.lenet_pictures import activations_picture, filters_picture
-from cnnviz.training import take_snapshot
+from cnnviz.draw.lenet import activations_picture, filters_picture
+from cnnviz.lenet.data import load_mnist5k, to_model_input
+from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
+from cnnviz.lenet.training import take_snapshot
+from cnnviz.lessons.explain import explain
 
 
 @pytest.fixture(scope="module")
@@ -84,4 +84,4 @@ def test_the_shipped_weights_load_safely_and_read_the_shipped_digits():
     assert (predicted == d.y_test).mean() >= 0.97  # 97.4% when trained by the recorded command
     assert SHIPPED_WEIGHTS.stat().st_size < 300_000
     recorded = SHIPPED_WEIGHTS.with_suffix(".md").read_text()
-    assert "python -m cnnviz.train --seed 0 --save assets/lenet5_mnist5k.pt" in recorded
+    assert "python -m cnnviz.lenet.train --seed 0 --save assets/lenet5_mnist5k.pt" in recorded

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.export import (
+from cnnviz.draw.export import (
     MAX_FRAMES,
     _shade,
     csv_zip,
@@ -19,8 +19,8 @@ from cnnviz.export import (
     trace_csvs,
     walk_gif,
 )
-from cnnviz.palette import DIVERGING, VIRIDIS
-from cnnviz.presets import EXAMPLES
+from cnnviz.draw.palette import DIVERGING, VIRIDIS
+from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import convolution_trace, correlation_trace, pool_trace
 
 SIX = EXAMPLES["6x6 input, vertical edge"]

@@ -1,4 +1,4 @@
-"""cnnviz.featuremaps: filter banks, the RGB breakdown, 1x1 mixing and the transposed scatter view.
+"""cnnviz.lessons.featuremaps: filter banks, the RGB breakdown, 1x1 mixing and the transposed scatter view.
 
 Two kinds of truth: the library's own single-channel ops (each bank map is one `correlate2d` per
 kernel) and torch.nn.functional in float64.
@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from cnnviz import KERNELS, conv2d, conv_transpose2d, correlate2d, pool2d
-from cnnviz.featuremaps import (
+from cnnviz.draw.figures import color_range
+from cnnviz.lessons.featuremaps import (
     LUMA,
     MIX_PRESETS,
     channel_breakdown,
@@ -31,7 +32,6 @@ from cnnviz.featuremaps import (
     transposed_scatter,
     zero_insertion,
 )
-from cnnviz.figures import color_range
 
 RNG = np.random.default_rng(4)
 BANK = {n: KERNELS[n].array for n in ["Vertical edge", "Horizontal edge", "Laplacian", "Box blur"]}
@@ -40,7 +40,7 @@ BANK = {n: KERNELS[n].array for n in ["Vertical edge", "Horizontal edge", "Lapla
 def test_library_does_not_import_streamlit():
     import subprocess
 
-    code = "import sys, cnnviz.featuremaps; print('streamlit' in sys.modules)"
+    code = "import sys, cnnviz.lessons.featuremaps; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz.layer_figures import FieldView, field_figure, output_figure, seen_counts
-from cnnviz.layers import (
+from cnnviz.draw.layers import FieldView, field_figure, output_figure, seen_counts
+from cnnviz.lessons.layers import (
     PRESETS,
     Conv,
     Flatten,
@@ -143,7 +143,7 @@ def test_the_table_reads_like_a_teacher_types_it():
 
 
 def test_library_imports_neither_streamlit_nor_torch():
-    code = "import sys, cnnviz.layers, cnnviz.layer_figures; print('streamlit' in sys.modules, 'torch' in sys.modules)"
+    code = "import sys, cnnviz.lessons.layers, cnnviz.draw.layers; print('streamlit' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

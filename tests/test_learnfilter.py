@@ -5,8 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure, weights_figure
 from cnnviz.inputs import load_image
-from cnnviz.learnfilter import (
+from cnnviz.lessons.learnfilter import (
     Fit,
     FitConfig,
     check_kernel,
@@ -19,9 +20,8 @@ from cnnviz.learnfilter import (
     response,
     standardise,
 )
-from cnnviz.learnfilter_plots import kernels_figure, loss_figure, outputs_figure, weights_figure
+from cnnviz.lessons.presets import KERNELS
 from cnnviz.ops import correlate2d
-from cnnviz.presets import KERNELS
 from cnnviz.trace import correlation_trace
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -231,7 +231,7 @@ def test_figures_show_the_weights_and_the_target_on_one_scale():
 
 
 def test_a_long_log_loss_axis_gets_a_few_labels_not_one_per_decade():
-    from cnnviz.learnfilter_plots import MAX_LOG_TICKS
+    from cnnviz.draw.learnfilter import MAX_LOG_TICKS
 
     axis = loss_figure(np.logspace(1, -20, 200)).layout.yaxis  # 10 down to 1e-20: 21 decades
     lo, hi = axis.range

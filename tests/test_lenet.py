@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.geometry import output_size
-from cnnviz.lenet import LAYER_NAMES, LeNet5, load_weights, save_weights, weights_bytes
+from cnnviz.lenet.model import LAYER_NAMES, LeNet5, load_weights, save_weights, weights_bytes
 
 # Hand counts from shared/TEACHING.md section 8: weights + biases per layer.
 HAND_PARAMS = {

@@ -5,14 +5,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.data import load_mnist5k
-from cnnviz.explain import explain_conv
-from cnnviz.layers import Conv, Flatten, Linear, Pool, ReLU
-from cnnviz.net_pictures import first_filters_picture, net_maps_picture
-from cnnviz.net_training import NetTrainingJob, take_net_snapshot
-from cnnviz.netbuild import build
-from cnnviz.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, check_trainable
-from cnnviz.training import TrainConfig
+from cnnviz.draw.net import first_filters_picture, net_maps_picture
+from cnnviz.lenet.data import load_mnist5k
+from cnnviz.lenet.net_training import NetTrainingJob, take_net_snapshot
+from cnnviz.lenet.netbuild import build
+from cnnviz.lenet.training import TrainConfig
+from cnnviz.lessons.explain import explain_conv
+from cnnviz.lessons.layers import Conv, Flatten, Linear, Pool, ReLU
+from cnnviz.lessons.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, check_trainable
 
 
 def test_a_designed_network_trains_in_the_job_and_learns_a_little():
@@ -99,7 +99,7 @@ def test_the_designed_network_modules_do_not_import_streamlit():
     import sys
 
     code = (
-        "import sys, cnnviz.netspec, cnnviz.netbuild, cnnviz.net_training, cnnviz.net_pictures; "
+        "import sys, cnnviz.lessons.netspec, cnnviz.lenet.netbuild, cnnviz.lenet.net_training, cnnviz.draw.net; "
         "assert 'streamlit' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,11 +9,11 @@ import sys
 import pytest
 import torch
 
-from cnnviz.data import to_model_input
-from cnnviz.layers import Conv, Flatten, Linear, Pool, ReLU, Tanh, analyse, torch_code
-from cnnviz.lenet import LeNet5
-from cnnviz.netbuild import build, load_weights, weights_bytes
-from cnnviz.netspec import (
+from cnnviz.lenet.data import to_model_input
+from cnnviz.lenet.model import LeNet5
+from cnnviz.lenet.netbuild import build, load_weights, weights_bytes
+from cnnviz.lessons.layers import Conv, Flatten, Linear, Pool, ReLU, Tanh, analyse, torch_code
+from cnnviz.lessons.netspec import (
     INPUT_SHAPE,
     MACS_PER_SECOND,
     MAX_PARAMS,
@@ -283,6 +283,6 @@ def test_a_file_that_is_not_pytorch_is_refused():
 
 
 def test_checking_a_network_loads_no_torch():
-    code = "import sys, cnnviz.netspec as n; n.check_trainable(n.NET_PRESETS['LeNet-5']); print('torch' in sys.modules)"
+    code = "import sys, cnnviz.lessons.netspec as n; n.check_trainable(n.NET_PRESETS['LeNet-5']); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -24,7 +24,7 @@ from cnnviz import (
     rot180,
     transposed_as_correlation,
 )
-from cnnviz.presets import ONE_D_EXAMPLE
+from cnnviz.lessons.presets import ONE_D_EXAMPLE
 
 TOL = {"rtol": 1e-10, "atol": 1e-9}
 
@@ -383,6 +383,6 @@ def test_bad_arguments_raise_value_errors_that_say_what_to_do(call, message):
 
 
 def test_importing_cnnviz_does_not_import_streamlit():
-    code = "import sys, cnnviz, cnnviz.figures; print('streamlit' in sys.modules)"
+    code = "import sys, cnnviz, cnnviz.draw.figures; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -17,7 +17,7 @@ from conftest import (
     stepper_payloads,
 )
 
-from cnnviz.presets import EXAMPLES
+from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import convolution_trace, correlation_trace, fmt
 
 PAGE = "pages/1_Convolution.py"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import app_test, decode, error_texts, pick_cell, plotly_figures, shown_step, stepper_payloads
 
-from cnnviz.compare import PAIRS, gaussian_window, noisy_sine, random_arrays
 from cnnviz.inputs import parse_grid
+from cnnviz.lessons.compare import PAIRS, gaussian_window, noisy_sine, random_arrays
 from cnnviz.ops import convolve1d, convolve2d, correlate2d
 
 PAGE = "pages/2_Correlation_vs_convolution.py"

@@ -4,10 +4,10 @@ network and weight files."""
 
 from conftest import app_test
 
-from cnnviz.layers import Conv, Flatten, Linear, ReLU, layer_to_row
-from cnnviz.netbuild import build, weights_bytes
-from cnnviz.netcode import encode_rows
-from cnnviz.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, spec_json
+from cnnviz.lenet.netbuild import build, weights_bytes
+from cnnviz.lessons.layers import Conv, Flatten, Linear, ReLU, layer_to_row
+from cnnviz.lessons.netcode import encode_rows
+from cnnviz.lessons.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, spec_json
 
 LAYERS = "pages/5_Layer_arithmetic.py"
 TRAIN = "pages/6_Train_LeNet.py"

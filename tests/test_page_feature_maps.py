@@ -17,7 +17,7 @@ from conftest import (
 from PIL import Image
 
 from cnnviz import KERNELS, conv_transpose2d, correlate2d, format_grid, load_image, pool2d
-from cnnviz.featuremaps import channel_breakdown, filter_bank, to_channels
+from cnnviz.lessons.featuremaps import channel_breakdown, filter_bank, to_channels
 
 PAGE = "pages/4_Feature_maps.py"
 DEFAULT_BANK = ["Vertical edge", "Horizontal edge", "Diagonal edge", "Laplacian", "Sharpen", "Box blur"]

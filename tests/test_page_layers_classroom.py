@@ -2,8 +2,8 @@
 
 from conftest import app_test, error_texts, plotly_figures
 
-from cnnviz.layers import Conv, Pool, ReLU, layer_to_row, layers_from_rows
-from cnnviz.netcode import decode_rows, encode_rows
+from cnnviz.lessons.layers import Conv, Pool, ReLU, layer_to_row, layers_from_rows
+from cnnviz.lessons.netcode import decode_rows, encode_rows
 
 PAGE = "pages/5_Layer_arithmetic.py"
 SAME_2 = "100x100x3, 32 filters 5x5, same padding, stride 2"

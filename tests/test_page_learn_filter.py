@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import app_test, decode, error_texts, plotly_figures
 
-from cnnviz.presets import KERNELS
+from cnnviz.lessons.presets import KERNELS
 
 PAGE = "pages/7_Learn_a_filter.py"
 

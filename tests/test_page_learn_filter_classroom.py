@@ -3,7 +3,7 @@
 import numpy as np
 from conftest import app_test, decode, plotly_figures
 
-from cnnviz.presets import KERNELS
+from cnnviz.lessons.presets import KERNELS
 
 PAGE = "pages/7_Learn_a_filter.py"
 

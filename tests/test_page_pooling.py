@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from conftest import app_test, decode, error_texts, pick_cell, plotly_figures, shown_step, stepper_payloads
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnviz.presets import POOL_EXAMPLES
+from cnnviz.lessons.presets import POOL_EXAMPLES
 from cnnviz.trace import fmt
 
 PAGE = "pages/3_Pooling.py"

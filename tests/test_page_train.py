@@ -7,9 +7,9 @@ import time
 import numpy as np
 from conftest import app_test, decode, plotly_figures
 
-from cnnviz.data import load_digits, load_mnist5k, to_model_input
 from cnnviz.inputs import format_grid
-from cnnviz.lenet import LeNet5, weights_bytes
+from cnnviz.lenet.data import load_digits, load_mnist5k, to_model_input
+from cnnviz.lenet.model import LeNet5, weights_bytes
 
 PAGE = "pages/6_Train_LeNet.py"
 
@@ -219,7 +219,7 @@ def test_an_uploaded_picture_is_preprocessed_and_predicted():
 
 def fake_idx_files(folder) -> dict[str, bytes]:
     """Four small gzipped IDX files shaped like Fashion-MNIST (30 train, 12 test images)."""
-    from cnnviz.data import IDX_FILES, write_idx
+    from cnnviz.lenet.data import IDX_FILES, write_idx
 
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
@@ -285,8 +285,8 @@ def test_a_clicked_c1_and_c3_cell_is_explained_with_the_stepper():
     at = app_test(PAGE).run()
     holder = at.session_state["train_holder"]
     assert holder.job is None
-    from cnnviz.lenet import SHIPPED_WEIGHTS, load_weights
-    from cnnviz.training import take_snapshot
+    from cnnviz.lenet.model import SHIPPED_WEIGHTS, load_weights
+    from cnnviz.lenet.training import take_snapshot
 
     model = load_weights(SHIPPED_WEIGHTS)
     X = to_model_input(load_mnist5k().X_test[0])

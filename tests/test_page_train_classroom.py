@@ -9,9 +9,9 @@ from conftest import app_test
 from PIL import Image
 from test_page_train import run_until, stop_training
 
-from cnnviz.export import curves_csv
-from cnnviz.lenet_pictures import filters_picture
-from cnnviz.training import TrainConfig
+from cnnviz.draw.export import curves_csv
+from cnnviz.draw.lenet import filters_picture
+from cnnviz.lenet.training import TrainConfig
 
 PAGE = "pages/6_Train_LeNet.py"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cnnviz.palette import DIVERGING, MARKS, MEANINGS, OKABE_ITO, rgb, rgba
+from cnnviz.draw.palette import DIVERGING, MARKS, MEANINGS, OKABE_ITO, rgb, rgba
 
 
 def test_every_meaning_has_its_own_okabe_ito_colour():

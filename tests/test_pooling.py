@@ -5,8 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.ops import correlate2d, pool2d
-from cnnviz.pooling import (
+from cnnviz.lessons.pooling import (
     DIRECTIONS,
     compare_shift,
     conv_relu_pool,
@@ -15,7 +14,8 @@ from cnnviz.pooling import (
     shift,
     window_gradient,
 )
-from cnnviz.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
+from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
+from cnnviz.ops import correlate2d, pool2d
 from cnnviz.trace import correlation_trace, pool_trace
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}
@@ -236,7 +236,7 @@ def test_pipeline_with_other_settings_matches_ops():
 
 
 def test_padded_input_figure_labels_padding_and_outlines_window_and_winner():
-    from cnnviz.pooling_figures import padded_input_figure
+    from cnnviz.draw.pooling import padded_input_figure
 
     X = np.arange(16.0).reshape(4, 4)
     trace = pool_trace(X, 2, stride=2, padding=1, mode="max")

@@ -7,11 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.ops import transposed_as_correlation
-from cnnviz.pooling import pool_backward
-from cnnviz.presets import EXAMPLES
-from cnnviz.snippets import torch_snippet
-from cnnviz.stepper import (
+from cnnviz.draw.stepper import (
     check_work,
     default_region,
     input_crop,
@@ -20,6 +16,10 @@ from cnnviz.stepper import (
     stepper_payload,
     zoom_region,
 )
+from cnnviz.lessons.pooling import pool_backward
+from cnnviz.lessons.presets import EXAMPLES
+from cnnviz.lessons.snippets import torch_snippet
+from cnnviz.ops import transposed_as_correlation
 from cnnviz.trace import convolution_trace, correlation_trace, fmt, pool_trace
 
 SIX = EXAMPLES["6x6 input, vertical edge"]

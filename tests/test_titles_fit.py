@@ -6,7 +6,7 @@ import re
 import pytest
 from conftest import app_test, plotly_figures
 
-from cnnviz.presets import EXAMPLES
+from cnnviz.lessons.presets import EXAMPLES
 
 CHAR_EM = 0.55  # about how wide a character of Plotly's default font is, in ems
 RUNS = [

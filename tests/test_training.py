@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.data import IDX_FILES, load_digits, load_mnist5k, to_model_input, write_idx
-from cnnviz.lenet import LeNet5, load_weights
-from cnnviz.training import (
+from cnnviz.lenet.data import IDX_FILES, load_digits, load_mnist5k, to_model_input, write_idx
+from cnnviz.lenet.model import LeNet5, load_weights
+from cnnviz.lenet.training import (
     TrainConfig,
     TrainingJob,
     confusion_matrix,
@@ -163,7 +163,11 @@ def test_a_failing_run_reports_its_error(digits):
 
 def run_cli(*args):
     return subprocess.run(
-        [sys.executable, "-m", "cnnviz.train", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "cnnviz.lenet.train", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

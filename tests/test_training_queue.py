@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnviz.data import load_digits
-from cnnviz.lenet import LeNet5
-from cnnviz.training import OS_THREAD_NAME, TrainConfig, TrainingJob, TrainingQueue
+from cnnviz.lenet.data import load_digits
+from cnnviz.lenet.model import LeNet5
+from cnnviz.lenet.training import OS_THREAD_NAME, TrainConfig, TrainingJob, TrainingQueue
 
 
 @pytest.fixture(scope="module")

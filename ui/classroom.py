@@ -311,7 +311,7 @@ def export_buttons(trace, step: int, *, ms_per_frame: int, key: str, cells=None,
     The files are made only when a button is clicked (Streamlit calls the function then), so a page pays
     nothing for them on a rerun. `cells` limits the GIF to a region of output cells (see `walk_gif`).
     """
-    from cnnviz.export import csv_zip, step_png, step_svg, walk_gif
+    from cnnviz.draw.export import csv_zip, step_png, step_svg, walk_gif
 
     buttons = [
         ("Step as PNG", lambda: step_png(trace, step), f"{name}_{step + 1}.png", "image/png"),

@@ -2,7 +2,7 @@
 refused before training when it cannot train here, trained live in the same job as LeNet-5, explained.
 
 The network arrives as the table's rows: in `st.session_state["designnet_rows"]` from Layer arithmetic's
-button, or in the link (`?net=`, `cnnviz.netcode`), so a lecturer can hand it out. Everything here is keyed
+button, or in the link (`?net=`, `cnnviz.lessons.netcode`), so a lecturer can hand it out. Everything here is keyed
 `designnet_*`; the run lives in this session's state and stops when the session ends (a session-scoped
 `cache_resource`'s `on_release`) or when no page has looked at it for `HEARTBEAT_TIMEOUT` seconds.
 """
@@ -14,15 +14,16 @@ import contextlib
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from cnnviz.data import to_model_input
-from cnnviz.explain import explain_conv
-from cnnviz.layers import layer_to_row, layers_from_rows, shape_text, torch_code
-from cnnviz.lenet_pictures import window_picture
-from cnnviz.net_pictures import first_filters_picture, net_maps_picture
-from cnnviz.net_training import NetTrainingJob, take_net_snapshot
-from cnnviz.netbuild import build, load_weights, weights_bytes
-from cnnviz.netcode import decode_rows, encode_rows
-from cnnviz.netspec import (
+from cnnviz.draw.lenet import window_picture
+from cnnviz.draw.net import first_filters_picture, net_maps_picture
+from cnnviz.lenet.data import to_model_input
+from cnnviz.lenet.net_training import NetTrainingJob, take_net_snapshot
+from cnnviz.lenet.netbuild import build, load_weights, weights_bytes
+from cnnviz.lenet.training import TrainConfig
+from cnnviz.lessons.explain import explain_conv
+from cnnviz.lessons.layers import layer_to_row, layers_from_rows, shape_text, torch_code
+from cnnviz.lessons.netcode import decode_rows, encode_rows
+from cnnviz.lessons.netspec import (
     INPUT_SHAPE,
     MAX_PARAMS,
     MAX_SECONDS_PER_EPOCH,
@@ -33,7 +34,6 @@ from cnnviz.netspec import (
     spec_from_json,
     spec_json,
 )
-from cnnviz.training import TrainConfig
 from ui.classroom import url_select
 from ui.click_image import click_image
 from ui.curves_svg import curves_chart

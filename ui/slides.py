@@ -6,7 +6,7 @@ stepper's starting cell (it seeds the component's state once per session, before
 `keep_cell(param, cell)` writes the selected cell back into the link. `play_speed(step_key, param)` is
 the speed the stepper plays at (from the browser, else from the link). `export_buttons(trace, ...)` puts
 the current step as PNG and SVG, the stepped walk as an animated GIF at that speed, and the grids as CSV
-beside the stepper; the files are built only when a button is pressed (`cnnviz.export`, Pillow only).
+beside the stepper; the files are built only when a button is pressed (`cnnviz.draw.export`, Pillow only).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ Correlation pages.
 
 `render_stepper(trace, *, key)` mounts the stepper component (`ui/components/stepper/`: plain JS and
 CSS, registered once at import with `st.components.v2.component`). Python sends the trace once as
-data (`cnnviz.stepper.stepper_payload`); next, previous, play, the scrubber, clicks and the keyboard
+data (`cnnviz.draw.stepper.stepper_payload`); next, previous, play, the scrubber, clicks and the keyboard
 run in the browser with no rerun. The browser sends the selected cell back as the component's state
 `{"cell": [i, j]}` only when the user pauses or picks a cell; `render_stepper` returns that cell's
 `Step`. In `st.session_state` the component's state is the dict under its key:
@@ -22,9 +22,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.figures import MAX_NUMBERED
-from cnnviz.inputs import parse_grid
-from cnnviz.stepper import (
+from cnnviz.draw.figures import MAX_NUMBERED
+from cnnviz.draw.stepper import (
     Region,
     check_figure,
     check_work,
@@ -32,6 +31,7 @@ from cnnviz.stepper import (
     overview_figures,
     stepper_payload,
 )
+from cnnviz.inputs import parse_grid
 from cnnviz.trace import Step, Trace, fmt
 from ui.classroom import projector_mode, projector_style, show
 from ui.common import keep_last_good
@@ -127,7 +127,7 @@ def render_stepper(
     """The stepper for `trace`; returns the `Step` of the cell the user last paused on or picked.
 
     `titles`, `inserted`, `marks`, `upstream` (pooling's dL/dY) and `cell_name` go to
-    `cnnviz.stepper.stepper_payload`; `caption` names the marked cells (or is a note under the stepper).
+    `cnnviz.draw.stepper.stepper_payload`; `caption` names the marked cells (or is a note under the stepper).
     Outputs with more than `MAX_FRAMES` cells step the 8x8 block of output cells around the selected one
     in the browser, and show the whole input and output below the stepper (click there to pick a block).
     """

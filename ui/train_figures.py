@@ -1,13 +1,13 @@
 """Plotly figures for the Train LeNet page that are drawn once, not while a run trains (the architecture, the
 confusion matrix), and the preprocessing pictures; built from plain arrays (no streamlit here). The live view's
-filters and activations are pictures (`cnnviz.lenet_pictures`), its curves an SVG (`ui.curves_svg`)."""
+filters and activations are pictures (`cnnviz.draw.lenet`), its curves an SVG (`ui.curves_svg`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.lenet import LayerInfo
+from cnnviz.lenet.model import LayerInfo
 
 TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#d62728"
 

@@ -26,7 +26,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz.data import (
+from cnnviz.lenet.data import (
     IDX_FILES,
     SOURCES,
     Dataset,
@@ -37,8 +37,8 @@ from cnnviz.data import (
     load_mnist5k,
     read_idx,
 )
-from cnnviz.lenet import SHIPPED_WEIGHTS, LeNet5, load_weights
-from cnnviz.training import TrainingJob, TrainingQueue
+from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
+from cnnviz.lenet.training import TrainingJob, TrainingQueue
 
 
 def _env_number(name: str, default: float) -> float:

@@ -1,4 +1,4 @@
-// The stepper: draws a sliding-window trace that Python computed (cnnviz.stepper.stepper_payload) and
+// The stepper: draws a sliding-window trace that Python computed (cnnviz.draw.stepper.stepper_payload) and
 // steps through it in the browser, with no server round trip. Every number shown is a string from the
 // payload; window positions come from the payload's taps (a row's taps paired with a column's taps).
 // The selected cell goes back to Python (state "cell") only when the user pauses or picks a cell.
@@ -41,8 +41,8 @@ function html(tag, attrs = {}, parent = null, text = null) {
 }
 
 // Colour of a cell's level: -1..1 on the diverging scale, 0..1 on the magnitude scale (viridis), 0..1 grey
-// for a picture. The stops are the palette's (data.colors, from cnnviz.palette); interpolated between
-// neighbours as cnnviz.palette.scale_rgb does.
+// for a picture. The stops are the palette's (data.colors, from cnnviz.draw.palette); interpolated between
+// neighbours as cnnviz.draw.palette.scale_rgb does.
 function along(stops, t) {
   const x = Math.min(Math.max(t, 0), 1) * (stops.length - 1);
   const k = Math.min(Math.floor(x), stops.length - 2);
@@ -60,7 +60,7 @@ function fill(level, scale, colors) {
   return along(colors.magnitude, level);
 }
 
-// Black or white text, whichever has the higher WCAG contrast on the cell (cnnviz.palette.ink).
+// Black or white text, whichever has the higher WCAG contrast on the cell (cnnviz.draw.palette.ink).
 function luminance(rgb) {
   const lin = rgb.map((v) => {
     const c = v / 255;

@@ -1,6 +1,6 @@
-"""Design your own network: a Layer arithmetic spec (`cnnviz.layers`) built as a PyTorch `nn.Sequential`.
+"""Design your own network: a Layer arithmetic spec (`cnnviz.lessons.layers`) built as a PyTorch `nn.Sequential`.
 
-One spec, one builder: `analyse` gives every layer's shape and parameter count, and `cnnviz.netbuild.build`
+One spec, one builder: `analyse` gives every layer's shape and parameter count, and `cnnviz.lenet.netbuild.build`
 makes each module from the same rows through `layers.torch_call` (the call `torch_code` writes out),
 checking every module's parameter count against the row's. This module imports no torch, so the Layer
 arithmetic page can check a network without loading it. `check_trainable` refuses, before any training and naming the layer, a
@@ -9,7 +9,7 @@ an output other than 10 classes, more than `MAX_PARAMS` parameters, or more than
 estimated seconds per epoch (see `seconds_per_epoch`).
 
 A network travels as a small JSON document (`spec_json` / `spec_from_json`: the input shape and the table's
-rows); its weights go with it in a PyTorch file (`cnnviz.netbuild.weights_bytes`).
+rows); its weights go with it in a PyTorch file (`cnnviz.lenet.netbuild.weights_bytes`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from cnnviz.layers import (
+from cnnviz.lessons.layers import (
     COLUMNS,
     Analysis,
     Conv,
@@ -56,7 +56,7 @@ INPUT_SHAPE = (1, 28, 28)  # the shipped MNIST digits: one grey channel of 28x28
 N_CLASSES = 10
 MAX_PARAMS = 2_000_000  # about 8 MB of float32 weights, Adam's two moments on top: fine for a class server
 # Training costs about 3 forward passes (forward, then the gradients of the inputs and of the weights), plus
-# a fixed cost per layer and batch. Measured with `cnnviz.training.train` on one core of a 2-core server, after
+# a fixed cost per layer and batch. Measured with `cnnviz.lenet.training.train` on one core of a 2-core server, after
 # a warm-up: small networks ran at 2.5-4 G multiply-adds a second with 0.5-1 ms per layer and batch, a
 # 64-64-64-channel 3x3 network at 31 G/s. The estimate takes 10 G/s and 1 ms per layer and batch, so it errs
 # on the slow side (LeNet-5: estimated 2.0 s per epoch, measured 1.3 s; that wide network: 44 s against 14 s).

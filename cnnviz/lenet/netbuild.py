@@ -1,4 +1,4 @@
-"""A designed network (`cnnviz.netspec.NetSpec`) as PyTorch: built from the Layer arithmetic rows, and its
+"""A designed network (`cnnviz.lessons.netspec.NetSpec`) as PyTorch: built from the Layer arithmetic rows, and its
 weights saved and loaded (with `weights_only=True`, checked tensor by tensor against the network's shapes).
 """
 
@@ -9,8 +9,8 @@ import io
 import torch
 from torch import nn
 
-from cnnviz.layers import Analysis, torch_call
-from cnnviz.netspec import FORMAT, INPUT_SHAPE, NetSpec, layer_label, spec_json
+from cnnviz.lessons.layers import Analysis, torch_call
+from cnnviz.lessons.netspec import FORMAT, INPUT_SHAPE, NetSpec, layer_label, spec_json
 
 __all__ = ["SpecNet", "build", "load_weights", "weights_bytes"]
 
@@ -18,7 +18,7 @@ __all__ = ["SpecNet", "build", "load_weights", "weights_bytes"]
 class SpecNet(nn.Sequential):
     """An `nn.Sequential` (same layers, same `state_dict` keys) that also takes the training pipeline's input.
 
-    `cnnviz.data.to_model_input` pads a 28x28 digit by 2 zero pixels to LeNet's 32x32; a network designed
+    `cnnviz.lenet.data.to_model_input` pads a 28x28 digit by 2 zero pixels to LeNet's 32x32; a network designed
     for 1@28x28 gets the digit back by cutting those 2 pixels off again.
     """
 

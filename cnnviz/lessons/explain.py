@@ -14,7 +14,7 @@ import numpy as np
 
 from cnnviz.trace import Trace, correlation_trace
 
-# The activation functions of `cnnviz.lenet.ACTIVATIONS`, on numpy values.
+# The activation functions of `cnnviz.lenet.model.ACTIVATIONS`, on numpy values.
 ACTIVATION_FNS = {
     "relu": lambda z: np.maximum(z, 0.0),
     "tanh": np.tanh,
@@ -56,7 +56,7 @@ class Explanation:
 
 
 def explain(snapshot, layer: str, k: int, i: int, j: int, *, activation: str, pooling: str, channel: int = 0):
-    """The Explanation of activation `layer`[k, i, j] of `snapshot` (a `cnnviz.training.Snapshot`).
+    """The Explanation of activation `layer`[k, i, j] of `snapshot` (a `cnnviz.lenet.training.Snapshot`).
 
     `channel` picks the S2 map the trace slides over for C3 (0..5); C1 has one input, the 32x32 image.
     """
@@ -105,7 +105,7 @@ def explain(snapshot, layer: str, k: int, i: int, j: int, *, activation: str, po
     )
 
 
-# --- Any convolution layer of a designed network (`cnnviz.netspec`) -----------------------------------------
+# --- Any convolution layer of a designed network (`cnnviz.lessons.netspec`) -----------------------------------------
 
 
 @dataclass(frozen=True)

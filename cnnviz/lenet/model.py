@@ -26,8 +26,8 @@ LAYER_NAMES = ("input", "C1", "S2", "C3", "S4", "C5", "F6", "output", "probabili
 INPUT_SIZE = 32  # the model's input is 1@32x32
 N_CLASSES = 10
 WEIGHTS_FORMAT = "cnnviz-lenet5"  # written into every weights file, checked on load
-# Trained on the shipped MNIST digits by `python -m cnnviz.train`; the command is in assets/lenet5_mnist5k.md.
-SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "lenet5_mnist5k.pt"
+# Trained on the shipped MNIST digits by `python -m cnnviz.lenet.train`; the command is in assets/lenet5_mnist5k.md.
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "lenet5_mnist5k.pt"
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def _check_input(X: torch.Tensor) -> None:
     if X.ndim != 4 or tuple(X.shape[1:]) != (1, INPUT_SIZE, INPUT_SIZE):
         raise ValueError(
             f"LeNet-5 takes a batch of shape (N, 1, 32, 32); got {tuple(X.shape)}. "
-            "Use cnnviz.data.to_model_input to pad 28x28 or upscale 8x8 images first."
+            "Use cnnviz.lenet.data.to_model_input to pad 28x28 or upscale 8x8 images first."
         )
 
 

@@ -1,13 +1,13 @@
-"""Pictures of a designed network (`cnnviz.netspec`) for the live view: its first conv layer's filters, and
+"""Pictures of a designed network (`cnnviz.lessons.netspec`) for the live view: its first conv layer's filters, and
 one image's maps after every conv layer, with the class probabilities. Same canvas and colour scales as the
-LeNet pictures (`cnnviz.lenet_pictures`); a tile's layer is the layer number as text, so a click names it.
+LeNet pictures (`cnnviz.draw.lenet`); a tile's layer is the layer number as text, so a click names it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.lenet_pictures import Canvas, colour_maps, gray_rgb
+from cnnviz.draw.lenet import Canvas, colour_maps, gray_rgb
 
 MAX_MAPS = 16  # maps drawn per layer (the first ones); a layer's other maps are in the explain panel
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.palette import DIVERGING as PALETTE_DIVERGING
-from cnnviz.palette import MAGNITUDE, MEANINGS
+from cnnviz.draw.palette import DIVERGING as PALETTE_DIVERGING
+from cnnviz.draw.palette import MAGNITUDE, MEANINGS
 from cnnviz.trace import fmt
 
 __all__ = [

@@ -7,7 +7,7 @@ step is first laid out as a list of shapes (`Box`, `Label`); `step_png` paints t
     padded input (padding tinted, the window outlined) | kernel | products | output so far (current cell)
     the sum written out: 3*1 + 0*0 + 1*(-1) + ... = -5
 
-Colours follow `cnnviz.palette` (window orange, padding grey, current cell blue). Numbers are written in
+Colours follow `cnnviz.draw.palette` (window orange, padding grey, current cell blue). Numbers are written in
 cells while a cell is at least `MIN_NUMBERED_PX` wide; larger grids are drawn as grey levels.
 """
 
@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cnnviz.palette import MEANINGS, scale_rgb
+from cnnviz.draw.palette import MEANINGS, scale_rgb
 from cnnviz.trace import Trace, fmt
 
 __all__ = [

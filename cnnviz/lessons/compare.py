@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures import MAX_NUMBERED, color_range, grid_figure, grid_trace, style_grid_axes
+from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_figure, grid_trace, style_grid_axes
+from cnnviz.draw.palette import MEANINGS
 from cnnviz.geometry import AxisPlan, plan_axis
+from cnnviz.lessons.presets import EXAMPLES, KERNELS
 from cnnviz.ops import convolve1d, convolve2d, correlate2d
-from cnnviz.palette import MEANINGS
-from cnnviz.presets import EXAMPLES, KERNELS
 from cnnviz.trace import Trace, as_grid, convolution_trace, correlation_trace, fmt, fmt_factor
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Pictures of a receptive field: the output grid of a layer, and the input region one of its cells sees.
 
-Plotly only (no streamlit). The counts come from `cnnviz.layers.paths`, the outlines from the receptive
+Plotly only (no streamlit). The counts come from `cnnviz.lessons.layers.paths`, the outlines from the receptive
 field recurrence (`Field.region`), so the picture shows both and a student can see they agree.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures import MAX_NUMBERED, grid_trace, outline_shape, shade_trace, style_grid_axes
-from cnnviz.layers import Analysis, axis_reach, paths
+from cnnviz.draw.figures import MAX_NUMBERED, grid_trace, outline_shape, shade_trace, style_grid_axes
+from cnnviz.lessons.layers import Analysis, axis_reach, paths
 from cnnviz.trace import fmt
 
 __all__ = ["FieldView", "field_figure", "output_figure", "seen_counts"]

@@ -1,6 +1,6 @@
 """Figures for learning a filter: the nine weights beside the target, the loss, the weights' paths.
 
-Plotly only, no streamlit. Grids follow `cnnviz.figures`: row 0 at the top, square cells, one shared
+Plotly only, no streamlit. Grids follow `cnnviz.draw.figures`: row 0 at the top, square cells, one shared
 diverging colour scale per comparison. These figures are redrawn several times a second while the
 weights learn, so each is built from plain dicts in one `go.Figure(...)` call: `make_subplots`,
 `add_hline` and one validated trace at a time cost 10-100 ms each on a busy 2-core machine.
@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from cnnviz.figures import color_range
+from cnnviz.draw.figures import color_range
 
 __all__ = ["kernels_figure", "loss_figure", "outputs_figure", "weight_names", "weights_figure"]
 

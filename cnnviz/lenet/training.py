@@ -1,6 +1,6 @@
 """Training LeNet-5: one function of (model, data, config, callback), and a job that runs it in a thread.
 
-`train` is what the page, the command line (`python -m cnnviz.train`) and the benchmarks all call. The
+`train` is what the page, the command line (`python -m cnnviz.lenet.train`) and the benchmarks all call. The
 `TrainingJob` wraps it for a live page: a background thread that never touches Streamlit, writes metrics and
 snapshots into plain lists under a lock, and obeys pause/stop events between batches. A `TrainingQueue`
 shares a server fairly: it caps the runs training at once, queues the rest first come first served, and
@@ -24,8 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnviz.data import Dataset, to_model_input
-from cnnviz.lenet import LeNet5
+from cnnviz.lenet.data import Dataset, to_model_input
+from cnnviz.lenet.model import LeNet5
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("cosine", "constant")

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DIGITS_FILE = ROOT / "assets" / "digits.npz"  # provenance and licence: assets/digits.md
 MNIST5K_FILE = ROOT / "assets" / "mnist5k.npz"  # provenance and licence: assets/mnist5k.md
 

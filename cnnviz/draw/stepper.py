@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures import GRAY, MAX_NUMBERED, color_range, grid_figure
-from cnnviz.palette import DIVERGING, MARKS, MEANINGS, VIRIDIS, hex_rgb, rgba
-from cnnviz.pooling import window_gradient
+from cnnviz.draw.figures import GRAY, MAX_NUMBERED, color_range, grid_figure
+from cnnviz.draw.palette import DIVERGING, MARKS, MEANINGS, VIRIDIS, hex_rgb, rgba
+from cnnviz.lessons.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
 
 __all__ = [
@@ -57,7 +57,7 @@ __all__ = [
 
 MAX_FRAMES = 144  # a whole output is stepped in the browser up to this many cells (12x12); else a region
 ZOOM = 8  # side of the zoomed region, in output cells
-# The palette's colours by meaning (`cnnviz.palette.MEANINGS`), as in stepper.css, where each look also
+# The palette's colours by meaning (`cnnviz.draw.palette.MEANINGS`), as in stepper.css, where each look also
 # has its own outline style or pattern, so none rests on colour alone.
 WINDOW_COLOR = MEANINGS["window"]  # orange, thick solid outline: the window on the input
 WINNER_COLOR = MEANINGS["winner"]  # yellow on a dark line, dashed, and a star: the tap max/min pooling keeps
@@ -68,7 +68,7 @@ MARK_COLOR = MEANINGS["wrong"]
 
 
 # The stops of the stepper's colour scales, from the palette, as RGB triples for the browser, which
-# interpolates between them as `cnnviz.palette.scale_rgb` does: signed values on the diverging scale
+# interpolates between them as `cnnviz.draw.palette.scale_rgb` does: signed values on the diverging scale
 # (blue below zero, near-white at zero, red above), magnitudes on viridis, as the Plotly heatmaps.
 SCALE_STOPS = {
     "diverging": [list(hex_rgb(c)) for _, c in DIVERGING],

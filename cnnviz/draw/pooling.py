@@ -1,6 +1,6 @@
 """Figures of the pooling page: the padded input with one window (and its winner) outlined.
 
-Drawn with `cnnviz.figures.grid_figure` and the stepper's colours (`cnnviz.stepper`), so the backward
+Drawn with `cnnviz.draw.figures.grid_figure` and the stepper's colours (`cnnviz.draw.stepper`), so the backward
 pass reads like the stepper above it: orange window, purple winner, grey padding. Plotly only.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures import MAX_NUMBERED, cell_text, color_range, grid_figure, outline_shape
-from cnnviz.stepper import PAD_COLOR, WINDOW_COLOR, WINNER_COLOR
+from cnnviz.draw.figures import MAX_NUMBERED, cell_text, color_range, grid_figure, outline_shape
+from cnnviz.draw.stepper import PAD_COLOR, WINDOW_COLOR, WINNER_COLOR
 from cnnviz.trace import Step, Trace
 
 __all__ = ["padded_input_figure", "window_box"]

@@ -1,6 +1,6 @@
-"""Training a designed network (`cnnviz.netspec.SpecNet`) with the same job as LeNet-5's live view.
+"""Training a designed network (`cnnviz.lessons.netspec.SpecNet`) with the same job as LeNet-5's live view.
 
-`NetTrainingJob` is `cnnviz.training.TrainingJob` with another snapshot: every layer's output for the followed
+`NetTrainingJob` is `cnnviz.lenet.training.TrainingJob` with another snapshot: every layer's output for the followed
 test image and the weights of every conv layer (what the page draws and explains), instead of LeNet's named
 layers. The training loop, the pause/stop events and the heartbeat are LeNet's own.
 """
@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.netbuild import SpecNet
-from cnnviz.training import TrainingJob
+from cnnviz.lenet.netbuild import SpecNet
+from cnnviz.lenet.training import TrainingJob
 
 __all__ = ["NetSnapshot", "NetTrainingJob", "take_net_snapshot"]
 

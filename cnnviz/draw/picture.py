@@ -1,6 +1,6 @@
 """A whole picture as one Plotly figure: seamless pixels (no gaps between cells) with a window outlined.
 
-`cnnviz.figures.grid_figure` draws grids as cells with a 1-px gap, which is right for a 6x6 grid of numbers
+`cnnviz.draw.figures.grid_figure` draws grids as cells with a 1-px gap, which is right for a 6x6 grid of numbers
 but turns a 256-px photo into a mesh of 1-px cells with white lines between them. Here a grayscale picture
 is a heatmap with no gaps (hover still reads each pixel) and a colour picture is a Plotly `Image` trace.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures import Outline, outline_shape, style_grid_axes
-from cnnviz.palette import MEANINGS
+from cnnviz.draw.figures import Outline, outline_shape, style_grid_axes
+from cnnviz.draw.palette import MEANINGS
 
 __all__ = ["picture_figure"]
 

@@ -21,7 +21,7 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 from PIL import Image
 
-from cnnviz.figures import MAX_NUMBERED, color_range, grid_trace
+from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_trace
 from cnnviz.geometry import Plan2D, plan_2d
 from cnnviz.ops import conv2d, transposed_as_correlation
 from cnnviz.trace import Trace, as_grid, correlation_trace, fmt, pool_trace

@@ -1,7 +1,7 @@
 """Train LeNet-5 from the command line, headless, with the same `train` function the page uses.
 
-    python -m cnnviz.train                       # the 5,000 embedded MNIST digits, default settings
-    python -m cnnviz.train --dataset mnist --data-dir ~/mnist --epochs 3 --save weights/mnist.pt
+    python -m cnnviz.lenet.train                       # the 5,000 embedded MNIST digits, default settings
+    python -m cnnviz.lenet.train --dataset mnist --data-dir ~/mnist --epochs 3 --save weights/mnist.pt
 
 Progress goes to stderr, one line per test evaluation; the last line on stdout is one JSON object with
 test_accuracy, samples_per_s, seconds, epochs (and more), for scripts and benchmarks to read.
@@ -17,14 +17,16 @@ from pathlib import Path
 
 import torch
 
-from cnnviz.data import DATASETS, DEFAULT_DATASET, DataUnavailable, load_dataset
-from cnnviz.lenet import ACTIVATIONS, POOLINGS, LeNet5, save_weights
-from cnnviz.training import OPTIMIZERS, SCHEDULES, TrainConfig, train
+from cnnviz.lenet.data import DATASETS, DEFAULT_DATASET, DataUnavailable, load_dataset
+from cnnviz.lenet.model import ACTIVATIONS, POOLINGS, LeNet5, save_weights
+from cnnviz.lenet.training import OPTIMIZERS, SCHEDULES, TrainConfig, train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(prog="python -m cnnviz.train", description="Train LeNet-5 headless.")
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnviz.lenet.train", description="Train LeNet-5 headless."
+    )
     parser.add_argument("--dataset", choices=DATASETS, default=DEFAULT_DATASET)
     parser.add_argument("--data-dir", help="folder holding the four IDX files (mnist, fashion-mnist)")
     parser.add_argument("--no-download", action="store_true", help="never try the network for IDX files")

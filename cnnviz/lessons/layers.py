@@ -578,7 +578,7 @@ def paths(plans: Sequence[Plan2D], cell: tuple[int, int], input_hw: tuple[int, i
 def torch_call(in_shape: Shape, layer: Layer) -> tuple[str, tuple, dict]:
     """The `torch.nn` class, positional and keyword arguments of `layer` given its input shape.
 
-    The one place a spec becomes PyTorch: `torch_code` writes these calls out and `cnnviz.netspec.build`
+    The one place a spec becomes PyTorch: `torch_code` writes these calls out and `cnnviz.lessons.netspec.build`
     makes them, so the code shown and the module trained are the same.
     """
     if isinstance(layer, Conv):
