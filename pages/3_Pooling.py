@@ -5,9 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.draw.figures import color_range, grid_figure
+from cnnviz.draw.palette import UNVISITED_COLOR
+from cnnviz.draw.palette import WINDOW_COLOR as WINDOW
 from cnnviz.draw.pooling import padded_input_figure, window_box
-from cnnviz.draw.stepper import UNVISITED_COLOR, default_region, region_cells
-from cnnviz.draw.stepper import WINDOW_COLOR as WINDOW
+from cnnviz.draw.stepper import default_region, region_cells
 from cnnviz.inputs import format_grid, parse_grid
 from cnnviz.lessons.pooling import DIRECTIONS, compare_shift, conv_relu_pool, pool_backward, winner_input_cell
 from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE

@@ -139,10 +139,8 @@ def test_figure_titles_fit_their_figures():
 
 SOURCES = [
     *sorted((ROOT / "pages").glob("[1-4]_*.py")),
-    *(
-        ROOT / "cnnviz" / f"{name}.py"
-        for name in ("lessons/compare", "draw/figures", "draw/pooling", "lessons/featuremaps", "draw/stepper")
-    ),
+    *sorted((ROOT / "cnnviz" / "lessons").glob("*.py")),
+    *sorted(p for p in (ROOT / "cnnviz" / "draw").glob("*.py") if p.name != "palette.py"),
     ROOT / "ui" / "stepper.py",
     ROOT / "ui" / "slides.py",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.palette import DIVERGING as PALETTE_DIVERGING
-from cnnviz.draw.palette import MAGNITUDE, MEANINGS
+from cnnviz.draw.palette import IMAGE, MAGNITUDE, PAD_SHADE, WINDOW_COLOR
 from cnnviz.trace import fmt
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
 MAX_NUMBERED = 32  # numbers are written in cells up to this many rows and columns (Plotly draw time)
 DIVERGING = PALETTE_DIVERGING  # negative blue, zero near-white, positive red (with zmin = -zmax)
 SEQUENTIAL = MAGNITUDE  # viridis
-GRAY = "gray"
+GRAY = IMAGE  # pictures of 0..255
 
 Outline = tuple[int, int, int, int]  # (row0, col0, row1, col1), inclusive cell corners
 
@@ -99,7 +99,7 @@ def grid_trace(
 
 
 def outline_shape(
-    cells: Outline, *, color: str = MEANINGS["window"], width: int = 4, dash: str | None = None, **ref
+    cells: Outline, *, color: str = WINDOW_COLOR, width: int = 4, dash: str | None = None, **ref
 ) -> dict:
     """A rectangle around cells (row0, col0)..(row1, col1) inclusive, in heatmap cell coordinates."""
     r0, c0, r1, c1 = cells
@@ -109,7 +109,7 @@ def outline_shape(
     return dict(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, line=line, **ref)
 
 
-def shade_trace(mask: np.ndarray, color: str = "rgba(120, 120, 120, 0.55)", **kwargs) -> go.Heatmap:
+def shade_trace(mask: np.ndarray, color: str = PAD_SHADE, **kwargs) -> go.Heatmap:
     """A translucent single-colour layer over the cells where `mask` is True (one trace, any grid size)."""
     layer = np.where(np.asarray(mask, dtype=bool), 1.0, np.nan)
     return go.Heatmap(
@@ -147,7 +147,7 @@ def grid_figure(
     numbers: bool | None = None,
     outlines: Sequence[tuple[Outline, str]] = (),
     shade: np.ndarray | None = None,
-    shade_color: str = "rgba(120, 120, 120, 0.55)",
+    shade_color: str = PAD_SHADE,
     showscale: bool = True,
     cell_px: int | None = None,
     hover: str = "value",

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from cnnviz.draw.figures import color_range
+from cnnviz.draw.palette import IMAGE, OKABE_ITO
 
 __all__ = ["kernels_figure", "loss_figure", "outputs_figure", "weight_names", "weights_figure"]
 
@@ -147,7 +148,7 @@ def loss_figure(losses: Sequence[float], *, floor: float | None = None, title: s
                 "y": [floor, floor],
                 "mode": "lines",
                 "name": "noise floor σ²",
-                "line": {"dash": "dot", "color": "gray"},
+                "line": {"dash": "dot", "color": OKABE_ITO["grey"]},
             }
         )
     layout = {
@@ -224,7 +225,7 @@ def outputs_figure(picture: np.ndarray, target_map: np.ndarray, learned_map: np.
     maps = [target_map, learned_map]
     colors = color_range([m for m in maps if np.all(np.isfinite(m))] or [target_map])
     axes, layout = _panels(3, gap=0.04)
-    data = [_heatmap(picture, axes[0], {"colorscale": "gray"}, name=titles[0], gap=0)]
+    data = [_heatmap(picture, axes[0], {"colorscale": IMAGE}, name=titles[0], gap=0)]
     data += [
         _heatmap(Z, axis, colors, name=title, showscale=k == 1, gap=0)
         for k, (Z, axis, title) in enumerate(zip(maps, axes[1:], titles[1:], strict=True))

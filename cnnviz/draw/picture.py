@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.figures import Outline, outline_shape, style_grid_axes
-from cnnviz.draw.palette import MEANINGS
+from cnnviz.draw.palette import IMAGE, WINDOW_COLOR
 
 __all__ = ["picture_figure"]
 
@@ -24,7 +24,7 @@ def _trace(image: np.ndarray) -> go.Heatmap | go.Image:
         )
     return go.Heatmap(
         z=np.asarray(image, dtype=float),
-        colorscale="gray",
+        colorscale=IMAGE,
         zmin=0,
         zmax=255,
         showscale=False,
@@ -41,7 +41,7 @@ def picture_figure(image, *, window: Outline | None = None, title: str = "", sid
         raise ValueError(f"a picture is (H, W) or (H, W, 3), got shape {image.shape}")
     h, w = image.shape[:2]
     scale = side_px / max(h, w)
-    shapes = [outline_shape(window, color=MEANINGS["window"], width=3)] if window else []
+    shapes = [outline_shape(window, color=WINDOW_COLOR, width=3)] if window else []
     fig = go.Figure(_trace(image))
     fig.update_layout(
         shapes=shapes,

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.figures import MAX_NUMBERED, cell_text, color_range, grid_figure, outline_shape
-from cnnviz.draw.stepper import PAD_COLOR, WINDOW_COLOR, WINNER_COLOR
+from cnnviz.draw.palette import PAD_COLOR, PAD_TEXT, WINDOW_COLOR, WINNER_COLOR
 from cnnviz.trace import Step, Trace
 
 __all__ = ["padded_input_figure", "window_box"]
@@ -39,7 +39,7 @@ def padded_input_figure(
     if max(Z.shape) <= MAX_NUMBERED and pad.any():  # the padding's label sits on the grey layer over it
         text = np.array(cell_text(trace.padded), dtype=object)  # (padded_h, padded_w)
         fig.data[1].update(
-            text=np.where(pad, text, "").tolist(), texttemplate="%{text}", textfont={"color": "#707070"}
+            text=np.where(pad, text, "").tolist(), texttemplate="%{text}", textfont={"color": PAD_TEXT}
         )
     if step is not None:
         y0, x0 = origin  # padded position p is drawn at p + origin

@@ -29,7 +29,18 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.figures import GRAY, MAX_NUMBERED, color_range, grid_figure
-from cnnviz.draw.palette import DIVERGING, MARKS, MEANINGS, VIRIDIS, hex_rgb, rgba
+from cnnviz.draw.palette import (
+    DIVERGING,
+    MARK_COLOR,
+    MARKS,
+    PAD_COLOR,
+    UNVISITED_COLOR,
+    VIRIDIS,
+    WINDOW_COLOR,
+    WINNER_COLOR,
+    hex_rgb,
+    rgba,
+)
 from cnnviz.lessons.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
 
@@ -57,14 +68,6 @@ __all__ = [
 
 MAX_FRAMES = 144  # a whole output is stepped in the browser up to this many cells (12x12); else a region
 ZOOM = 8  # side of the zoomed region, in output cells
-# The palette's colours by meaning (`cnnviz.draw.palette.MEANINGS`), as in stepper.css, where each look also
-# has its own outline style or pattern, so none rests on colour alone.
-WINDOW_COLOR = MEANINGS["window"]  # orange, thick solid outline: the window on the input
-WINNER_COLOR = MEANINGS["winner"]  # yellow on a dark line, dashed, and a star: the tap max/min pooling keeps
-PAD_COLOR = "#d9d9d9"  # light grey with diagonal hatching: padding
-UNVISITED_COLOR = rgba("never read", 0.35)  # reddish-purple cross-hatching: input cells no window reads
-# vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
-MARK_COLOR = MEANINGS["wrong"]
 
 
 # The stops of the stepper's colour scales, from the palette, as RGB triples for the browser, which
