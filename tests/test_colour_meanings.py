@@ -20,7 +20,8 @@ from cnnviz.draw.palette import (
     ink,
     scale_rgb,
 )
-from cnnviz.draw.stepper import check_figure, check_work, stepper_payload
+from cnnviz.draw.stepper import check_figure, stepper_payload
+from cnnviz.lessons.checkwork import check_work
 from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import correlation_trace
 

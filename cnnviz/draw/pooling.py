@@ -32,7 +32,7 @@ def padded_input_figure(
     pad = plan.pad_mask()
     Z = np.where(pad, np.nan, trace.padded)  # padding has no colour of its own, only its label
     colors = colors or color_range([trace.X])
-    origin = (-plan.rows.pad_before, -plan.cols.pad_before)
+    origin = trace.input_position(0, 0)  # padded cell (0, 0) sits at input (-p, -p)
     fig = grid_figure(
         Z, title=title, colors=colors, shade=pad, shade_color=PAD_COLOR, origin=origin, showscale=False
     )
