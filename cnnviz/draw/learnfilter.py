@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from cnnviz.draw.figures import color_range
+from cnnviz.draw.figures import color_range, grid_trace
 from cnnviz.draw.palette import IMAGE, OKABE_ITO
 
 __all__ = ["kernels_figure", "loss_figure", "outputs_figure", "weight_names", "weights_figure"]
@@ -85,21 +85,19 @@ def _titles(titles: Sequence[str], n: int, gap: float = 0.06) -> list[dict]:
 
 
 def _heatmap(Z, axis: str, colors: dict, *, name: str, text=None, showscale=False, gap=1) -> dict:
-    trace = {
-        "type": "heatmap",
-        "z": np.asarray(Z, dtype=float),
-        "xaxis": f"x{axis}",
-        "yaxis": f"y{axis}",
-        "xgap": gap,
-        "ygap": gap,
-        "name": name,
-        "showscale": showscale,
-        "hovertemplate": f"row %{{y}}, column %{{x}}<br>value %{{z:.4~g}}<extra>{name}</extra>",
-        **colors,
-    }
-    if text is not None:
-        trace.update(text=text, texttemplate="%{text}", textfont={"size": 15})
-    return trace
+    """A panel's grid on axes x<axis>, y<axis>."""
+    return grid_trace(
+        Z,
+        colors=colors,
+        text=text,
+        numbers=text is not None,
+        name=name,
+        showscale=showscale,
+        gap=gap,
+        font_px=15,
+        xaxis=f"x{axis}",
+        yaxis=f"y{axis}",
+    )
 
 
 def kernels_figure(W: np.ndarray, K: np.ndarray, *, step: int, target_title: str = "Target K") -> go.Figure:
