@@ -5,16 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import (
+from cnnviz import correlation_trace, output_size, plan_2d, plan_axis, same_padding
+from cnnviz.geometry import (
     check_pool_padding,
-    correlation_trace,
     one_d_padding,
-    output_size,
-    plan_2d,
-    plan_axis,
     pool_padding_max,
     pool_padding_ok,
-    same_padding,
     transposed_output_size,
 )
 

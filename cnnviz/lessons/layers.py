@@ -106,39 +106,34 @@ class Pool:
 
 
 @dataclass(frozen=True)
-class ReLU:
+class _Reshaping:
+    """A layer with no settings and no parameters; `kind` names it, `label` describes it."""
+
+    name: str = ""
+
+    kind = ""
+    label = ""
+
+    def describe(self) -> str:
+        return self.label
+
+
+class ReLU(_Reshaping):
     """max(0, x) element by element: same shape, no parameters."""
 
-    name: str = ""
-
-    kind = "relu"
-
-    def describe(self) -> str:
-        return "ReLU"
+    kind, label = "relu", "ReLU"
 
 
-@dataclass(frozen=True)
-class Tanh:
+class Tanh(_Reshaping):
     """tanh(x) element by element, squashing into (-1, 1): same shape, no parameters."""
 
-    name: str = ""
-
-    kind = "tanh"
-
-    def describe(self) -> str:
-        return "tanh"
+    kind, label = "tanh", "tanh"
 
 
-@dataclass(frozen=True)
-class Flatten:
+class Flatten(_Reshaping):
     """C x H x W maps laid out as one vector of C*H*W features (what goes into a fully connected layer)."""
 
-    name: str = ""
-
-    kind = "flatten"
-
-    def describe(self) -> str:
-        return "flatten"
+    kind, label = "flatten", "flatten"
 
 
 @dataclass(frozen=True)
@@ -626,6 +621,11 @@ class Preset:
     note: str = ""
 
 
+def _notes_layer(padding: str, conv: Conv, note: str) -> Preset:
+    """The notes' example: one layer of 32 filters 5x5 on a 100x100x3 image, with `padding` in its title."""
+    return Preset(f"100x100x3, 32 filters 5x5, {padding}", (3, 100, 100), (conv,), note)
+
+
 PRESETS: dict[str, Preset] = {
     p.title: p
     for p in (
@@ -653,25 +653,22 @@ PRESETS: dict[str, Preset] = {
             "F = 11, S = 4, P = 0: (227 - 11)/4 + 1 = 55, so 55x55x96 = 290,400 neurons, each seeing "
             "11x11x3 = 363 weights plus a bias: 96*(363 + 1) = 34,944 parameters.",
         ),
-        Preset(
-            "100x100x3, 32 filters 5x5, same, stride 1",
-            (3, 100, 100),
-            (Conv(32, 5, padding="same"),),
+        _notes_layer(
+            "same, stride 1",
+            Conv(32, 5, padding="same"),
             "Same padding p = (5 - 1)/2 = 2 keeps 100x100. Parameters 5*5*3*32 + 32 = 2,400 + 32 = 2,432 "
             "(the notes print 2,430: one more hand-arithmetic slip for students to find).",
         ),
-        Preset(
-            "100x100x3, 32 filters 5x5, same padding, stride 2",
-            (3, 100, 100),
-            (Conv(32, 5, stride=2, padding=2),),
+        _notes_layer(
+            "same padding, stride 2",
+            Conv(32, 5, stride=2, padding=2),
             'The same padding p = 2 with stride 2 halves the size: floor(99/2) + 1 = 50. PyTorch\'s padding="same" '
             "refuses stride 2, so the padding is written as the number 2. Still 2,432 parameters: the stride "
             "changes the output size, never the filter.",
         ),
-        Preset(
-            "100x100x3, 32 filters 5x5, valid",
-            (3, 100, 100),
-            (Conv(32, 5, padding="valid"),),
+        _notes_layer(
+            "valid",
+            Conv(32, 5, padding="valid"),
             "No padding: 100 - 5 + 1 = 96, so 96x96x32, with the same 2,432 parameters.",
         ),
         Preset(
