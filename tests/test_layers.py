@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from cnnviz.draw.layers import FieldView, field_figure, output_figure, seen_counts
+from cnnviz.lessons.layer_rows import layer_from_row, layer_to_row, layers_from_rows
 from cnnviz.lessons.layers import (
     PRESETS,
     Conv,
@@ -17,9 +18,6 @@ from cnnviz.lessons.layers import (
     analyse,
     axis_paths,
     axis_reach,
-    layer_from_row,
-    layer_to_row,
-    layers_from_rows,
     paths,
     shape_text,
     torch_code,
