@@ -82,7 +82,9 @@ def test_only_lenet_imports_torch():
     assert users and all(layer_of(p) == "lenet" for p in users)
 
 
-@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize(
+    "layer", [pytest.param(layer, marks=[pytest.mark.slow] if layer == "lenet" else []) for layer in LAYERS]
+)
 def test_importing_a_layer_loads_nothing_it_may_not_use(layer):
     modules = [module_name(p) for p in FILES if layer_of(p) == layer]
     outside = sorted(f for f in FORBIDDEN[layer] if not f.startswith("cnnviz."))
@@ -94,5 +96,7 @@ def test_importing_a_layer_loads_nothing_it_may_not_use(layer):
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {outside!r}"
         f" or any(m == f or m.startswith(f + '.') for f in {inside!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )  # lenet: torch loads, ~3 s
     assert out.stdout.strip() == "[]", f"importing cnnviz's {layer} loads {out.stdout.strip()}"
