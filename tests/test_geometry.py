@@ -252,3 +252,9 @@ def test_every_tap_reads_the_input_or_padding_and_positions_round_trip(n, f, s, 
     np.testing.assert_array_equal(plan.to_padded(x), taps)
     np.testing.assert_array_equal(plan.reads_input(taps), (x >= 0) & (x < n))
     assert (x >= -before).all() and (x < n + after).all()  # padding only where the plan put it
+
+
+def test_input_slices_cut_the_input_out_of_the_padded_grid():
+    trace = correlation_trace(np.arange(12.0).reshape(3, 4), np.ones((2, 2)), padding=((1, 2), (3, 0)))
+    np.testing.assert_array_equal(trace.padded[trace.plan.input_slices], trace.X)
+    assert trace.plan.rows.input_slice == slice(1, 4) and trace.plan.cols.input_slice == slice(3, 7)

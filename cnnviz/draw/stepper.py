@@ -178,9 +178,8 @@ def _input_kinds(trace: Trace, crop: Region, inserted: np.ndarray | None) -> np.
     plan = trace.plan
     r0, c0, r1, c1 = crop
     kinds = np.full(plan.padded_shape, DATA)
-    top, left = plan.to_padded(0, 0)
     never = np.zeros(plan.padded_shape, bool)
-    never[top : top + plan.rows.n, left : left + plan.cols.n] = plan.unvisited_mask()
+    never[plan.input_slices] = plan.unvisited_mask()
     kinds[never] = UNVISITED
     if inserted is not None:
         kinds[np.asarray(inserted, bool)] = INSERTED

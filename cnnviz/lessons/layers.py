@@ -410,7 +410,7 @@ def axis_paths(plans: Sequence[AxisPlan], i: int, n: int) -> np.ndarray:
         padded = np.zeros(plan.padded)
         live = np.flatnonzero(counts)  # only the windows that carry a count (cheap for long axes)
         np.add.at(padded, plan.tap_index[live], counts[live, None])  # every tap of those windows
-        counts = padded[plan.pad_before : plan.pad_before + plan.n]
+        counts = padded[plan.input_slice]
     return counts
 
 
@@ -423,7 +423,7 @@ def axis_reach(plans: Sequence[AxisPlan], n: int) -> np.ndarray:
     reach = np.eye(n, dtype=bool)  # (positions, input positions): at the input each cell reaches itself
     for plan in plans:
         padded = np.zeros((plan.padded, n), dtype=bool)
-        padded[plan.pad_before : plan.pad_before + plan.n] = reach
+        padded[plan.input_slice] = reach
         reach = np.zeros((plan.size, n), dtype=bool)
         for u in range(plan.f):
             reach |= padded[plan.tap_index[:, u]]  # what tap u of every window reaches

@@ -76,8 +76,7 @@ class PoolGradient:
     @property
     def dX(self) -> np.ndarray:
         """(H, W) gradient reaching each input cell: the padded grid without its padding."""
-        r, c = self.trace.plan.rows, self.trace.plan.cols
-        return self.padded[r.pad_before : r.pad_before + r.n, c.pad_before : c.pad_before + c.n]
+        return self.padded[self.trace.plan.input_slices]
 
     @property
     def lost(self) -> float:
