@@ -25,11 +25,11 @@ from cnnviz.lessons.featuremaps import (
     mix_channels,
     mixing_formula,
     parse_mixing,
-    relu,
     to_channels,
     transposed_scatter,
     zero_insertion,
 )
+from cnnviz.ops import relu
 
 RNG = np.random.default_rng(4)
 BANK = {n: KERNELS[n].array for n in ["Vertical edge", "Horizontal edge", "Laplacian", "Box blur"]}

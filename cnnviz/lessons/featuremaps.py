@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.geometry import Plan2D, as_pair, plan_2d, transposed_output_size
-from cnnviz.ops import conv2d, transposed_as_correlation
+from cnnviz.ops import conv2d, relu, transposed_as_correlation
 from cnnviz.trace import Trace, as_grid, correlation_trace, fmt, pool_trace
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "mix_channels",
     "mixing_formula",
     "parse_mixing",
-    "relu",
     "to_channels",
     "transposed_scatter",
     "zero_insertion",
@@ -46,11 +45,6 @@ MIX_PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
     "Swap channels (RGB -> BGR): 3 filters": ((0, 0, 1), (0, 1, 0), (1, 0, 0)),
     "Colour opponents: red - green, blue - yellow": ((1, -1, 0), (-0.5, -0.5, 1)),
 }
-
-
-def relu(Y) -> np.ndarray:
-    """max(0, y) cell by cell: negative responses become 0."""
-    return np.maximum(np.asarray(Y, dtype=float), 0.0)
 
 
 def to_channels(image) -> np.ndarray:

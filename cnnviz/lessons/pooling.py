@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.ops import correlate2d
+from cnnviz.ops import correlate2d, relu
 from cnnviz.trace import Step, Trace, as_grid, fmt, pool_trace
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "conv_relu_pool",
     "input_cell",
     "pool_backward",
-    "relu",
     "shift",
     "window_gradient",
     "winner_input_cell",
@@ -158,11 +157,6 @@ def pool_backward(trace: Trace, upstream=None) -> PoolGradient:
     for (rs, cs), share in zip(taps, shares, strict=True):
         padded[rs, cs] += share  # one tap's positions are all different: no collisions within a slice
     return PoolGradient(trace, G, padded)
-
-
-def relu(Z) -> np.ndarray:
-    """max(0, z) cell by cell."""
-    return np.maximum(np.asarray(Z, dtype=float), 0.0)
 
 
 # ---- shift invariance ----
