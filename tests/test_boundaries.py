@@ -1,4 +1,4 @@
-"""The library's layers and what each may import.
+"""The library's layers and what each may import (and how long a library function may be).
 
 - the numeric core (cnnviz/*.py) and cnnviz/lessons/ compute with numpy: no plotly, torch or streamlit;
 - cnnviz/draw/ draws (plotly, PIL): no streamlit, no torch;
@@ -100,3 +100,19 @@ def test_importing_a_layer_loads_nothing_it_may_not_use(layer):
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )  # lenet: torch loads, ~3 s
     assert out.stdout.strip() == "[]", f"importing cnnviz's {layer} loads {out.stdout.strip()}"
+
+
+MAX_FUNCTION_LINES = 80  # a function a reader takes in at once; cnnviz/lenet (the training loop) is exempt
+
+
+def test_no_library_function_is_longer_than_80_lines():
+    long = []
+    for path in FILES:
+        if layer_of(path) == "lenet":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, "split these: " + "; ".join(long)
