@@ -217,15 +217,12 @@ def test_pool_padding_rule_is_pytorchs(f, pad):
 # --- Properties over many settings (hypothesis draws them; each failure shrinks to a smallest case) ----------
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    n=st.integers(1, 40),
-    f=st.integers(1, 7),
-    s=st.integers(1, 4),
-    p=st.integers(0, 4),
-    d=st.integers(1, 3),
-    data=st.data(),
-)
+AXIS = {"n": st.integers(1, 40), "f": st.integers(1, 7), "s": st.integers(1, 4), "d": st.integers(1, 3)}
+PROPERTIES = settings(max_examples=200, deadline=None)
+
+
+@PROPERTIES
+@given(**AXIS, p=st.integers(0, 4), data=st.data())
 def test_a_strided_convolution_maps_each_transposed_size_back_to_n(n, f, s, p, d, data):
     op = data.draw(st.integers(0, s - 1), label="output_padding")  # picks one of the s sizes that map to n
     try:
@@ -235,15 +232,8 @@ def test_a_strided_convolution_maps_each_transposed_size_back_to_n(n, f, s, p, d
     assert output_size(size, f, stride=s, padding=p, dilation=d) == n
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    n=st.integers(1, 30),
-    f=st.integers(1, 6),
-    s=st.integers(1, 4),
-    before=st.integers(0, 4),
-    after=st.integers(0, 4),
-    d=st.integers(1, 3),
-)
+@PROPERTIES
+@given(**AXIS, before=st.integers(0, 4), after=st.integers(0, 4))
 def test_every_tap_reads_the_input_or_padding_and_positions_round_trip(n, f, s, before, after, d):
     assume(d * (f - 1) + 1 <= n + before + after)  # the window fits
     plan = plan_axis(n, f, stride=s, padding=(before, after), dilation=d)
