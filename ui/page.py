@@ -5,7 +5,8 @@ own widgets, calls `cnnviz` and draws; it returns plain values), and `main()` ru
 
 - Defaults: the widget's own `value=`/`index=` (through `url_*`, which keep the value in the link).
 - A widget's value changed by code: only in an `on_change`/`on_click` callback, through `set_widgets`.
-- A widget this run may not draw (a box in a closed tab, a branch not taken): `keep_widgets(...)` first.
+- A widget this run may not draw (a box in a closed tab, a branch not taken): `keep_widgets(...)` first;
+  a number whose widget's range shrank: `keep_within(key, top)`.
 - Bad input: `keep_last_good(key, make)` shows the error and keeps what was on screen.
 - A figure: built by a function decorated with `@cached_figure` (inputs in, figure out; never mutated),
   drawn with `show_grid` (a restyled copy for the theme and the projector); `grid(Z, ...)` is the usual one.
@@ -70,6 +71,7 @@ __all__ = [
     "input_source",
     "keep_last_good",
     "keep_widgets",
+    "keep_within",
     "lazy_tabs",
     "linked_stepper",
     "page_setup",
@@ -107,6 +109,13 @@ def keep_widgets(*keys: str) -> None:
     for key in keys:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def keep_within(key: str, top: int) -> None:
+    """A stored number that a widget's new, smaller range no longer holds (a cell index of a grid that just
+    shrank) is moved to `top`, before the widget is drawn: the one value a page writes outside a callback."""
+    if st.session_state.get(key, 0) > top:
+        st.session_state[key] = top
 
 
 def cached_figure(func: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
