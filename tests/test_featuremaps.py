@@ -246,3 +246,15 @@ def test_map_figure_large_maps_are_images_on_the_same_scale():
     assert np.abs(img[0, 0].astype(int) - expected.astype(int)).max() <= 3
     full = map_figure(Z[:150, :150], colors=colors, side_px=150, heatmap_max=10)
     np.testing.assert_array_equal(_image_of(full), colorize(Z[:150, :150], colors))
+
+
+def test_transposed_scatter_takes_stride_and_padding_pairs_like_the_ops():
+    r = np.random.default_rng(7)
+    X, K = r.normal(size=(3, 4)), r.normal(size=(3, 2))
+    stamps, full, Y = transposed_scatter(X, K, stride=(2, 1), padding=(1, 0))
+    assert full.shape == ((3 - 1) * 2 + 3, (4 - 1) * 1 + 2)
+    np.testing.assert_allclose(Y, conv_transpose2d(X, K, stride=(2, 1), padding=(1, 0)), atol=1e-12)
+    ref = F.conv_transpose2d(
+        torch.tensor(X)[None, None], torch.tensor(K)[None, None], stride=(2, 1), padding=(1, 0)
+    )[0, 0].numpy()
+    np.testing.assert_allclose(Y, ref, atol=1e-12)

@@ -358,7 +358,7 @@ BAD = [
         lambda: pool2d(np.ones((4, 4)), 2, mode="median"),
         "unknown pooling mode 'median'; choose one of max, avg, min, l2",
     ),
-    (lambda: pool2d(np.ones((4, 4)), 2, padding=2), "more than half the window"),
+    (lambda: pool2d(np.ones((4, 4)), 2, padding=2), "more than half the 2x2 window"),
     (lambda: pool2d(np.ones((4, 4)), 0), "pooling size must be a whole number of at least 1"),
     (lambda: pool2d(np.ones((2, 2)), 3), "kernel 3x3 is larger than the padded input 2x2"),
     (
@@ -369,7 +369,7 @@ BAD = [
     (lambda: conv2d(np.ones((1, 5, 5)), np.ones((2, 1, 3, 3)), np.ones(3)), "one number per filter"),
     (
         lambda: conv_transpose2d(np.ones((2, 2)), np.ones((3, 3)), stride=0),
-        "stride must be a whole number of at least 1",
+        "stride must be at least 1",
     ),
     (lambda: convolve1d([1, 2, 3], [1, 1], mode="circular"), "unknown mode 'circular'"),
     (lambda: convolve1d([], [1, 1]), "the signal is empty"),

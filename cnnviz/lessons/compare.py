@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_figure, grid_trace, style_grid_axes
 from cnnviz.draw.palette import MEANINGS
-from cnnviz.geometry import AxisPlan, plan_axis
+from cnnviz.geometry import AxisPlan, one_d_padding, plan_axis
 from cnnviz.lessons.presets import EXAMPLES, KERNELS
 from cnnviz.ops import convolve1d, convolve2d, correlate2d
 from cnnviz.trace import Trace, as_grid, convolution_trace, correlation_trace, fmt, fmt_factor
@@ -257,7 +257,6 @@ def loop_order(trace: Trace, i: int, j: int) -> list[LoopStep]:
     K = trace.source_kernel
     kh, kw = K.shape
     ar, ac = _anchor(kh), _anchor(kw)
-    pr, pc = trace.plan.rows.pad_before, trace.plan.cols.pad_before
     flip = trace.mode == "convolve"
     out = []
     for u in range(kh):
@@ -268,7 +267,7 @@ def loop_order(trace: Trace, i: int, j: int) -> list[LoopStep]:
                     n=u * kw + v + 1,
                     tap=(u, v),
                     offset=(wu - ar, wv - ac),
-                    cell=(int(step.rows[wu]) - pr, int(step.cols[wv]) - pc),
+                    cell=tuple(int(x) for x in trace.input_position(step.rows[wu], step.cols[wv])),
                     x=float(step.window[wu, wv]),
                     k=float(K[u, v]),
                 )
@@ -329,13 +328,9 @@ def side_by_side_figures(c: Comparison, i: int, j: int) -> dict[str, go.Figure]:
     """
     corr, conv = c.correlation, c.convolution
     step = corr.step(i, j)  # the window's padded rows and columns come from the plan
-    pr, pc = corr.plan.rows.pad_before, corr.plan.cols.pad_before
-    window = (
-        int(step.rows[0]) - pr,
-        int(step.cols[0]) - pc,
-        int(step.rows[-1]) - pr,
-        int(step.cols[-1]) - pc,
-    )
+    top, left = corr.input_position(step.rows[0], step.cols[0])
+    bottom, right = corr.input_position(step.rows[-1], step.cols[-1])
+    window = (int(top), int(left), int(bottom), int(right))
     pad_mask = corr.plan.pad_mask()
     figs = {
         "X": grid_figure(
@@ -344,7 +339,7 @@ def side_by_side_figures(c: Comparison, i: int, j: int) -> dict[str, go.Figure]:
             colors=color_range([corr.padded]),
             shade=pad_mask,
             outlines=[(window, MEANINGS["window"])],
-            origin=(-pr, -pc),
+            origin=corr.input_position(0, 0),  # padded cell (0, 0) sits at input (-p, -p)
             showscale=False,
             cell_px=max(6, min(48, 300 // max(corr.padded.shape))),
         )
@@ -465,20 +460,6 @@ def random_arrays(seed: int, *, low: int = -3, high: int = 3) -> tuple[np.ndarra
 # ---- one-dimensional convolution, stepped ----
 
 
-def _plan_1d(n: int, m: int, mode: str) -> AxisPlan:
-    """The padding of each numpy.convolve mode as a window plan (stride 1, the kernel m <= n long)."""
-    if mode == "full":
-        padding = (m - 1, m - 1)
-    elif mode == "valid":
-        padding = (0, 0)
-    elif mode == "same":
-        start = (m - 1) // 2  # numpy's "same" keeps full[start : start + n]
-        padding = (m - 1 - start, start)
-    else:
-        raise ValueError(f'unknown mode {mode!r}; choose "full", "same" or "valid"')
-    return plan_axis(n, m, padding=padding)
-
-
 @dataclass(frozen=True)
 class Step1D:
     """Output y[t]: the flipped kernel under the signal, the products and their sum."""
@@ -535,14 +516,14 @@ def convolve1d_steps(x, w, mode: str = "full") -> Stepped1D:
     swapped = w.size > x.size
     if swapped:  # convolution commutes; slide the shorter one, as numpy does
         x, w = w, x
-    plan = _plan_1d(x.size, w.size, mode)
+    plan = plan_axis(x.size, w.size, padding=one_d_padding(mode, w.size))  # stride 1, numpy's padding
     padded = np.pad(x, (plan.pad_before, plan.pad_after))
     flipped = w[::-1]
     steps = []
     for t in range(plan.size):
         pos = plan.taps(t)  # padded positions under the flipped kernel
-        idx = pos - plan.pad_before
-        inside = (idx >= 0) & (idx < x.size)
+        idx = plan.to_input(pos)  # outside 0..n-1: a padding zero
+        inside = plan.reads_input(pos)
         steps.append(
             Step1D(
                 t=t,

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_trace
-from cnnviz.geometry import Plan2D, plan_2d
+from cnnviz.geometry import Plan2D, as_pair, plan_2d, transposed_output_size
 from cnnviz.ops import conv2d, transposed_as_correlation
 from cnnviz.trace import Trace, as_grid, correlation_trace, fmt, pool_trace
 
@@ -254,9 +254,10 @@ def transposed_scatter(X, K, *, stride=1, padding=0) -> tuple[list[Stamp], np.nd
     X, K = as_grid(X), as_grid(K, "kernel")
     transposed_as_correlation(X, K, stride=stride, padding=padding)  # the same checks, the same messages
     (h, w), (kh, kw) = X.shape, K.shape
-    s = stride
-    full_shape = ((h - 1) * s + kh, (w - 1) * s + kw)  # the transposed output size before cropping
-    forward = plan_2d(full_shape, K.shape, stride=s)  # its windows: one per input cell
+    (sh, sw), (ph, pw) = as_pair(stride, "stride"), as_pair(padding, "padding")
+    # the transposed output size before cropping: padding 0
+    full_shape = (transposed_output_size(h, kh, stride=sh), transposed_output_size(w, kw, stride=sw))
+    forward = plan_2d(full_shape, K.shape, stride=(sh, sw))  # its windows: one per input cell
     full = np.zeros(full_shape)
     stamps = []
     for i in range(h):
@@ -265,8 +266,7 @@ def transposed_scatter(X, K, *, stride=1, padding=0) -> tuple[list[Stamp], np.nd
             values = X[i, j] * K
             full[np.ix_(rows, cols)] += values
             stamps.append(Stamp((i, j), rows, cols, values))
-    p = padding
-    return stamps, full, full[p : full.shape[0] - p, p : full.shape[1] - p]
+    return stamps, full, full[ph : full.shape[0] - ph, pw : full.shape[1] - pw]
 
 
 def zero_insertion(X, K, *, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from cnnviz.geometry import AxisPlan, Plan2D, as_pair, plan_2d
+from cnnviz.geometry import AxisPlan, Plan2D, as_pair, check_pool_padding, plan_2d
 from cnnviz.trace import fmt
 
 __all__ = [
@@ -321,14 +321,8 @@ def _pool_row(index: int, layer: Pool, shape: Shape, field) -> Row:
             "pooling padding must be a number: PyTorch's pooling layers have no 'same' or 'valid'"
         )
     c, h, w = shape
-    size = as_pair(layer.size, "pool size")
-    for f, p in zip(size, as_pair(layer.padding, "padding"), strict=True):
-        if isinstance(p, Integral) and isinstance(f, Integral) and 2 * p > f:
-            raise ValueError(
-                f"padding {p} is more than half the {size[0]}x{size[1]} window; "
-                f"PyTorch's pooling allows at most {f // 2}: lower the padding or widen the window"
-            )
-    plan = plan_2d((h, w), size, stride=layer.step, padding=layer.padding)
+    plan = plan_2d((h, w), as_pair(layer.size, "pool size"), stride=layer.step, padding=layer.padding)
+    check_pool_padding(plan)
     return Row(
         index,
         layer.name,
