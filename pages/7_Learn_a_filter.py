@@ -22,21 +22,23 @@ from cnnviz.lessons.learnrun import (
 )
 from cnnviz.lessons.presets import KERNELS
 from cnnviz.ops import correlate2d
-from ui.classroom import (
-    classroom_bar,
+from ui.classroom import projector_style, show
+from ui.common import BUNDLED, bundled_image
+from ui.page import (
     explain,
     folded,
-    projector_style,
+    image_picker,
+    keep_last_good,
+    page_setup,
     set_url_grid,
-    show,
     url_grid,
     url_multiselect,
     url_number,
     url_select,
+    url_select_slider,
     url_slider,
     url_toggle,
 )
-from ui.common import BUNDLED, bundled_image, image_picker, keep_last_good, page_setup
 
 TICK_SECONDS = 0.5  # redraw interval while learning; each redraw advances a batch of steps
 TRAIN_SIDE = 64  # bundled training pictures are shrunk to at most this many pixels per side
@@ -60,21 +62,15 @@ SIGN_AND_SCALE = (
 )
 
 
-def _slider_of(label: str, options: list, default, *, key: str, **kwargs):
-    """A select slider over `options` starting at `default`, kept in the link."""
-    return url_select(
-        label, options, index=options.index(default), key=key, widget=st.select_slider, **kwargs
-    )
-
-
 # --- The few controls that drive the run: target, optimiser, learning rate; the rest in a popover ------------
 def _typed_kernel() -> np.ndarray | None:
-    """The typed 3x3 target: seeded from the link once, then from the text box; kept in the link."""
-    if "learn_typed" not in st.session_state:
-        linked = url_grid("learn_kernel", None, name="kernel", check=lambda X: check_kernel(X, (3, 3)))
-        st.session_state["learn_typed"] = format_grid(linked if linked is not None else DEFAULT_TYPED)
+    """The typed 3x3 target, kept in the link (`learn_kernel`)."""
+    linked = url_grid("learn_kernel", DEFAULT_TYPED, name="kernel", check=lambda X: check_kernel(X, (3, 3)))
     typed = st.text_area(
-        "Your 3x3 target kernel (one row per line; fractions like 1/9 work)", key="learn_typed", height=100
+        "Your 3x3 target kernel (one row per line; fractions like 1/9 work)",
+        format_grid(linked),
+        key="learn_typed",
+        height=100,
     )
     K = keep_last_good("learn_typed_kernel", lambda: check_kernel(parse_grid(typed, name="kernel"), (3, 3)))
     if K is not None:
@@ -123,10 +119,10 @@ def _task_and_data(target_name: str) -> tuple[Task, int]:
     noise = url_slider("Noise on the targets (σ / targets' RMS)", 0.0, 1.0, 0.0, step=0.05, key="learn_noise")
     seed = url_number("Seed (noise pictures, target noise, start weights)", 0, 10_000, 0, key="learn_seed")
     url_slider("Steps per Start", 10, 3000, 300, step=10, key="learn_steps")
-    batch = _slider_of(
+    batch = url_select_slider(
         "Steps per redraw (speed)",
         BATCHES,
-        5,
+        value=5,
         key="learn_batch",
         help=f"The page redraws every {TICK_SECONDS} s while learning and takes this many steps each time.",
     )
@@ -136,7 +132,7 @@ def _task_and_data(target_name: str) -> tuple[Task, int]:
     return task, batch
 
 
-def _controls() -> tuple[Task, FitConfig, int]:
+def controls_section() -> tuple[Task, FitConfig, int]:
     """Target, optimiser and learning rate on one row, the task and data in a popover beside them."""
     target_col, opt_col, lr_col, more_col = st.columns([1.4, 1.6, 1.4, 1], vertical_alignment="bottom")
     with target_col:
@@ -158,7 +154,7 @@ def _controls() -> tuple[Task, FitConfig, int]:
             horizontal=True,
         )
     with lr_col:
-        lr = _slider_of("Learning rate η", LEARNING_RATES, 0.1, key="learn_lr")
+        lr = url_select_slider("Learning rate η", LEARNING_RATES, value=0.1, key="learn_lr")
     with more_col, st.popover("Task and data…", width="stretch"):
         task, batch = _task_and_data(target_name)
     return task, FitConfig(lr=lr, optimizer=optimizer), batch
@@ -200,8 +196,9 @@ def _step_once(config: FitConfig) -> None:
     st.session_state["learn_fit"].advance(config, 1)
 
 
-def _run_buttons(config: FitConfig, seed: int) -> None:
-    """Start, Pause, Step once, Reset: they change the run in the session before the page redraws."""
+def run_section(task: Task, config: FitConfig) -> Fit:
+    """The session's run, and Start, Pause, Step once, Reset (callbacks: they change the run before the redraw)."""
+    fit = _fit_for(task)
     st.session_state.setdefault("learn_running", False)
     st.session_state.setdefault("learn_until", 0)
     running = st.session_state["learn_running"]
@@ -209,7 +206,8 @@ def _run_buttons(config: FitConfig, seed: int) -> None:
     b1.button("▶ Start learning", key="learn_start", on_click=_start, disabled=running, type="primary")
     b2.button("⏸ Pause", key="learn_pause", on_click=_pause, disabled=not running)
     b3.button("Step once", key="learn_step", on_click=_step_once, args=(config,), disabled=running)
-    b4.button("↺ Reset", key="learn_reset", on_click=_reset, args=(seed,))
+    b4.button("↺ Reset", key="learn_reset", on_click=_reset, args=(task.seed,))
+    return fit
 
 
 # --- Below the live view: advice, formulas, the unseen picture --------------------------------------------------
@@ -240,7 +238,7 @@ def _formulas() -> None:
     )
 
 
-def _explanations(task: Task, fit: Fit, config: FitConfig) -> None:
+def explanations_section(task: Task, fit: Fit, config: FitConfig) -> None:
     """The learning-rate advice, what the run trains on, the formulas and the sign-and-scale notes (folded)."""
     advice = rate_advice(fit.problem, config.lr, config.optimizer)
     if advice.explanation:
@@ -260,7 +258,7 @@ def _explanations(task: Task, fit: Fit, config: FitConfig) -> None:
             st.markdown(SIGN_AND_SCALE)
 
 
-def _unseen_picture(problem) -> tuple[np.ndarray, np.ndarray, str]:
+def unseen_section(problem) -> tuple[np.ndarray, np.ndarray, str]:
     """The standardised picture the learned filter is tested on, the target kernel's output on it, its name."""
     with st.expander("Unseen picture for testing the learned filter", expanded=False):
         unseen, name = image_picker(
@@ -341,7 +339,7 @@ def _on_unseen(fit: Fit, unseen: tuple[np.ndarray, np.ndarray, str], pictures: t
     )
 
 
-def _live_view(
+def live_section(
     config: FitConfig, batch: int, unseen: tuple[np.ndarray, np.ndarray, str], task: Task, projector: bool
 ) -> None:
     """One redraw: a batch of steps while learning, then the numbers, the verdict and the figures."""
@@ -368,19 +366,21 @@ def _live_view(
             st.code(format_grid(np.round(fit.last_gradient, 4)), language=None)
 
 
-page_setup("Learn a filter by gradient descent", "🎯")
-projector = classroom_bar()
-explain(
-    '"Learning to detect edges": treat the nine numbers of a 3x3 kernel as weights w1..w9 and **learn** them '
-    "from examples. A target kernel makes the desired maps Y from training pictures X; gradient descent "
-    "shrinks the squared error between W ⋆ X and Y, and the nine weights walk to the target."
-)
-task, config, batch = _controls()
-fit = _fit_for(task)
-_run_buttons(config, task.seed)
-live_area = st.container()  # the live view goes here, above the explanations
-_explanations(task, fit, config)
-unseen = _unseen_picture(fit.problem)
-with live_area:
-    run_every = TICK_SECONDS if st.session_state["learn_running"] else None
-    st.fragment(_live_view, run_every=run_every)(config, batch, unseen, task, projector)
+def main() -> None:
+    projector = page_setup("Learn a filter by gradient descent", "🎯")
+    explain(
+        '"Learning to detect edges": treat the nine numbers of a 3x3 kernel as weights w1..w9 and **learn** '
+        "them from examples. A target kernel makes the desired maps Y from training pictures X; gradient "
+        "descent shrinks the squared error between W ⋆ X and Y, and the nine weights walk to the target."
+    )
+    task, config, batch = controls_section()
+    fit = run_section(task, config)
+    live_area = st.container()  # the live view goes here, above the explanations
+    explanations_section(task, fit, config)
+    unseen = unseen_section(fit.problem)
+    with live_area:  # a fragment: while learning, only the live view redraws, every TICK_SECONDS
+        run_every = TICK_SECONDS if st.session_state["learn_running"] else None
+        st.fragment(live_section, run_every=run_every)(config, batch, unseen, task, projector)
+
+
+main()
