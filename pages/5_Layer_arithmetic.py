@@ -1,6 +1,7 @@
 """Layer arithmetic: build a small network and read each layer's output shape, parameters and receptive field."""
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
@@ -19,7 +20,6 @@ from cnnviz.lessons.layers import (
 from cnnviz.lessons.layertable import (
     ALL_PRESETS,
     centre_cell,
-    clamp_cell,
     field_formula,
     field_layers,
     is_preset_table,
@@ -32,9 +32,19 @@ from cnnviz.lessons.layertable import (
 )
 from cnnviz.lessons.netcode import decode_rows, encode_rows
 from cnnviz.lessons.netspec import NetSpec, spec_json
-from ui.classroom import classroom_bar, explain, projector_style, show, url_number, url_select, url_toggle
-from ui.common import page_setup
+from ui.page import (
+    cached_figure,
+    explain,
+    keep_within,
+    page_setup,
+    set_widgets,
+    show_grid,
+    url_number,
+    url_select,
+    url_toggle,
+)
 
+ZOOM_ABOVE = 32  # inputs with a side above this open with the field view zoomed to the field
 MAX_PICTURE = 512  # input side up to which the receptive-field pictures are drawn (a 512x512 grid is ~0.3 MB)
 NUMBER_COLUMNS = ("out", "kernel", "stride", "dilation", "in")  # the editor's number columns (blank: NaN)
 EDITOR_COLUMNS = {
@@ -89,40 +99,58 @@ def _keep_rows_in_link(rows: list[dict], preset_rows: list[dict]) -> None:
     _link_value("net", text or "", "")
 
 
-def _arrived_net(fresh: bool) -> bool:
+def _arrived_net() -> bool:
     """A network in the link that this page did not write: the Train page's "Edit" link, in this session."""
     text = st.query_params.get("net")
-    return bool(text) and not fresh and text != st.session_state.get("layers_net_written")
+    return bool(text) and text != st.session_state.get("layers_net_written")
 
 
 # --- The network: a preset to start from, the input shape, the editable table of layers -----------------------
-def _load_preset(preset_name: str, preset: Preset, fresh: bool) -> None:
-    """A newly chosen preset (or a network arriving in the link) resets the input and the table."""
-    arrived = _arrived_net(fresh)
-    if st.session_state.get("layers_loaded") == preset_name and not arrived:
-        return
-    st.session_state["layers_loaded"] = preset_name
+def _zoomed(preset: Preset) -> bool:
+    """Big inputs open with the field view zoomed to the field."""
+    return max(preset.input_shape[1:]) > ZOOM_ABOVE
+
+
+def _load(preset: Preset, linked_rows: list[dict] | None) -> None:
+    """The preset's input shape and zoom in the widgets, and a fresh table: its layers, or `linked_rows`."""
+    c, h, w = preset.input_shape
+    set_widgets({"layers_C": c, "layers_H": h, "layers_W": w, "layers_zoom": _zoomed(preset)})
+    st.session_state["layers_loaded"] = preset.title
     st.session_state["layers_version"] = st.session_state.get("layers_version", 0) + 1
-    st.session_state["layers_linked"] = _linked_rows() if fresh or arrived else None
-    for key, value in zip(("C", "H", "W"), preset.input_shape, strict=True):
-        st.session_state[f"layers_{key}"] = value  # a value in the link wins over this on the first load
-    st.session_state["layers_zoom"] = max(preset.input_shape[1:]) > 32  # big inputs: zoom to the field
+    st.session_state["layers_linked"] = linked_rows
 
 
-def _network_start() -> tuple[Preset, tuple[int, int, int], bool, bool]:
+def _on_preset_change() -> None:
+    _load(ALL_PRESETS[st.session_state["layers_preset"]], None)
+
+
+def network_section() -> tuple[Preset, tuple[int, int, int], bool, bool]:
     """The preset, the input shape C, H, W, the padding convention, and whether this session just opened."""
     top = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
     with top[0]:
-        preset_name = url_select("Start from", list(ALL_PRESETS), key="layers_preset")
+        preset_name = url_select(
+            "Start from", list(ALL_PRESETS), key="layers_preset", on_change=_on_preset_change
+        )
     preset = ALL_PRESETS[preset_name]
     fresh = "layers_loaded" not in st.session_state
-    _load_preset(preset_name, preset, fresh)
+    if fresh:  # the first visit: the link's table, if any (the link's input shape wins over the preset's)
+        st.session_state["layers_loaded"] = preset_name
+        st.session_state["layers_version"] = 0
+        st.session_state["layers_linked"] = _linked_rows()
+    elif _arrived_net():  # an address from another page, not a widget: no callback runs, so load it here
+        _load(preset, _linked_rows())
     shape = []
     for col, key, label in zip(
         top[1:4], "CHW", ("Input channels C", "Input height H", "Input width W"), strict=True
     ):
         with col:
-            shape.append(int(url_number(label, 1, 4096, step=1, key=f"layers_{key}")))
+            shape.append(
+                int(
+                    url_number(
+                        label, 1, 4096, preset.input_shape["CHW".index(key)], step=1, key=f"layers_{key}"
+                    )
+                )
+            )
     with top[4], st.popover("Options…", width="stretch"):
         total_padding = url_toggle(
             "Write padding as a total p (both sides together): floor((n - f + p + s) / s)",
@@ -142,7 +170,7 @@ def _editor_frame(rows: list[dict]) -> pd.DataFrame:
     return table.astype({"padding": "string", "name": "string"})
 
 
-def _edited_rows(preset: Preset, projector: bool) -> list[dict]:
+def editor_section(preset: Preset, projector: bool) -> list[dict]:
     """The table of layers as the user left it (the link's, else the preset's, with their edits)."""
     preset_rows = [layer_to_row(layer) for layer in preset.layers]
     with st.expander("Edit the layers", expanded=not projector):
@@ -168,7 +196,9 @@ def _edited_rows(preset: Preset, projector: bool) -> list[dict]:
 
 
 # --- The table of shapes, parameters and receptive fields --------------------------------------------------------
-def _shape_table(analysis: Analysis, layers: list, error: str | None, total_padding: bool) -> pd.DataFrame:
+def shape_table_section(
+    analysis: Analysis, layers: list, error: str | None, total_padding: bool
+) -> pd.DataFrame:
     """The table with the totals under it and the note on "same" with a stride; returns the table."""
     table = pd.DataFrame(table_records(analysis.rows, total_padding=total_padding)).set_index("#")
     st.table(table)
@@ -187,7 +217,7 @@ def _shape_table(analysis: Analysis, layers: list, error: str | None, total_padd
     return table
 
 
-def _table_extras(table: pd.DataFrame, analysis: Analysis) -> None:
+def table_extras_section(table: pd.DataFrame, analysis: Analysis) -> None:
     """How to read the shapes, the table as CSV, and the network in PyTorch."""
     explain(
         "Shapes are C@HxW (C maps of H rows by W columns; PyTorch's (C, H, W) without the batch axis). "
@@ -205,7 +235,7 @@ def _table_extras(table: pd.DataFrame, analysis: Analysis) -> None:
         st.code(torch_code(analysis), language="python")
 
 
-def _send_to_training(spec: NetSpec, rows: list[dict], parse_error: str | None) -> None:
+def send_to_training_section(spec: NetSpec, rows: list[dict], parse_error: str | None) -> None:
     """The button that takes this network to the Train page, or says which layer stops it training there."""
     explain(
         "Train this network on the 5,000 shipped MNIST digits (input 1@28x28, 10 classes): the Train page builds "
@@ -269,8 +299,9 @@ def _linked_cell(shape: tuple[int, ...]) -> tuple[int, int] | None:
 
 
 def _start_cell(index: int, shape: tuple[int, ...], fresh: bool) -> None:
-    """Where the cell inputs start: a click on the output grid, a new layer's centre (or the link's cell)."""
-    state = st.session_state.get("layers_out_chart")  # read before the cell inputs exist
+    """Where the cell inputs start, set before they are drawn: a click on the output grid (the chart's selection
+    arrives as its state, with no callback), a new layer's centre (or the link's cell), kept inside the maps."""
+    state = st.session_state.get("layers_out_chart")
     points = (state or {}).get("selection", {}).get("points", []) if state else []
     if points:
         clicked = (int(round(points[0]["y"])), int(round(points[0]["x"])))
@@ -283,11 +314,13 @@ def _start_cell(index: int, shape: tuple[int, ...], fresh: bool) -> None:
         st.session_state["layers_cell_row"], st.session_state["layers_cell_col"] = linked or centre_cell(
             shape
         )
-    cell = (st.session_state["layers_cell_row"], st.session_state["layers_cell_col"])
-    st.session_state["layers_cell_row"], st.session_state["layers_cell_col"] = clamp_cell(cell, shape)
+    keep_within("layers_cell_row", shape[-2] - 1)
+    keep_within("layers_cell_col", shape[-1] - 1)
 
 
-def _choose_cell(index: int, shape: tuple[int, ...], fresh: bool) -> tuple[tuple[int, int], bool]:
+def _choose_cell(
+    index: int, shape: tuple[int, ...], fresh: bool, zoomed: bool
+) -> tuple[tuple[int, int], bool]:
     """The output cell (row, column) and whether to zoom to its field; the cell is kept in the link."""
     _start_cell(index, shape, fresh)
     h_out, w_out = shape[-2:]
@@ -297,70 +330,92 @@ def _choose_cell(index: int, shape: tuple[int, ...], fresh: bool) -> tuple[tuple
     with controls[1]:
         j = st.number_input(f"Output column (0..{w_out - 1})", 0, w_out - 1, step=1, key="layers_cell_col")
     with controls[2]:
-        zoom = url_toggle("Zoom to the field", key="layers_zoom")
+        zoom = url_toggle("Zoom to the field", key="layers_zoom", value=zoomed)
     _link_value("cell", f"{int(i)}_{int(j)}", "_".join(map(str, centre_cell(shape))))
     return (int(i), int(j)), zoom
 
 
-def _receptive_field(analysis: Analysis, shape: tuple[int, int, int], fresh: bool) -> None:
+@cached_figure
+def output_grid(
+    input_shape: tuple[int, int, int], layers: tuple, index: int, cell: tuple[int, int]
+) -> go.Figure:
+    """Layer `index`'s output grid with `cell` marked (how many input cells each output cell sees)."""
+    return output_figure(analyse(input_shape, layers), index, cell)
+
+
+@cached_figure
+def field_picture(
+    input_shape: tuple[int, int, int], layers: tuple, index: int, cell: tuple[int, int], zoom: bool
+) -> go.Figure:
+    """The input with `cell`'s receptive field outlined and the paths to each input cell counted."""
+    return field_figure(FieldView(analyse(input_shape, layers), index, cell), zoom=zoom)
+
+
+FIELD_TEXT = (
+    "Each conv or pool layer with kernel extent k = d*(f - 1) + 1, stride s and padding p updates three "
+    "numbers, starting from r = 1, jump = 1, start = 0 at the input:  \n"
+    "`r_out = r_in + (k - 1) * jump_in`,  `jump_out = jump_in * s`,  "
+    "`start_out = start_in + ((k - 1)/2 - p) * jump_in`  \n"
+    "r is how many input cells one output cell depends on, jump how far apart neighbouring output cells' "
+    "fields sit, start the centre of output cell 0's field (in input cells). Stacked 3x3 convolutions grow r "
+    "by 2 each: 3, 5, 7; a 2x2 pool doubles the jump, so every later layer grows it twice as fast."
+)
+PATHS_TEXT = (
+    "Paths: how many routes lead back from the chosen cell to each input pixel through the layers' windows "
+    "(backpropagation with every weight 1). Pixels near the centre of the field are reached in more ways: "
+    "the effective receptive field is smaller than the box. With max pooling only the winner passes a "
+    "gradient, but every pixel in the box can be the winner."
+)
+
+
+def receptive_field_section(analysis: Analysis, layers: list, fresh: bool, zoomed: bool) -> None:
     """Pick a layer and one of its output cells; see the input cells it reads, and by how many paths."""
     st.subheader("Receptive field: what one output cell sees")
-    explain(
-        "Each conv or pool layer with kernel extent k = d*(f - 1) + 1, stride s and padding p updates three "
-        "numbers, starting from r = 1, jump = 1, start = 0 at the input:  \n"
-        "`r_out = r_in + (k - 1) * jump_in`,  `jump_out = jump_in * s`,  "
-        "`start_out = start_in + ((k - 1)/2 - p) * jump_in`  \n"
-        "r is how many input cells one output cell depends on, jump how far apart neighbouring output cells' "
-        "fields sit, start the centre of output cell 0's field (in input cells). Stacked 3x3 convolutions grow r "
-        "by 2 each: 3, 5, 7; a 2x2 pool doubles the jump, so every later layer grows it twice as fast."
-    )
+    explain(FIELD_TEXT)
     choices = field_layers(analysis)
     if not choices:
         st.info(
             "Add a conv or pooling layer to see a receptive field (ReLU, flatten and linear have no window)."
         )
         return
-    if max(shape[1:]) > MAX_PICTURE:
+    _, h, w = analysis.input_shape
+    if max(h, w) > MAX_PICTURE:
         st.info(
-            f"The receptive field is drawn for inputs up to {MAX_PICTURE}x{MAX_PICTURE}; this one is "
-            f"{shape[1]}x{shape[2]}. The table above still gives every layer's field size, jump and start."
+            f"The receptive field is drawn for inputs up to {MAX_PICTURE}x{MAX_PICTURE}; this one is {h}x{w}. "
+            "The table above still gives every layer's field size, jump and start."
         )
         return
     index = _choose_layer(analysis, choices, fresh)
-    out_shape = analysis.rows[index].shape
-    cell, zoom = _choose_cell(index, out_shape, fresh)
-    view = FieldView(analysis, index, cell)
-    st.markdown(view.summary())
+    cell, zoom = _choose_cell(index, analysis.rows[index].shape, fresh, zoomed)
+    st.markdown(FieldView(analysis, index, cell).summary())
     formula = field_formula(analysis, index)
     if formula:
         explain(formula)
     left, right = st.columns([1, 2], gap="medium")
     with left:
-        out_fig = projector_style(output_figure(analysis, index, view.cell), grid_side=max(out_shape[-2:]))
-        show(out_fig, key="layers_out_chart", on_select="rerun", selection_mode="points")
+        out_fig = output_grid(analysis.input_shape, tuple(layers), index, cell)
+        show_grid(out_fig, key="layers_out_chart", on_select="rerun", selection_mode="points")
     with right:
-        show(projector_style(field_figure(view, zoom=zoom)), key="layers_field")
+        show_grid(field_picture(analysis.input_shape, tuple(layers), index, cell, zoom), key="layers_field")
+    explain(PATHS_TEXT)
+
+
+def main() -> None:
+    projector = page_setup("Layer arithmetic", "🧮")
     explain(
-        "Paths: how many routes lead back from the chosen cell to each input pixel through the layers' windows "
-        "(backpropagation with every weight 1). Pixels near the centre of the field are reached in more ways: "
-        "the effective receptive field is smaller than the box. With max pooling only the winner passes a "
-        "gradient, but every pixel in the box can be the winner."
+        "A small network layer by layer: output shapes from out = floor((n + 2p - f) / s) + 1, parameters from "
+        "C_out × (C_in × f × f + 1) and receptive fields, with your numbers filled in."
     )
+    preset, input_shape, total_padding, fresh = network_section()
+    table_area = st.container()  # the table of shapes goes first on screen; the editor that drives it below
+    rows = editor_section(preset, projector)
+    layers, parse_error, _ = layers_from_rows(rows)
+    analysis = analyse(input_shape, layers)
+    with table_area:
+        table = shape_table_section(analysis, layers, analysis.error or parse_error, total_padding)
+    table_extras_section(table, analysis)
+    send_to_training_section(NetSpec(input_shape, tuple(layers)), rows, parse_error)
+    receptive_field_section(analysis, layers, fresh, _zoomed(preset))
 
 
-page_setup("Layer arithmetic", "🧮")
-projector = classroom_bar()
-explain(
-    "A small network layer by layer: output shapes from out = floor((n + 2p - f) / s) + 1, parameters from "
-    "C_out × (C_in × f × f + 1) and receptive fields, with your numbers filled in."
-)
-preset, input_shape, total_padding, fresh = _network_start()
-table_area = st.container()  # the table of shapes goes first on screen; the editor that drives it below
-rows = _edited_rows(preset, projector)
-layers, parse_error, _ = layers_from_rows(rows)
-analysis = analyse(input_shape, layers)
-with table_area:
-    table = _shape_table(analysis, layers, analysis.error or parse_error, total_padding)
-_table_extras(table, analysis)
-_send_to_training(NetSpec(input_shape, tuple(layers)), rows, parse_error)
-_receptive_field(analysis, input_shape, fresh)
+main()

@@ -104,7 +104,6 @@ def test_the_field_view_lists_its_layers_and_cells():
         and layertable.layer_choice_label(relu, 2) == "2: ReLU -> 2@6x6"
     )
     assert layertable.centre_cell((16, 10, 7)) == (5, 3)
-    assert layertable.clamp_cell((9, 2), (4, 5)) == (3, 2)
     assert layertable.link_cell("3_4", (16, 10, 10)) == (3, 4)
     for bad in ("x", "3", "10_0", "1_2_3", "-1_0"):
         with pytest.raises(ValueError, match=r"not a cell of the 10x10 output \(it should look like 3_4\)"):

@@ -19,7 +19,6 @@ from cnnviz.trace import fmt
 __all__ = [
     "ALL_PRESETS",
     "centre_cell",
-    "clamp_cell",
     "field_formula",
     "field_layers",
     "is_preset_table",
@@ -142,12 +141,6 @@ def centre_cell(shape: Sequence[int]) -> tuple[int, int]:
     """The output cell a new layer's field view starts at: the middle of its (H, W) maps."""
     h, w = shape[-2:]
     return h // 2, w // 2
-
-
-def clamp_cell(cell: tuple[int, int], shape: Sequence[int]) -> tuple[int, int]:
-    """`cell` moved inside (H, W) maps (a smaller layer keeps the nearest cell)."""
-    h, w = shape[-2:]
-    return min(max(int(cell[0]), 0), h - 1), min(max(int(cell[1]), 0), w - 1)
 
 
 def link_cell(text: str, shape: Sequence[int]) -> tuple[int, int]:
