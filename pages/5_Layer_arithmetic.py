@@ -46,6 +46,7 @@ from ui.page import (
 
 ZOOM_ABOVE = 32  # inputs with a side above this open with the field view zoomed to the field
 MAX_PICTURE = 512  # input side up to which the receptive-field pictures are drawn (a 512x512 grid is ~0.3 MB)
+INPUT_LABELS = {"C": "Input channels C", "H": "Input height H", "W": "Input width W"}
 NUMBER_COLUMNS = ("out", "kernel", "stride", "dilation", "in")  # the editor's number columns (blank: NaN)
 EDITOR_COLUMNS = {
     "layer": st.column_config.SelectboxColumn("Layer", options=KINDS, required=True, width="small"),
@@ -140,17 +141,9 @@ def network_section() -> tuple[Preset, tuple[int, int, int], bool, bool]:
     elif _arrived_net():  # an address from another page, not a widget: no callback runs, so load it here
         _load(preset, _linked_rows())
     shape = []
-    for col, key, label in zip(
-        top[1:4], "CHW", ("Input channels C", "Input height H", "Input width W"), strict=True
-    ):
+    for col, (axis, label), default in zip(top[1:4], INPUT_LABELS.items(), preset.input_shape, strict=True):
         with col:
-            shape.append(
-                int(
-                    url_number(
-                        label, 1, 4096, preset.input_shape["CHW".index(key)], step=1, key=f"layers_{key}"
-                    )
-                )
-            )
+            shape.append(int(url_number(label, 1, 4096, default, step=1, key=f"layers_{axis}")))
     with top[4], st.popover("Options…", width="stretch"):
         total_padding = url_toggle(
             "Write padding as a total p (both sides together): floor((n - f + p + s) / s)",
@@ -160,6 +153,12 @@ def network_section() -> tuple[Preset, tuple[int, int, int], bool, bool]:
     if preset.note:
         st.caption(slide_math(preset.note))
     return preset, tuple(shape), total_padding, fresh
+
+
+def _reset_table() -> None:
+    """A new editor (its key has a version) on the preset's own rows."""
+    st.session_state["layers_version"] += 1
+    st.session_state["layers_linked"] = None
 
 
 def _editor_frame(rows: list[dict]) -> pd.DataFrame:
@@ -186,10 +185,7 @@ def editor_section(preset: Preset, projector: bool) -> list[dict]:
             width="stretch",
             column_config=EDITOR_COLUMNS,
         )
-        if st.button("Reset the table to the preset", key="layers_reset"):
-            st.session_state["layers_version"] += 1
-            st.session_state["layers_linked"] = None
-            st.rerun()
+        st.button("Reset the table to the preset", key="layers_reset", on_click=_reset_table)
     rows = edited.to_dict("records")
     _keep_rows_in_link(rows, preset_rows)
     return rows
