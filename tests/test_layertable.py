@@ -1,8 +1,5 @@
 """The Layer arithmetic table as a lesson: presets, the table's text, the "same" with stride note, cells."""
 
-import subprocess
-import sys
-
 import pytest
 
 from cnnviz.lessons import layertable
@@ -119,13 +116,3 @@ def test_the_field_formula_fills_in_the_recurrence():
     uneven = analyse((1, 16, 16), (Conv(1, (3, 1)),))
     assert layertable.field_formula(uneven, 1).startswith("Layer 1, rows: `r = 1 + (3 - 1)*1 = 3;")
     assert layertable.field_formula(analyse((1, 4, 4), (ReLU(),)), 1) is None
-
-
-def test_the_lesson_imports_neither_streamlit_nor_pandas():
-    code = "import sys, cnnviz.lessons.layertable, cnnviz.lessons.learnrun; print(sorted({'streamlit', 'pandas', 'plotly', 'torch'} & set(sys.modules)))"
-    assert (
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        == "[]"
-    )
