@@ -4,13 +4,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from cnnviz.draw.compare import (
+    associativity_figures,
+    side_by_side_figures,
+    smoothing_figure,
+    spectrum_figure_1d,
+    spectrum_figure_2d,
+)
 from cnnviz.inputs import format_grid
 from cnnviz.lessons.compare import (
     PADDINGS,
     PAIRS,
     SMOOTHERS,
     associativity,
-    associativity_figures,
     box_window,
     compare_2d,
     convolve1d_steps,
@@ -25,10 +31,6 @@ from cnnviz.lessons.compare import (
     one_d_trace,
     parse_signal,
     random_arrays,
-    side_by_side_figures,
-    smoothing_figure,
-    spectrum_figure_1d,
-    spectrum_figure_2d,
 )
 from cnnviz.lessons.presets import ONE_D_EXAMPLE
 from cnnviz.lessons.snippets import torch_snippet

@@ -5,15 +5,16 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import KERNELS, conv_transpose2d, correlation_trace, format_grid, output_size, parse_grid
+from cnnviz.draw.featuremaps import map_figure
 from cnnviz.draw.figures import color_range, grid_figure
-from cnnviz.draw.stepper import WINDOW_COLOR, default_region, region_cells
+from cnnviz.draw.palette import WINDOW_COLOR
+from cnnviz.draw.stepper import default_region, region_cells
 from cnnviz.lessons.featuremaps import (
     CHANNEL_NAMES,
     MIX_PRESETS,
     channel_breakdown,
     filter_bank,
     layer_summary,
-    map_figure,
     mix_channels,
     mixing_formula,
     parse_mixing,

@@ -6,17 +6,8 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from cnnviz.draw.layers import FieldView, field_figure, output_figure
-from cnnviz.lessons.layers import (
-    COLUMNS,
-    KINDS,
-    Analysis,
-    Preset,
-    analyse,
-    layer_to_row,
-    layers_from_rows,
-    shape_text,
-    torch_code,
-)
+from cnnviz.lessons.layer_rows import COLUMNS, KINDS, layer_to_row, layers_from_rows
+from cnnviz.lessons.layers import Analysis, Preset, analyse, shape_text, torch_code
 from cnnviz.lessons.layertable import (
     ALL_PRESETS,
     centre_cell,

@@ -3,7 +3,8 @@
 import pytest
 
 from cnnviz.lessons import layertable
-from cnnviz.lessons.layers import PRESETS, Conv, Flatten, Linear, Pool, ReLU, analyse, layer_to_row
+from cnnviz.lessons.layer_rows import layer_to_row
+from cnnviz.lessons.layers import PRESETS, Conv, Flatten, Linear, Pool, ReLU, analyse
 from cnnviz.lessons.netspec import NET_PRESETS, NetSpec
 
 LENET = PRESETS["LeNet-5 (32x32 digits)"]

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnviz.geometry import as_pair, plan_axis, tf_same_padding
-from cnnviz.lessons.layers import PRESETS, Analysis, Conv, Layer, Preset, Row, layers_from_rows, shape_text
+from cnnviz.lessons.layer_rows import layers_from_rows
+from cnnviz.lessons.layers import PRESETS, Analysis, Conv, Layer, Preset, Row, shape_text
 from cnnviz.lessons.netspec import NET_PRESETS, NetSpec, check_trainable
 from cnnviz.trace import fmt
 

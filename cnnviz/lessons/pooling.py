@@ -47,9 +47,9 @@ MODE_NAMES = {"max": "max", "avg": "average", "min": "min", "l2": "L2"}
 
 def input_cell(trace: Trace, step: Step, u: int, v: int) -> tuple[int, int] | None:
     """Input (row, column) read by tap (u, v) of `step`'s window; None when that tap is on padding."""
-    r, c = trace.plan.rows, trace.plan.cols
-    row, col = int(step.rows[u]) - r.pad_before, int(step.cols[v]) - c.pad_before
-    return (row, col) if 0 <= row < r.n and 0 <= col < c.n else None
+    row, col = trace.input_position(int(step.rows[u]), int(step.cols[v]))
+    inside = trace.plan.rows.reads_input(step.rows[u]) and trace.plan.cols.reads_input(step.cols[v])
+    return (row, col) if inside else None
 
 
 def winner_input_cell(trace: Trace, step: Step) -> tuple[int, int] | None:
