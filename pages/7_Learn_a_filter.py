@@ -7,61 +7,70 @@ from cnnviz.draw.export import grid_csv
 from cnnviz.draw.figures import grid_figure
 from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure, weights_figure
 from cnnviz.inputs import format_grid, parse_grid
-from cnnviz.lessons.learnfilter import (
-    LOSSES,
-    OPTIMIZERS,
-    REL_TOL,
-    Fit,
-    FitConfig,
-    check_kernel,
-    compare,
-    curvature,
-    make_problem,
-    random_images,
-    standardise,
+from cnnviz.lessons.learnfilter import LOSSES, OPTIMIZERS, Fit, FitConfig, check_kernel, compare, standardise
+from cnnviz.lessons.learnrun import (
+    Task,
+    advance_run,
+    kernel_caption,
+    loss_floor,
+    rate_advice,
+    run_csv,
+    scale_note,
+    target_title,
+    unseen_note,
+    verdict,
 )
 from cnnviz.lessons.presets import KERNELS
 from cnnviz.ops import correlate2d
-from ui.classroom import (
-    classroom_bar,
+from ui.classroom import projector_style, show
+from ui.common import BUNDLED, bundled_image
+from ui.page import (
     explain,
     folded,
-    projector_style,
+    image_picker,
+    keep_last_good,
+    page_setup,
     set_url_grid,
-    show,
     url_grid,
     url_multiselect,
     url_number,
     url_select,
+    url_select_slider,
     url_slider,
     url_toggle,
 )
-from ui.common import BUNDLED, bundled_image, image_picker, keep_last_good, page_setup
 
 TICK_SECONDS = 0.5  # redraw interval while learning; each redraw advances a batch of steps
 TRAIN_SIDE = 64  # bundled training pictures are shrunk to at most this many pixels per side
-RANDOM_SIDE = 32  # random training pictures are this size
+UNSEEN_SIDE = 96  # the unseen test picture is shrunk to at most this many pixels per side
 TYPED = "Type my own…"
+DEFAULT_TARGET = "Vertical edge"
 LEARNING_RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0]
 BATCHES = [1, 2, 5, 10, 20, 50]
 DEFAULT_TYPED = np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]])
-
-page_setup("Learn a filter by gradient descent", "🎯")
-projector = classroom_bar()
-explain(
-    '"Learning to detect edges": treat the nine numbers of a 3x3 kernel as weights w1..w9 and **learn** them '
-    "from examples. A target kernel makes the desired maps Y from training pictures X; gradient descent "
-    "shrinks the squared error between W ⋆ X and Y, and the nine weights walk to the target."
+SIGN_AND_SCALE = (
+    "- **Squared error on the maps as computed**: the weights that make Y exactly are the target's own "
+    "numbers, and (with enough varied pictures) they are the only minimum. The fit finds K itself.\n"
+    "- **Scaled targets** (Task and data…): when each target is divided by c, the best weights are "
+    "K / c. The learned filter has the target's *pattern* at another *scale*: the same detector, its "
+    "output just c times smaller. Compare the shapes by the cosine above (1 means same direction).\n"
+    "- **Sign-free loss**: only the squared response counts, so K and −K are both perfect; which one the "
+    "fit lands on depends on the starting weights (change the seed). A vertical edge and its mirror "
+    "[-1 0 1] find the same edges with opposite sign: in a network the next layer can absorb the sign.\n"
+    "- **Noise on the targets** cannot be fitted: the loss stops at about σ² (the dotted line), and the "
+    "weights settle near, not exactly on, the target; more pictures average the noise away."
 )
 
 
+# --- The few controls that drive the run: target, optimiser, learning rate; the rest in a popover ------------
 def _typed_kernel() -> np.ndarray | None:
-    """The typed 3x3 target: seeded from the link once, then from the text box; kept in the link."""
-    if "learn_typed" not in st.session_state:
-        linked = url_grid("learn_kernel", None, name="kernel", check=lambda X: check_kernel(X, (3, 3)))
-        st.session_state["learn_typed"] = format_grid(linked if linked is not None else DEFAULT_TYPED)
+    """The typed 3x3 target, kept in the link (`learn_kernel`)."""
+    linked = url_grid("learn_kernel", DEFAULT_TYPED, name="kernel", check=lambda X: check_kernel(X, (3, 3)))
     typed = st.text_area(
-        "Your 3x3 target kernel (one row per line; fractions like 1/9 work)", key="learn_typed", height=100
+        "Your 3x3 target kernel (one row per line; fractions like 1/9 work)",
+        format_grid(linked),
+        key="learn_typed",
+        height=100,
     )
     K = keep_last_good("learn_typed_kernel", lambda: check_kernel(parse_grid(typed, name="kernel"), (3, 3)))
     if K is not None:
@@ -69,46 +78,22 @@ def _typed_kernel() -> np.ndarray | None:
     return K
 
 
-# --- The few controls that drive the run: target, optimiser, learning rate; the rest in popovers ---------
-target_col, opt_col, lr_col, more_col = st.columns([1.4, 1.6, 1.4, 1], vertical_alignment="bottom")
-with target_col:
-    names = [*KERNELS, TYPED]
-    target_name = url_select(
-        "Target kernel",
-        names,
-        index=names.index("Vertical edge"),
-        key="learn_target",
-        help="The kernel that makes the target maps. The learner never sees its numbers, only the maps.",
-    )
-with opt_col:
-    optimizer = url_select(
-        "Optimiser",
-        list(OPTIMIZERS),
-        format_func=OPTIMIZERS.get,
-        key="learn_opt",
-        widget=st.radio,
-        horizontal=True,
-    )
-with lr_col:
-    lr = url_select(
-        "Learning rate η",
-        LEARNING_RATES,
-        index=LEARNING_RATES.index(0.1),
-        key="learn_lr",
-        widget=st.select_slider,
-    )
-with more_col, st.popover("Task and data…", width="stretch"):
-    if target_name == TYPED:
-        K = _typed_kernel()
-        if K is None:  # never typed a valid one: keep what the fit is already learning
-            fit_now = st.session_state.get("learn_fit")
-            K = fit_now.problem.kernel if fit_now else KERNELS["Vertical edge"].array
-    else:
-        kernel = KERNELS[target_name]
-        K = kernel.array
-        scale = f"{kernel.scale_text} × " if kernel.scale_text else ""
-        st.caption(f"Target: {scale}{np.array(kernel.weights).tolist()}: {kernel.note or 'from the lecture'}")
-    loss_name = url_select("Loss", list(LOSSES), format_func=LOSSES.get, key="learn_loss", widget=st.radio)
+def _target_kernel(target_name: str) -> np.ndarray:
+    """The kernel that makes the targets: a preset's, or the typed one (the last good, else the fit's own)."""
+    if target_name != TYPED:
+        st.caption(kernel_caption(KERNELS[target_name]))
+        return KERNELS[target_name].array
+    K = _typed_kernel()
+    if K is None:  # never typed a valid one: keep what the fit is already learning
+        fit_now = st.session_state.get("learn_fit")
+        K = fit_now.problem.kernel if fit_now else KERNELS[DEFAULT_TARGET].array
+    return K
+
+
+def _task_and_data(target_name: str) -> tuple[Task, int]:
+    """The popover's settings: the task the fit learns, and the steps per redraw."""
+    K = _target_kernel(target_name)
+    loss = url_select("Loss", list(LOSSES), format_func=LOSSES.get, key="learn_loss", widget=st.radio)
     normalise = url_toggle(
         "Scale targets to largest |Y| = 1",
         key="learn_normalise",
@@ -134,86 +119,98 @@ with more_col, st.popover("Task and data…", width="stretch"):
     noise = url_slider("Noise on the targets (σ / targets' RMS)", 0.0, 1.0, 0.0, step=0.05, key="learn_noise")
     seed = url_number("Seed (noise pictures, target noise, start weights)", 0, 10_000, 0, key="learn_seed")
     url_slider("Steps per Start", 10, 3000, 300, step=10, key="learn_steps")
-    batch = url_select(
+    batch = url_select_slider(
         "Steps per redraw (speed)",
         BATCHES,
-        index=BATCHES.index(5),
+        value=5,
         key="learn_batch",
-        widget=st.select_slider,
         help=f"The page redraws every {TICK_SECONDS} s while learning and takes this many steps each time.",
     )
+    task = Task.of(
+        K, pictures, n_random=n_random, noise=noise, normalise=normalise, loss=loss, seed=int(seed)
+    )
+    return task, batch
 
-# --- The problem and the run, kept per browser session -----------------------------------------------
-images = [bundled_image(name, max_side=TRAIN_SIDE) for name in pictures]
-images += random_images(n_random, RANDOM_SIDE, seed=int(seed))
-problem_key = (K.tobytes(), tuple(pictures), n_random, noise, normalise, loss_name, int(seed))
-if st.session_state.get("learn_problem_key") != problem_key or "learn_fit" not in st.session_state:
-    # New targets: a new problem and fresh seeded weights. Bad settings keep the run on screen.
-    try:
-        new_problem = make_problem(
-            images, K, noise=noise, normalise=normalise, loss=loss_name, seed=int(seed)
+
+def controls_section() -> tuple[Task, FitConfig, int]:
+    """Target, optimiser and learning rate on one row, the task and data in a popover beside them."""
+    target_col, opt_col, lr_col, more_col = st.columns([1.4, 1.6, 1.4, 1], vertical_alignment="bottom")
+    with target_col:
+        names = [*KERNELS, TYPED]
+        target_name = url_select(
+            "Target kernel",
+            names,
+            index=names.index(DEFAULT_TARGET),
+            key="learn_target",
+            help="The kernel that makes the target maps. The learner never sees its numbers, only the maps.",
         )
-    except ValueError as err:
-        st.error(f"{err}", icon="⚠️")
-        if "learn_fit" not in st.session_state:
-            st.stop()
-        st.caption("Still learning the last valid task.")
-    else:
-        st.session_state["learn_fit"] = Fit.start(new_problem, seed=int(seed))
+    with opt_col:
+        optimizer = url_select(
+            "Optimiser",
+            list(OPTIMIZERS),
+            format_func=OPTIMIZERS.get,
+            key="learn_opt",
+            widget=st.radio,
+            horizontal=True,
+        )
+    with lr_col:
+        lr = url_select_slider("Learning rate η", LEARNING_RATES, value=0.1, key="learn_lr")
+    with more_col, st.popover("Task and data…", width="stretch"):
+        task, batch = _task_and_data(target_name)
+    return task, FitConfig(lr=lr, optimizer=optimizer), batch
+
+
+# --- The run, kept per browser session ------------------------------------------------------------------------
+def _fit_for(task: Task) -> Fit:
+    """The session's run: a new problem and fresh seeded weights when the task changes; bad settings keep it."""
+    if st.session_state.get("learn_task") == task and "learn_fit" in st.session_state:
+        return st.session_state["learn_fit"]
+    bundled = [bundled_image(name, max_side=TRAIN_SIDE) for name in task.pictures]
+    problem = keep_last_good("learn_problem", lambda: task.problem(bundled))
+    if problem is None:  # never a valid task in this session: nothing to show yet
+        st.stop()
+    fit = st.session_state.get("learn_fit")
+    if fit is None or problem is not fit.problem:
+        st.session_state["learn_fit"] = Fit.start(problem, seed=task.seed)
         st.session_state["learn_running"] = False
-        st.session_state["learn_problem_key"] = problem_key
-fit: Fit = st.session_state["learn_fit"]
-problem = fit.problem
-config = FitConfig(lr=lr, optimizer=optimizer)
-st.session_state.setdefault("learn_running", False)
-st.session_state.setdefault("learn_until", 0)
+        st.session_state["learn_task"] = task
+    return st.session_state["learn_fit"]
 
 
-def _start():
+def _start() -> None:
     st.session_state["learn_running"] = True
     st.session_state["learn_until"] = st.session_state["learn_fit"].steps + st.session_state["learn_steps"]
 
 
-def _pause():
+def _pause() -> None:
     st.session_state["learn_running"] = False
 
 
-def _reset():
+def _reset(seed: int) -> None:
     st.session_state["learn_running"] = False
-    st.session_state["learn_fit"] = Fit.start(st.session_state["learn_fit"].problem, seed=int(seed))
+    st.session_state["learn_fit"] = Fit.start(st.session_state["learn_fit"].problem, seed=seed)
 
 
-def _step_once():
+def _step_once(config: FitConfig) -> None:
     st.session_state["learn_running"] = False
     st.session_state["learn_fit"].advance(config, 1)
 
 
-running = st.session_state["learn_running"]
-b1, b2, b3, b4, _ = st.columns([1.2, 0.8, 0.9, 0.9, 4], vertical_alignment="center")
-b1.button("▶ Start learning", key="learn_start", on_click=_start, disabled=running, type="primary")
-b2.button("⏸ Pause", key="learn_pause", on_click=_pause, disabled=not running)
-b3.button("Step once", key="learn_step", on_click=_step_once, disabled=running)
-b4.button("↺ Reset", key="learn_reset", on_click=_reset)
-live_area = st.container()  # the live view goes here, above the explanations (filled once X_test is known)
+def run_section(task: Task, config: FitConfig) -> Fit:
+    """The session's run, and Start, Pause, Step once, Reset (callbacks: they change the run before the redraw)."""
+    fit = _fit_for(task)
+    st.session_state.setdefault("learn_running", False)
+    st.session_state.setdefault("learn_until", 0)
+    running = st.session_state["learn_running"]
+    b1, b2, b3, b4, _ = st.columns([1.2, 0.8, 0.9, 0.9, 4], vertical_alignment="center")
+    b1.button("▶ Start learning", key="learn_start", on_click=_start, disabled=running, type="primary")
+    b2.button("⏸ Pause", key="learn_pause", on_click=_pause, disabled=not running)
+    b3.button("Step once", key="learn_step", on_click=_step_once, args=(config,), disabled=running)
+    b4.button("↺ Reset", key="learn_reset", on_click=_reset, args=(task.seed,))
+    return fit
 
 
-def _advice() -> None:
-    if loss_name == "squared":
-        eig = curvature(problem)
-        limit = 2 / eig[-1]
-        explain(
-            f"**The loss is a bowl in the nine weights.** Its curvatures run from {eig[0]:.3g} to "
-            f"{eig[-1]:.3g} (condition number {eig[-1] / eig[0]:,.0f}). Plain gradient descent is stable "
-            f"for a learning rate below 2 / {eig[-1]:.3g} = **{limit:.3g}**; the flattest direction shrinks "
-            f"by a factor (1 − lr × {eig[0]:.3g}) per step, so it needs about "
-            f"{max(1, round(1 / (min(lr, limit) * eig[0]))):,} steps per e-fold at this rate."
-        )
-        if optimizer == "gd" and lr >= limit:
-            st.warning(f"Learning rate {lr} is above {limit:.3g}: plain gradient descent will blow up.")
-    elif optimizer == "gd":
-        st.info("The sign-free loss is quartic: plain gradient descent blows up easily. Try Adam, lr 0.05.")
-
-
+# --- Below the live view: advice, formulas, the unseen picture --------------------------------------------------
 def _formulas() -> None:
     st.markdown("Prediction, error map and loss over all N output cells of all training pictures:")
     st.latex(r"\hat Y = W \star X,\qquad E = \hat Y - Y,\qquad L = \frac{1}{N}\sum_{i,j} E_{ij}^2")
@@ -241,78 +238,51 @@ def _formulas() -> None:
     )
 
 
-SIGN_AND_SCALE = (
-    "- **Squared error on the maps as computed**: the weights that make Y exactly are the target's own "
-    "numbers, and (with enough varied pictures) they are the only minimum. The fit finds K itself.\n"
-    "- **Scaled targets** (Task and data…): when each target is divided by c, the best weights are "
-    "K / c. The learned filter has the target's *pattern* at another *scale*: the same detector, its "
-    "output just c times smaller. Compare the shapes by the cosine above (1 means same direction).\n"
-    "- **Sign-free loss**: only the squared response counts, so K and −K are both perfect; which one the "
-    "fit lands on depends on the starting weights (change the seed). A vertical edge and its mirror "
-    "[-1 0 1] find the same edges with opposite sign: in a network the next layer can absorb the sign.\n"
-    "- **Noise on the targets** cannot be fitted: the loss stops at about σ² (the dotted line), and the "
-    "weights settle near, not exactly on, the target; more pictures average the noise away."
-)
+def explanations_section(task: Task, fit: Fit, config: FitConfig) -> None:
+    """The learning-rate advice, what the run trains on, the formulas and the sign-and-scale notes (folded)."""
+    advice = rate_advice(fit.problem, config.lr, config.optimizer)
+    if advice.explanation:
+        explain(advice.explanation)
+    if advice.warning:
+        st.warning(advice.warning)
+    if advice.info:
+        st.info(advice.info)
+    explain(task.summary(fit.problem))
+    with folded("The loss, its gradient and the update rules", key="learn_formulas") as open_:
+        if open_:
+            _formulas()
+    with folded(
+        "Up to sign and scale: when the learned filter is not the target's numbers", key="learn_sign"
+    ) as open_:
+        if open_:
+            st.markdown(SIGN_AND_SCALE)
 
-# --- Below the live view: advice, formulas, the unseen picture ---------------------------------------------
-_advice()
-explain(
-    f"Training on {len(problem.inputs)} picture(s): "
-    + ", ".join([*pictures, *([f"{n_random} random noise picture(s)"] if n_random else [])])
-    + f"; {problem.n_cells:,} target cells. Starting weights: seeded normal, σ = 0.5 (seed {int(seed)}). "
-    f"A run stops by itself once the loss is below {REL_TOL:.0e} of its start or stops moving."
-)
-with folded("The loss, its gradient and the update rules", key="learn_formulas") as open_:
-    if open_:
-        _formulas()
-with folded(
-    "Up to sign and scale: when the learned filter is not the target's numbers", key="learn_sign"
-) as open_:
-    if open_:
-        st.markdown(SIGN_AND_SCALE)
-with st.expander("Unseen picture for testing the learned filter", expanded=False):
-    unseen, unseen_name = image_picker(
-        "learn_test", max_side=96, default="scene.png", label="Unseen picture", bind=True
+
+def unseen_section(problem) -> tuple[np.ndarray, np.ndarray, str]:
+    """The standardised picture the learned filter is tested on, the target kernel's output on it, its name."""
+    with st.expander("Unseen picture for testing the learned filter", expanded=False):
+        unseen, name = image_picker(
+            "learn_test", max_side=UNSEEN_SIDE, default="scene.png", label="Unseen picture", bind=True
+        )
+    if unseen is None:
+        unseen, name = bundled_image("scene.png", max_side=UNSEEN_SIDE), "scene.png"
+    X_test = standardise(unseen)
+    return X_test, problem.scale * correlate2d(X_test, problem.kernel), name
+
+
+# --- The live view: redrawn every tick while learning -----------------------------------------------------------
+def _status(fit: Fit, comparison: dict, batch: int) -> None:
+    """Blown up, converged or learning, and the learned weights as a multiple of K when only that is possible."""
+    said = verdict(
+        fit, running=st.session_state["learn_running"], batch=batch, until=st.session_state["learn_until"]
     )
-if unseen is None:
-    unseen = bundled_image("scene.png", max_side=96)
-    unseen_name = "scene.png"
-X_test = standardise(unseen)
-target_test = problem.scale * correlate2d(X_test, problem.kernel)
-
-
-def _advance(fit: Fit) -> None:
-    """One redraw's batch of steps; the run stops at its step budget, when it blows up, or once converged."""
-    fit.advance(config, min(batch, st.session_state["learn_until"] - fit.steps), until_converged=True)
-    if fit.steps >= st.session_state["learn_until"] or fit.diverged or fit.converged():
-        st.session_state["learn_running"] = False
-        st.rerun()  # the whole page, so the redraw timer switches off
-
-
-def _status(fit: Fit, c: dict) -> None:
-    reason = fit.converged()
-    if fit.diverged:
-        st.error("The loss blew up: the learning rate is too large for this loss. Lower it, then ↺ Reset.")
-    elif reason and fit.steps > 0:
-        st.success(
-            f"Converged at step {fit.steps:,}: {reason}. Stopped; ↺ Reset to watch it again.", icon="✅"
+    if said is not None:
+        {"error": st.error, "success": lambda t: st.success(t, icon="✅"), "running": st.caption}[said.kind](
+            said.text
         )
-    elif st.session_state["learn_running"]:
-        st.caption(f"Learning… {batch} steps per redraw, until step {st.session_state['learn_until']:,}.")
-    if problem.scale != 1.0 or problem.loss != "squared":
-        st.caption(
-            f"Best fit of the learned weights as a multiple of K: {c['scale'] / problem.scale:+.4g} × "
-            f"{problem.scale:.4g} K; error after that scale: {c['max_error_after_scale']:.3g}."
-        )
-
-
-def _curve_csv(fit: Fit) -> str:
-    """step, loss, w1..w9 per line: the run as a table for a spreadsheet or a slide."""
-    header = ["step", "loss", *(f"w{k + 1}" for k in range(fit.W.size))]
-    lines = [",".join(header)]
-    for t, (loss, W) in enumerate(zip(fit.history_loss, fit.history_W, strict=True)):
-        lines.append(",".join([str(t), repr(float(loss)), *(repr(float(v)) for v in W.ravel())]))
-    return "\n".join(lines) + "\n"
+    note = scale_note(fit.problem, comparison)
+    if note:
+        st.caption(note)
 
 
 def _downloads(fit: Fit) -> None:
@@ -329,7 +299,7 @@ def _downloads(fit: Fit) -> None:
         )
     curve_col.download_button(
         "Loss and weights per step (CSV)",
-        _curve_csv(fit),
+        run_csv(fit),
         "learning_curve.csv",
         "text/csv",
         key="learn_csv_curve",
@@ -337,21 +307,10 @@ def _downloads(fit: Fit) -> None:
     )
 
 
-@st.fragment(run_every=TICK_SECONDS if running else None)
-def live_fit():
-    fit: Fit = st.session_state["learn_fit"]
-    if st.session_state["learn_running"]:
-        _advance(fit)
-    solution = problem.solution
-    c = compare(fit.W, solution)
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Step", f"{fit.steps:,}")
-    m2.metric("Loss L", f"{fit.loss:.3e}")
-    m3.metric("Largest |w − target|", f"{c['max_error']:.3g}")
-    m4.metric("Cosine(learned, target)", f"{c['cosine']:+.4f}")
-    _status(fit, c)
-    target_title = "Target K" if problem.scale == 1.0 else f"Target {problem.scale:.3g} × K"
-    kernels = kernels_figure(fit.W, solution, step=fit.steps, target_title=target_title)
+def _weights_and_loss(fit: Fit, projector: bool) -> None:
+    """Learned beside target, the loss curve, and each weight's path to its target."""
+    problem = fit.problem
+    kernels = kernels_figure(fit.W, problem.solution, step=fit.steps, target_title=target_title(problem))
     left, right = st.columns([1.5, 1], gap="small")
     with left:
         show(
@@ -360,19 +319,45 @@ def live_fit():
             width="stretch",
         )
     with right:
-        floor = problem.noise**2 if problem.loss == "squared" and problem.noise > 0 else None
-        loss = loss_figure(fit.history_loss, floor=floor)
+        loss = loss_figure(fit.history_loss, floor=loss_floor(problem))
         show(projector_style(loss, height=440 if projector else 280), key="learn_loss_curve", width="stretch")
-    weights = projector_style(weights_figure(fit.history_W, solution))
-    show(weights, key="learn_weights_curve", width="stretch")
-    if np.all(np.isfinite(fit.W)):
-        learned_test = correlate2d(X_test, fit.W)
-        explain(
-            f"**On an unseen picture** ({unseen_name}"
-            + (", which is also a training picture" if unseen_name in pictures else "")
-            + "): the target kernel's output beside the learned kernel's, on one colour scale."
-        )
-        show(projector_style(outputs_figure(X_test, target_test, learned_test)), key="learn_outputs")
+    show(
+        projector_style(weights_figure(fit.history_W, problem.solution)),
+        key="learn_weights_curve",
+        width="stretch",
+    )
+
+
+def _on_unseen(fit: Fit, unseen: tuple[np.ndarray, np.ndarray, str], pictures: tuple[str, ...]) -> None:
+    """The target kernel's and the learned kernel's outputs on the unseen picture, on one colour scale."""
+    if not np.all(np.isfinite(fit.W)):
+        return
+    X_test, target_test, name = unseen
+    explain(unseen_note(name, pictures))
+    show(
+        projector_style(outputs_figure(X_test, target_test, correlate2d(X_test, fit.W))), key="learn_outputs"
+    )
+
+
+def live_section(
+    config: FitConfig, batch: int, unseen: tuple[np.ndarray, np.ndarray, str], task: Task, projector: bool
+) -> None:
+    """One redraw: a batch of steps while learning, then the numbers, the verdict and the figures."""
+    fit: Fit = st.session_state["learn_fit"]
+    if st.session_state["learn_running"] and not advance_run(
+        fit, config, batch, st.session_state["learn_until"]
+    ):
+        st.session_state["learn_running"] = False
+        st.rerun()  # the whole page, so the redraw timer switches off
+    comparison = compare(fit.W, fit.problem.solution)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Step", f"{fit.steps:,}")
+    m2.metric("Loss L", f"{fit.loss:.3e}")
+    m3.metric("Largest |w − target|", f"{comparison['max_error']:.3g}")
+    m4.metric("Cosine(learned, target)", f"{comparison['cosine']:+.4f}")
+    _status(fit, comparison, batch)
+    _weights_and_loss(fit, projector)
+    _on_unseen(fit, unseen, task.pictures)
     if not st.session_state["learn_running"]:  # not while learning: a new file every redraw would pile up
         _downloads(fit)
     with st.expander("This step's gradient dL/dW (the input correlated with the error map)"):
@@ -381,5 +366,21 @@ def live_fit():
             st.code(format_grid(np.round(fit.last_gradient, 4)), language=None)
 
 
-with live_area:
-    live_fit()
+def main() -> None:
+    projector = page_setup("Learn a filter by gradient descent", "🎯")
+    explain(
+        '"Learning to detect edges": treat the nine numbers of a 3x3 kernel as weights w1..w9 and **learn** '
+        "them from examples. A target kernel makes the desired maps Y from training pictures X; gradient "
+        "descent shrinks the squared error between W ⋆ X and Y, and the nine weights walk to the target."
+    )
+    task, config, batch = controls_section()
+    fit = run_section(task, config)
+    live_area = st.container()  # the live view goes here, above the explanations
+    explanations_section(task, fit, config)
+    unseen = unseen_section(fit.problem)
+    with live_area:  # a fragment: while learning, only the live view redraws, every TICK_SECONDS
+        run_every = TICK_SECONDS if st.session_state["learn_running"] else None
+        st.fragment(live_section, run_every=run_every)(config, batch, unseen, task, projector)
+
+
+main()

@@ -10,7 +10,7 @@ explanations with `explain(...)` or `folded(...)`, which projector mode hides.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -241,18 +241,36 @@ def url_select(
     widget: Callable = st.selectbox,
     index: int = 0,
     format_func: Callable = str,
+    old_labels: Mapping[str, str] | None = None,
     **kwargs,
 ) -> Any:
     """A selectbox (or `widget=st.radio`, `st.select_slider`...) kept in the link by the option's label.
 
     The link holds `format_func(option)`, so keep labels short (describe the options in `help`).
+    `old_labels` maps a label an older link may hold to today's label, so that old links keep working.
     """
     names = [str(format_func(o)) for o in options]
-    _check(key, names.__contains__, "one of " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
+    _follow_old_label(key, old_labels or {}, names, options)
+    valid = lambda raw: raw in names or raw in (old_labels or {})  # noqa: E731
+    _check(key, valid, "one of " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
     kwargs.update(key=key, bind="query-params", format_func=format_func)
     if widget is st.select_slider:
         return widget(label, options, value=options[index], **kwargs)
     return widget(label, options, index=index, **kwargs)
+
+
+def url_select_slider(label: str, options: Sequence, *, value, key: str, **kwargs) -> Any:
+    """st.select_slider kept in the link, starting at `value` (one of `options`)."""
+    return url_select(
+        label, options, key=key, widget=st.select_slider, index=list(options).index(value), **kwargs
+    )
+
+
+def _follow_old_label(key: str, old_labels: Mapping[str, str], names: list[str], options: Sequence) -> None:
+    """A link that holds an old label opens on the option that label became (once, before the widget)."""
+    raw = _raw(key)
+    if raw in old_labels and old_labels[raw] in names and key not in st.session_state:
+        st.session_state[key] = options[names.index(old_labels[raw])]
 
 
 def url_multiselect(label: str, options: Sequence, default: Sequence, *, key: str, **kwargs) -> list:
