@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import ui.page as ui
 from cnnviz.inputs import format_grid
 from cnnviz.lessons.compare import (
     PADDINGS,
@@ -34,24 +35,6 @@ from cnnviz.lessons.presets import ONE_D_EXAMPLE
 from cnnviz.lessons.snippets import torch_snippet
 from cnnviz.ops import convolve1d
 from cnnviz.trace import fmt
-from ui.page import (
-    cached_figure,
-    check_link_number,
-    explain,
-    first_value,
-    folded,
-    keep_last_good,
-    keep_widgets,
-    keep_within,
-    lazy_tabs,
-    linked_stepper,
-    page_setup,
-    set_url_grid,
-    set_widgets,
-    show_grid,
-    url_grid,
-    url_select,
-)
 
 DEFAULT_PAIR = "Asymmetric: Vertical edge on the 6x6 input"
 # Settings that more than one tab reads, kept while their tab is closed (tabs run lazily).
@@ -95,20 +78,20 @@ def _first_grid_text(which: str) -> str:
     """The first text of X or K: the link's typed grid, else the default preset's."""
     pair = PAIRS[DEFAULT_PAIR]
     if which == "X":
-        linked = url_grid("corr_X", None, name="input X")
+        linked = ui.url_grid("corr_X", None, name="input X")
         return format_exact(pair.X) if linked is None else format_grid(linked)
-    linked = url_grid("corr_K", None, name="kernel K")
+    linked = ui.url_grid("corr_K", None, name="kernel K")
     return format_exact(pair.K, pair.scale_text) if linked is None else format_grid(linked)
 
 
 def _first_array_text(name: str) -> str:
     """The first text of an associativity array ("a", "b", "c") or 1-D signal ("x", "w"): the link's, else the default."""
     if name in ASSOC_DEFAULTS:
-        linked = url_grid(
+        linked = ui.url_grid(
             f"corr_{name.upper()}", ASSOC_DEFAULTS[name], name=f"array {name}", check=_small_array
         )
         return format_exact(linked)
-    linked = url_grid(f"corr_{name}", ONE_D_DEFAULTS[name], name=f"1-D {name}", check=_one_row)
+    linked = ui.url_grid(f"corr_{name}", ONE_D_DEFAULTS[name], name=f"1-D {name}", check=_one_row)
     return " ".join(fmt(v) for v in linked[0])
 
 
@@ -122,13 +105,13 @@ FIRST_TEXT = {
 
 def text(key: str) -> str:
     """A text box's text, read by more than one tab: what the user typed, else its first text (the link's)."""
-    return first_value(key, FIRST_TEXT[key])
+    return ui.first_value(key, FIRST_TEXT[key])
 
 
 def _load_pair() -> None:
     """Put the chosen preset's numbers into the text boxes (they stay editable)."""
     p = PAIRS[st.session_state["corr_pair"]]
-    set_widgets(
+    ui.set_widgets(
         {
             "corr_X_text": format_exact(p.X),
             "corr_K_text": format_exact(p.K, p.scale_text),
@@ -140,7 +123,9 @@ def _load_pair() -> None:
 
 def _draw_random() -> None:
     a, b, c = random_arrays(int(st.session_state.get("corr_seed", 0)))
-    set_widgets({f"corr_assoc_{name}": format_exact(arr) for name, arr in zip("abc", (a, b, c), strict=True)})
+    ui.set_widgets(
+        {f"corr_assoc_{name}": format_exact(arr) for name, arr in zip("abc", (a, b, c), strict=True)}
+    )
 
 
 def _keep_arrays_in_link(arrays: dict) -> None:
@@ -148,34 +133,34 @@ def _keep_arrays_in_link(arrays: dict) -> None:
     for name, X in arrays.items():
         param = f"corr_{name.upper()}" if name in ASSOC_DEFAULTS else f"corr_{name}"
         default = ASSOC_DEFAULTS.get(name, ONE_D_DEFAULTS.get(name))
-        set_url_grid(param, np.atleast_2d(np.asarray(X, dtype=float)), default=default)
+        ui.set_url_grid(param, np.atleast_2d(np.asarray(X, dtype=float)), default=default)
 
 
 # Results and figures are cached by their inputs, so moving one widget rebuilds only what depends on it.
-@cached_figure
+@ui.cached_figure
 def _compare(settings):
     X, K, padding, stride = settings
     return compare_2d(X, K, padding=padding, stride=stride)
 
 
-@cached_figure
+@ui.cached_figure
 def _figures_2d(settings, i, j):
     return side_by_side_figures(_compare(settings), i, j)
 
 
-@cached_figure
+@ui.cached_figure
 def _associativity(a, b, c):
     results = associativity(a, b, c)
     symbols = {"convolution": "∗", "cross-correlation": "★"}
     return results, {op: associativity_figures(r, symbols[op]) for op, r in results.items()}
 
 
-@cached_figure
+@ui.cached_figure
 def _spectrum_1d(x, w):
     return spectrum_figure_1d(fft_convolve1d(x, w))
 
 
-@cached_figure
+@ui.cached_figure
 def _spectrum_2d(X, K):
     return spectrum_figure_2d(fft_convolve2d(X, K))
 
@@ -195,7 +180,7 @@ def comparison_2d(padding: str | None = None, stride: int | None = None):
     `stride`, the side-by-side tab's."""
     padding = st.session_state.get("corr_padding", "valid") if padding is None else padding
     stride = st.session_state.get("corr_stride", PAIRS[DEFAULT_PAIR].stride) if stride is None else stride
-    return keep_last_good("corr_2d", lambda: _make_comparison(padding, stride))
+    return ui.keep_last_good("corr_2d", lambda: _make_comparison(padding, stride))
 
 
 def _keep_grids_in_link(settings) -> None:
@@ -204,15 +189,15 @@ def _keep_grids_in_link(settings) -> None:
     pair = PAIRS[st.session_state.get("corr_pair", DEFAULT_PAIR)]
     for name, grid, preset in (("corr_X", X, pair.X), ("corr_K", K, pair.K)):
         if max(grid.shape) <= 64:
-            set_url_grid(name, grid, default=np.asarray(preset, dtype=float))
+            ui.set_url_grid(name, grid, default=np.asarray(preset, dtype=float))
 
 
 def controls_2d():
     """One row: the preset, X and K in a popover, padding, stride; returns (padding, stride)."""
-    check_link_number("corr_stride", 1, 6)
+    ui.check_link_number("corr_stride", 1, 6)
     c_preset, c_edit, c_pad, c_stride = st.columns([2.6, 1, 1.8, 0.9], vertical_alignment="bottom")
     with c_preset:
-        pair = url_select(
+        pair = ui.url_select(
             "Preset (input and kernel)",
             list(PAIRS),
             index=list(PAIRS).index(DEFAULT_PAIR),
@@ -225,7 +210,7 @@ def controls_2d():
         st.text_area("Input X (one row per line)", text("corr_X_text"), key="corr_X_text", height=180)
         st.text_area("Kernel K (1/9 works)", text("corr_K_text"), key="corr_K_text", height=130)
     with c_pad:
-        padding = url_select(
+        padding = ui.url_select(
             "Padding",
             PADDINGS,
             key="corr_padding",
@@ -243,8 +228,8 @@ def controls_2d():
 def _cell_2d(out_h: int, out_w: int) -> tuple[int, int]:
     """The chosen output cell (kept in the link), inside the output."""
     for key, top in (("corr_i", out_h - 1), ("corr_j", out_w - 1)):
-        keep_within(key, top)
-        check_link_number(key, 0, top)
+        ui.keep_within(key, top)
+        ui.check_link_number(key, 0, top)
     left, right, _ = st.columns([1, 1, 4])
     i = int(left.number_input("Output row i", 0, out_h - 1, 0, key="corr_i", bind="query-params"))
     j = int(right.number_input("Output column j", 0, out_w - 1, 0, key="corr_j", bind="query-params"))
@@ -265,10 +250,10 @@ def side_by_side_section() -> None:
     for names in (("corr", "conv", "diff"), ("X", "K", "K_flipped")):
         for column, key in zip(st.columns(3), names, strict=True):
             with column:
-                show_grid(figs[key], key=f"corr_fig_{key}")
-    explain("The three result grids share one colour scale, so equal colours mean equal numbers.")
+                ui.show_grid(figs[key], key=f"corr_fig_{key}")
+    ui.explain("The three result grids share one colour scale, so equal colours mean equal numbers.")
     loops_section(corr, conv, figs, i, j)
-    with folded(
+    with ui.folded(
         "Show the PyTorch: the same two grids from torch.nn.functional.conv2d", key="corr_torch"
     ) as open_:
         if open_:
@@ -277,7 +262,7 @@ def side_by_side_section() -> None:
             left.code(torch_snippet(corr), language="python", wrap_lines=True)
             right.markdown("**True convolution** (flip K first)")
             right.code(torch_snippet(conv), language="python", wrap_lines=True)
-    explain(WHY_CROSS_CORRELATION)
+    ui.explain(WHY_CROSS_CORRELATION)
 
 
 def loops_section(corr, conv, figs, i: int, j: int) -> None:
@@ -286,7 +271,7 @@ def loops_section(corr, conv, figs, i: int, j: int) -> None:
         f"- **Cross-correlation**: `{corr.step(i, j).expression()}`\n"
         f"- **Convolution**: `{conv.step(i, j).expression()}`"
     )
-    explain(
+    ui.explain(
         "Both loops run over the kernel entries K[u, v] in reading order. Correlation pairs K[u, v] with the "
         "input at offset (u, v) from the window's anchor, so it reads the input offsets (-1,-1), (-1,0) ... "
         "(1,1) in reading order. Convolution pairs K[u, v] with the input at offset (-u, -v), "
@@ -295,7 +280,7 @@ def loops_section(corr, conv, figs, i: int, j: int) -> None:
     )
     for column, trace in zip(st.columns(2), (corr, conv), strict=True):
         with column:
-            show_grid(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
+            ui.show_grid(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
             table = pd.DataFrame(loop_table(trace, loop_order(trace, i, j)))
             st.dataframe(table, hide_index=True, key=f"corr_table_{trace.mode}")
 
@@ -335,7 +320,7 @@ def associativity_section() -> None:
     with cols[3]:
         st.number_input("Seed", min_value=0, max_value=10_000, value=0, step=1, key="corr_seed")
         st.button("Draw random arrays", key="corr_assoc_draw", on_click=_draw_random)
-    arrays = keep_last_good("corr_assoc", _make_assoc)
+    arrays = ui.keep_last_good("corr_assoc", _make_assoc)
     if arrays is None:
         return
     _keep_arrays_in_link(dict(zip("abc", arrays, strict=True)))
@@ -349,7 +334,7 @@ def associativity_section() -> None:
         )
         for column, fig, key in zip(st.columns(3), assoc_figs[op], ("left", "right", "diff"), strict=True):
             with column:
-                show_grid(fig, key=f"corr_fig_assoc_{op}_{key}")
+                ui.show_grid(fig, key=f"corr_fig_assoc_{op}_{key}")
 
 
 # ---------------------------------------------------------------- 1-D
@@ -365,13 +350,13 @@ def one_d(mode: str | None = None):
         w = parse_signal(text("corr_1d_w"), "kernel w")
         return x, w, mode, convolve1d_steps(x, w, mode)
 
-    return keep_last_good("corr_1d", make)
+    return ui.keep_last_good("corr_1d", make)
 
 
 def one_d_stepper(stepped):
     """The 1-D stepper, its cell kept in the link (`corr_1d_cell`), with its exports; returns its Step."""
     trace = one_d_trace(stepped)
-    return linked_stepper(
+    return ui.linked_stepper(
         trace,
         "corr_1d",
         name="convolution_1d",
@@ -447,7 +432,7 @@ def smoothing_window():
             return gaussian_window(width), f"gaussian({width})"
         return parse_signal(custom, "custom window"), "custom window"
 
-    return keep_last_good("corr_smooth_window", make), noise, seed
+    return ui.keep_last_good("corr_smooth_window", make), noise, seed
 
 
 def smoothing_section() -> None:
@@ -462,7 +447,7 @@ def smoothing_section() -> None:
     window_w, window_name = chosen
     tt, clean, noisy = noisy_sine(160, seed=int(seed), noise=noise)
     smooth = convolve1d(noisy, window_w, "same")
-    show_grid(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
+    ui.show_grid(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
     rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
     rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
     st.markdown(
@@ -490,7 +475,7 @@ def fft_1d_section() -> None:
         st.dataframe(pd.DataFrame(table), hide_index=True, key="corr_fft_table")
         st.markdown(f"max |direct − FFT| = **{r1.max_difference:.2e}** (rounding only)")
     with c2:
-        show_grid(_spectrum_1d(x, w), key="corr_fig_fft_1d")
+        ui.show_grid(_spectrum_1d(x, w), key="corr_fig_fft_1d")
 
 
 def fft_2d_section() -> None:
@@ -506,7 +491,7 @@ def fft_2d_section() -> None:
         f"kernel, both zero-padded to {'x'.join(map(str, r2.direct.shape))}: "
         f"max |direct − FFT| = **{r2.max_difference:.2e}**."
     )
-    show_grid(_spectrum_2d(X, K), key="corr_fig_fft_2d")
+    ui.show_grid(_spectrum_2d(X, K), key="corr_fig_fft_2d")
     st.caption("log(1 + magnitude), zero frequency in the centre. The product's spectrum is the output's.")
 
 
@@ -527,11 +512,11 @@ def fft_section() -> None:
 
 
 def main() -> None:
-    page_setup("Correlation versus convolution", "🔁")
-    keep_widgets(*KEPT)
+    ui.page_setup("Correlation versus convolution", "🔁")
+    ui.keep_widgets(*KEPT)
     for key in FIRST_TEXT:  # every grid in the link is checked on arrival, whichever tab it opens on
         text(key)
-    lazy_tabs(
+    ui.lazy_tabs(
         {
             "Side by side (2-D)": side_by_side_section,
             "Associativity": associativity_section,
@@ -540,7 +525,7 @@ def main() -> None:
         },
         key="corr_tab",
     )
-    explain(INTRO)
+    ui.explain(INTRO)
 
 
 main()

@@ -4,6 +4,7 @@ convolutions that mix channels, and transposed and dilated convolution stepped c
 import numpy as np
 import streamlit as st
 
+import ui.page as ui
 from cnnviz import KERNELS, conv_transpose2d, correlation_trace, format_grid, output_size, parse_grid
 from cnnviz.draw.figures import color_range, grid_figure
 from cnnviz.draw.stepper import WINDOW_COLOR
@@ -27,28 +28,6 @@ from cnnviz.lessons.featuremaps import (
     zero_insertion_text,
 )
 from cnnviz.trace import fmt
-from ui.common import bundled_image, plot
-from ui.page import (
-    check_link_choice,
-    check_link_number,
-    explain,
-    first_value,
-    image_picker,
-    keep_last_good,
-    keep_widgets,
-    keep_within,
-    lazy_tabs,
-    linked_stepper,
-    page_setup,
-    projector_mode,
-    set_url_grid,
-    set_widgets,
-    show_grid,
-    url_grid,
-    url_multiselect,
-    url_select,
-    url_toggle,
-)
 
 INTRO = (
     "One convolution layer is a **bank of filters**: each filter slides over the picture and gives one "
@@ -120,20 +99,22 @@ def first(key: str):
         if param not in st.query_params:
             return SETTINGS[key]
         check = _one_number if key == "fm_rgb_bias" else None
-        grid = url_grid(param, _default_grid(key), name=f"{name} ({param})", check=check)
+        grid = ui.url_grid(param, _default_grid(key), name=f"{name} ({param})", check=check)
         return float(grid[0, 0]) if key == "fm_rgb_bias" else format_grid(grid)
 
-    return first_value(key, from_link)
+    return ui.first_value(key, from_link)
 
 
 def keep_grid_in_link(key: str, X) -> None:
     """Grid X, typed in the box `key`, into the link (removed when it is the default)."""
-    set_url_grid(LINKED_GRIDS[key][0], np.atleast_2d(np.asarray(X, dtype=float)), default=_default_grid(key))
+    ui.set_url_grid(
+        LINKED_GRIDS[key][0], np.atleast_2d(np.asarray(X, dtype=float)), default=_default_grid(key)
+    )
 
 
 def draw(fig, *, key: str) -> None:
     """A map or kernel figure, restyled for the theme and, in projector mode, for the room (it is sized for it)."""
-    show_grid(fig, key=key, grow=False)
+    ui.show_grid(fig, key=key, grow=False)
 
 
 # --- the picture every section starts from: one row, the picker in a popover ----------------------------------
@@ -144,9 +125,9 @@ def picture_section() -> np.ndarray | None:
     colour_col, pick_col, show_col = st.columns([1.3, 1.2, 4], vertical_alignment="center")
     picker_errors = st.container()  # an unreadable upload is reported here, outside the popover
     with colour_col:
-        colour = url_toggle("Colour picture (R, G, B)", key="fm_rgb")
+        colour = ui.url_toggle("Colour picture (R, G, B)", key="fm_rgb")
     with pick_col, st.popover("Picture…", width="stretch"):
-        max_side = url_select(
+        max_side = ui.url_select(
             "Largest side to work at (pixels)",
             [64, 128, 256, 512],
             index=3,
@@ -154,7 +135,7 @@ def picture_section() -> np.ndarray | None:
             widget=st.select_slider,
             help="Bigger pictures are shrunk to this size first (keeping their shape).",
         )
-        image, caption = image_picker(
+        image, caption = ui.image_picker(
             "fm",
             mode="RGB" if colour else "L",
             max_side=max_side,
@@ -177,7 +158,7 @@ def picture_section() -> np.ndarray | None:
 
 def colour_picture(X: np.ndarray) -> np.ndarray:
     """(3, H, W): the chosen picture when it is in colour, else the bundled colour scene."""
-    return X if X.shape[0] == 3 else to_channels(bundled_image("scene.png", mode="RGB"))
+    return X if X.shape[0] == 3 else to_channels(ui.bundled_image("scene.png", mode="RGB"))
 
 
 # --- 1. a bank of kernels: conv, ReLU, pool --------------------------------------------------------------------
@@ -186,19 +167,21 @@ def colour_picture(X: np.ndarray) -> np.ndarray:
 def bank_controls() -> dict:
     """The kernels of the layer, and in a popover stride, padding, pooling and the colour scale."""
     for key, lo, hi in (("fm_stride", 1, 4), ("fm_padding", 0, 3), ("fm_pool_size", 1, 4)):
-        check_link_number(key, lo, hi)  # their own warnings would be inside the closed popover
-    check_link_choice("fm_pool_mode", ["max", "avg", "min", "l2"])
+        ui.check_link_number(key, lo, hi)  # their own warnings would be inside the closed popover
+    ui.check_link_choice("fm_pool_mode", ["max", "avg", "min", "l2"])
     a, b = st.columns([5, 1.4], vertical_alignment="bottom")
     with a:
-        names = url_multiselect("Kernels (filters of the layer)", list(KERNELS), DEFAULT_BANK, key="fm_bank")
+        names = ui.url_multiselect(
+            "Kernels (filters of the layer)", list(KERNELS), DEFAULT_BANK, key="fm_bank"
+        )
     with b, st.popover("Stride, padding, pooling…", width="stretch"):
         stride = st.number_input("Stride", 1, 4, 1, key="fm_stride", bind="query-params")
         padding = st.number_input("Padding (each side)", 0, 3, 1, key="fm_padding", bind="query-params")
-        pool_mode = url_select("Pooling", ["max", "avg", "min", "l2"], key="fm_pool_mode")
+        pool_mode = ui.url_select("Pooling", ["max", "avg", "min", "l2"], key="fm_pool_mode")
         pool_size = st.number_input(
             "Pool window (stride = window)", 1, 4, 2, key="fm_pool_size", bind="query-params"
         )
-        shared = url_toggle(
+        shared = ui.url_toggle(
             "One colour scale for all maps of a stage (compare strengths across kernels)",
             key="fm_shared",
             value=True,
@@ -221,7 +204,7 @@ def bank_maps(bank, pool_mode: str, shared: bool) -> None:
         f"after {pool_mode} pooling": bank.pooled,
     }
     scales = {stage: color_range([maps]) for stage, maps in stages.items()}
-    map_px = 420 if projector_mode() else 160  # in projector mode the maps fill their columns
+    map_px = 420 if ui.projector_mode() else 160  # in projector mode the maps fill their columns
     head = st.columns([1.25, 2, 2, 2])
     for col, text in zip(head, ["**Kernel**", *(f"**Feature map {s}**" for s in stages)], strict=True):
         col.markdown(text)
@@ -251,7 +234,7 @@ def bank_section(X: np.ndarray) -> None:
     else:
         kernels = {n: KERNELS[n].array for n in c["names"]}
         settings = {k: c[k] for k in ("stride", "padding", "pool_size", "pool_mode")}
-        bank = keep_last_good("fm_bank_result", lambda: filter_bank(X, kernels, **settings))
+        bank = ui.keep_last_good("fm_bank_result", lambda: filter_bank(X, kernels, **settings))
     if bank is None:
         return
     shape_text, params_text = layer_summary(
@@ -263,7 +246,7 @@ def bank_section(X: np.ndarray) -> None:
         f"**Output shape** `{shape_text}` · **parameters** `{params_text}` · after {pool_mode} pooling "
         f"{pool_size}x{pool_size}: `{bank.c_out} x {p_h} x {p_w}`"
     )
-    explain(
+    ui.explain(
         f"`H_out = {bank.plan.rows.formula()}`; `W_out = {bank.plan.cols.formula()}`. Pooling works on "
         "each map on its own and has no parameters. Each chosen kernel is one filter of the layer; on a "
         "colour picture a 3x3 kernel K becomes a 3 x 3 x 3 filter: the same K on R, G and B, the three "
@@ -278,7 +261,7 @@ def bank_section(X: np.ndarray) -> None:
 def _fill_kernel(channel: str) -> None:
     """The preset chosen for a channel replaces that channel's typed kernel."""
     name = st.session_state[f"fm_rgb_preset_{channel}"]
-    set_widgets({f"fm_rgb_kernel_{channel}": format_grid(KERNELS[name].array)})
+    ui.set_widgets({f"fm_rgb_kernel_{channel}": format_grid(KERNELS[name].array)})
 
 
 def _parse_kernel(text: str, label: str) -> np.ndarray:
@@ -307,7 +290,9 @@ def rgb_kernels() -> tuple[dict, float]:
             )
             key = f"fm_rgb_kernel_{channel}"
             text = st.text_area(f"{label} kernel (one row per line)", first(key), key=key, height=110)
-            kernels[channel] = keep_last_good(key, lambda text=text, label=label: _parse_kernel(text, label))
+            kernels[channel] = ui.keep_last_good(
+                key, lambda text=text, label=label: _parse_kernel(text, label)
+            )
             if kernels[channel] is not None:
                 keep_grid_in_link(key, kernels[channel])
     bias = st.number_input(
@@ -351,8 +336,8 @@ def rgb_cell(breakdown) -> None:
         "the picture is padded by 1):"
     )
     strongest = strongest_cell(breakdown.final)
-    keep_within("fm_rgb_row", out_h - 1)  # a smaller picture: stay inside the map
-    keep_within("fm_rgb_col", out_w - 1)
+    ui.keep_within("fm_rgb_row", out_h - 1)  # a smaller picture: stay inside the map
+    ui.keep_within("fm_rgb_col", out_w - 1)
     pi, pj = st.columns(2)
     i = pi.number_input("Output row", 0, out_h - 1, strongest[0], key="fm_rgb_row")
     j = pj.number_input("Output column", 0, out_w - 1, strongest[1], key="fm_rgb_col")
@@ -373,7 +358,7 @@ def rgb_section(X: np.ndarray) -> None:
     kernels, bias = rgb_kernels()
     if any(k is None for k in kernels.values()):
         return
-    breakdown = keep_last_good(
+    breakdown = ui.keep_last_good(
         "fm_rgb_breakdown", lambda: channel_breakdown(rgb, list(kernels.values()), bias, padding=1)
     )
     if breakdown is None:
@@ -394,7 +379,7 @@ def rgb_section(X: np.ndarray) -> None:
 
 
 def _fill_mixing() -> None:
-    set_widgets({"fm_mix_text": format_grid(np.array(MIX_PRESETS[st.session_state["fm_mix_preset"]]))})
+    ui.set_widgets({"fm_mix_text": format_grid(np.array(MIX_PRESETS[st.session_state["fm_mix_preset"]]))})
 
 
 def mix_section(X: np.ndarray) -> None:
@@ -420,7 +405,7 @@ def mix_section(X: np.ndarray) -> None:
     mix_text = st.text_area(
         "1x1 filters (one per line: w1 w2 w3 [b])", first("fm_mix_text"), key="fm_mix_text", height=110
     )
-    mixing = keep_last_good("fm_mix", lambda: parse_mixing(parse_grid(mix_text, name="1x1 filters")))
+    mixing = ui.keep_last_good("fm_mix", lambda: parse_mixing(parse_grid(mix_text, name="1x1 filters")))
     if mixing is None:
         return
     keep_grid_in_link("fm_mix_text", parse_grid(mix_text, name="1x1 filters"))
@@ -489,15 +474,15 @@ def stamps_view(Xt, stamps, full, Y, padding: int) -> None:
                     showscale=False,
                     cell_px=26,
                 )
-                plot(fig, key=f"fm_stamp_{i}_{j}")
+                draw(fig, key=f"fm_stamp_{i}_{j}")
     if len(stamps) > len(shown):
         st.caption(f"Showing the first {len(shown)} of {len(stamps)} stamps.")
     cols = st.columns(2)
     with cols[0]:
-        plot(grid_figure(full, title="Sum of all stamps", colors=stamp_scale, cell_px=30), key="fm_t_full")
+        draw(grid_figure(full, title="Sum of all stamps", colors=stamp_scale, cell_px=30), key="fm_t_full")
     with cols[1]:
         crop = f"after cropping p = {padding} from each side" if padding else "(p = 0: nothing cropped)"
-        plot(grid_figure(Y, title=f"Y {crop}", colors=stamp_scale, cell_px=30), key="fm_t_scatter_out")
+        draw(grid_figure(Y, title=f"Y {crop}", colors=stamp_scale, cell_px=30), key="fm_t_scatter_out")
 
 
 def transposed_section() -> None:
@@ -513,7 +498,7 @@ def transposed_section() -> None:
         ("Padding p (cropped from each side)", 0, 3, "fm_t_padding"),
     ]
     t_text, k_text, (t_stride, t_padding) = x_and_k("fm_t", numbers, x_height=110)
-    transposed = keep_last_good("fm_transposed", lambda: _transposed(t_text, k_text, t_stride, t_padding))
+    transposed = ui.keep_last_good("fm_transposed", lambda: _transposed(t_text, k_text, t_stride, t_padding))
     if transposed is None:
         return
     Xt, Kt, stamps, full, Y, trace, inserted, reference, settings = transposed
@@ -536,7 +521,7 @@ def transposed_section() -> None:
         + ("**agree** cell for cell." if agree else "**disagree**: please report this.")
     )
     titles = {"input": "Z (zeros inserted)", "kernel": "K rotated 180 degrees"}
-    linked_stepper(trace, "fm_t", name="fm_t", inserted=inserted, titles=titles)
+    ui.linked_stepper(trace, "fm_t", name="fm_t", inserted=inserted, titles=titles)
 
 
 def dilated_section() -> None:
@@ -551,7 +536,7 @@ def dilated_section() -> None:
         ("Padding", 0, 4, "fm_d_padding"),
     ]
     d_text, dk_text, (dilation, d_stride, d_padding) = x_and_k("fm_d", numbers, x_height=180)
-    dilated = keep_last_good(
+    dilated = ui.keep_last_good(
         "fm_dilated",
         lambda: correlation_trace(
             parse_grid(d_text, max_rows=16, max_cols=16, name="input X"),
@@ -570,7 +555,7 @@ def dilated_section() -> None:
         f"Kernel extent `d*(k - 1) + 1 = {rows.dilation}*({rows.f} - 1) + 1 = {rows.extent}` cells; "
         f"output rows `{rows.formula()}`."
     )
-    linked_stepper(dilated, "fm_d", name="fm_d")
+    ui.linked_stepper(dilated, "fm_d", name="fm_d")
 
 
 def up_section() -> None:
@@ -580,12 +565,12 @@ def up_section() -> None:
 
 
 def main() -> None:
-    page_setup("Feature maps", "🗺️")
-    keep_widgets(*SETTINGS)
+    ui.page_setup("Feature maps", "🗺️")
+    ui.keep_widgets(*SETTINGS)
     X = picture_section()
     if X is None:
         return
-    lazy_tabs(
+    ui.lazy_tabs(
         {
             "Bank of kernels": lambda: bank_section(X),
             "One filter, three channels": lambda: rgb_section(X),
@@ -594,7 +579,7 @@ def main() -> None:
         },
         key="fm_tab",
     )
-    explain(INTRO)
+    ui.explain(INTRO)
 
 
 main()

@@ -32,7 +32,9 @@ from ui.classroom import (
     explain,
     folded,
     projector_mode,
+    projector_style,
     set_url_grid,
+    show,
     url_grid,
     url_multiselect,
     url_number,
@@ -47,6 +49,7 @@ from ui.common import (
     PICTURE,
     RANDOM,
     TYPED,
+    bundled_image,
     image_picker,
     input_source,
     keep_last_good,
@@ -54,6 +57,7 @@ from ui.common import (
 )
 from ui.common import page_setup as _page_setup
 from ui.slides import linked_stepper, show_grid
+from ui.stepper import render_check_work
 
 __all__ = [
     "INPUT_SOURCES",
@@ -61,6 +65,7 @@ __all__ = [
     "PICTURE",
     "RANDOM",
     "TYPED",
+    "bundled_image",
     "cached_figure",
     "check_link_choice",
     "check_link_number",
@@ -77,9 +82,12 @@ __all__ = [
     "linked_stepper",
     "page_setup",
     "projector_mode",
+    "projector_style",
     "random_grid",
+    "render_check_work",
     "set_url_grid",
     "set_widgets",
+    "show",
     "show_grid",
     "url_grid",
     "url_multiselect",
