@@ -1,9 +1,11 @@
 """The page pattern: everything a page script needs, in one import (README, "Add a page").
 
-A page is: a module docstring, imports, `projector = page_setup(...)`, one function per section (each reads its
-own widgets, calls `cnnviz` and draws; it returns plain values), and `main()` running the sections in order.
+A page imports this module as `import ui.page as ui` and calls `ui.<name>`. It is: a module docstring, imports,
+one function per section (each reads its own widgets, calls `cnnviz` and draws; it returns plain values), and
+`main()` calling `ui.page_setup(...)` and then the sections in order.
 
-- Defaults: the widget's own `value=`/`index=` (through `url_*`, which keep the value in the link).
+- Defaults: the widget's own `value=`/`index=` (through `url_*`, which keep the value in the link); a grid the
+  link holds as text for a box: `value=first_value(key, make)`.
 - A widget's value changed by code: only in an `on_change`/`on_click` callback, through `set_widgets`.
 - A widget this run may not draw (a box in a closed tab, a branch not taken): `keep_widgets(...)` first;
   a number whose widget's range shrank: `keep_within(key, top)`.
