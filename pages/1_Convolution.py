@@ -3,18 +3,10 @@
 import numpy as np
 import streamlit as st
 
+import cnnviz.lessons.convolution as lesson
 import ui.page as ui
 from cnnviz.gridcode import MAX_SIDE
 from cnnviz.inputs import format_grid, parse_grid
-from cnnviz.lessons.convolution import (
-    kernel_text,
-    matches_example,
-    slide_caption,
-    slide_marks,
-    slide_mistakes,
-    summary,
-    tiling_warning,
-)
 from cnnviz.lessons.presets import EXAMPLES, KERNELS
 from cnnviz.lessons.snippets import torch_snippet
 from cnnviz.trace import convolution_trace, correlation_trace
@@ -201,7 +193,7 @@ def kernel_section(choice: str, example, source: str) -> np.ndarray | None:
             K, scale, note = preset.array, preset.scale_text, preset.note
             shown = np.array(preset.weights, dtype=float) if scale else K
         if K is not None:
-            st.code(kernel_text(shown, scale), language=None, wrap_lines=True)
+            st.code(lesson.kernel_text(shown, scale), language=None, wrap_lines=True)
         if note:
             st.caption(note)
     return K
@@ -274,14 +266,14 @@ def summary_section(trace, example, source: str) -> list[tuple[int, int]]:
     The slide's wrong cells are marked only while the page shows that example exactly as in the lecture;
     with other settings the warning would point at nothing.
     """
-    lecture = source == ui.LECTURE and matches_example(trace, example)
-    marks = slide_marks(example) if lecture else []
+    lecture = source == ui.LECTURE and lesson.matches_example(trace, example)
+    marks = lesson.slide_marks(example) if lecture else []
     if not marks and source == ui.LECTURE and example.slide_errors:
         st.caption(
             f"*{example.name}*: the slide's mistakes are outlined only with the example's own kernel and settings."
         )
-    st.markdown(summary(trace, lecture=lecture))
-    if warning := tiling_warning(trace):
+    st.markdown(lesson.summary(trace, lecture=lecture))
+    if warning := lesson.tiling_warning(trace):
         st.warning(warning)
     return marks
 
@@ -297,11 +289,11 @@ def stepper_section(trace, example, marks: list[tuple[int, int]]) -> None:
         name="convolution",
         titles={"kernel": "Kernel K rotated 180° (as slid)"} if trace.mode == "convolve" else None,
         marks=marks,
-        caption=slide_caption(example) if marks else "",
+        caption=lesson.slide_caption(example) if marks else "",
     )
     if marks:  # under the stepper, so that the stepper stays on the first screen (its legend names them)
         st.warning(
-            f"The slide's answer has mistakes: {slide_mistakes(example)}. "
+            f"The slide's answer has mistakes: {lesson.slide_mistakes(example)}. "
             "They are outlined in dashed red with ! above."
         )
     ui.explain(

@@ -4,33 +4,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import cnnviz.lessons.compare as lesson
 import ui.page as ui
 from cnnviz.inputs import format_grid
-from cnnviz.lessons.compare import (
-    PADDINGS,
-    PAIRS,
-    SMOOTHERS,
-    associativity,
-    associativity_figures,
-    box_window,
-    compare_2d,
-    convolve1d_steps,
-    fft_convolve1d,
-    fft_convolve2d,
-    format_exact,
-    gaussian_window,
-    loop_order,
-    loop_table,
-    named_grid,
-    noisy_sine,
-    one_d_trace,
-    parse_signal,
-    random_arrays,
-    side_by_side_figures,
-    smoothing_figure,
-    spectrum_figure_1d,
-    spectrum_figure_2d,
-)
 from cnnviz.lessons.presets import ONE_D_EXAMPLE
 from cnnviz.lessons.snippets import torch_snippet
 from cnnviz.ops import convolve1d
@@ -76,12 +52,12 @@ def _small_array(X: np.ndarray) -> np.ndarray:
 
 def _first_grid_text(which: str) -> str:
     """The first text of X or K: the link's typed grid, else the default preset's."""
-    pair = PAIRS[DEFAULT_PAIR]
+    pair = lesson.PAIRS[DEFAULT_PAIR]
     if which == "X":
         linked = ui.url_grid("corr_X", None, name="input X")
-        return format_exact(pair.X) if linked is None else format_grid(linked)
+        return lesson.format_exact(pair.X) if linked is None else format_grid(linked)
     linked = ui.url_grid("corr_K", None, name="kernel K")
-    return format_exact(pair.K, pair.scale_text) if linked is None else format_grid(linked)
+    return lesson.format_exact(pair.K, pair.scale_text) if linked is None else format_grid(linked)
 
 
 def _first_array_text(name: str) -> str:
@@ -90,7 +66,7 @@ def _first_array_text(name: str) -> str:
         linked = ui.url_grid(
             f"corr_{name.upper()}", ASSOC_DEFAULTS[name], name=f"array {name}", check=_small_array
         )
-        return format_exact(linked)
+        return lesson.format_exact(linked)
     linked = ui.url_grid(f"corr_{name}", ONE_D_DEFAULTS[name], name=f"1-D {name}", check=_one_row)
     return " ".join(fmt(v) for v in linked[0])
 
@@ -110,11 +86,11 @@ def text(key: str) -> str:
 
 def _load_pair() -> None:
     """Put the chosen preset's numbers into the text boxes (they stay editable)."""
-    p = PAIRS[st.session_state["corr_pair"]]
+    p = lesson.PAIRS[st.session_state["corr_pair"]]
     ui.set_widgets(
         {
-            "corr_X_text": format_exact(p.X),
-            "corr_K_text": format_exact(p.K, p.scale_text),
+            "corr_X_text": lesson.format_exact(p.X),
+            "corr_K_text": lesson.format_exact(p.K, p.scale_text),
             "corr_stride": p.stride,
             "corr_padding": "valid",
         }
@@ -122,9 +98,9 @@ def _load_pair() -> None:
 
 
 def _draw_random() -> None:
-    a, b, c = random_arrays(int(st.session_state.get("corr_seed", 0)))
+    a, b, c = lesson.random_arrays(int(st.session_state.get("corr_seed", 0)))
     ui.set_widgets(
-        {f"corr_assoc_{name}": format_exact(arr) for name, arr in zip("abc", (a, b, c), strict=True)}
+        {f"corr_assoc_{name}": lesson.format_exact(arr) for name, arr in zip("abc", (a, b, c), strict=True)}
     )
 
 
@@ -140,37 +116,37 @@ def _keep_arrays_in_link(arrays: dict) -> None:
 @ui.cached_figure
 def _compare(settings):
     X, K, padding, stride = settings
-    return compare_2d(X, K, padding=padding, stride=stride)
+    return lesson.compare_2d(X, K, padding=padding, stride=stride)
 
 
 @ui.cached_figure
 def _figures_2d(settings, i, j):
-    return side_by_side_figures(_compare(settings), i, j)
+    return lesson.side_by_side_figures(_compare(settings), i, j)
 
 
 @ui.cached_figure
 def _associativity(a, b, c):
-    results = associativity(a, b, c)
+    results = lesson.associativity(a, b, c)
     symbols = {"convolution": "∗", "cross-correlation": "★"}
-    return results, {op: associativity_figures(r, symbols[op]) for op, r in results.items()}
+    return results, {op: lesson.associativity_figures(r, symbols[op]) for op, r in results.items()}
 
 
 @ui.cached_figure
 def _spectrum_1d(x, w):
-    return spectrum_figure_1d(fft_convolve1d(x, w))
+    return lesson.spectrum_figure_1d(lesson.fft_convolve1d(x, w))
 
 
 @ui.cached_figure
 def _spectrum_2d(X, K):
-    return spectrum_figure_2d(fft_convolve2d(X, K))
+    return lesson.spectrum_figure_2d(lesson.fft_convolve2d(X, K))
 
 
 # ---------------------------------------------------------------- side by side (2-D)
 
 
 def _make_comparison(padding: str, stride: int):
-    X = named_grid(text("corr_X_text"), "input X")
-    K = named_grid(text("corr_K_text"), "kernel K", max_rows=15, max_cols=15)
+    X = lesson.named_grid(text("corr_X_text"), "input X")
+    K = lesson.named_grid(text("corr_K_text"), "kernel K", max_rows=15, max_cols=15)
     settings = (X, K, padding, int(stride))
     return settings, _compare(settings)
 
@@ -179,14 +155,16 @@ def comparison_2d(padding: str | None = None, stride: int | None = None):
     """(settings, comparison) of the typed X and K; the last good ones after a typo. Without `padding` and
     `stride`, the side-by-side tab's."""
     padding = st.session_state.get("corr_padding", "valid") if padding is None else padding
-    stride = st.session_state.get("corr_stride", PAIRS[DEFAULT_PAIR].stride) if stride is None else stride
+    stride = (
+        st.session_state.get("corr_stride", lesson.PAIRS[DEFAULT_PAIR].stride) if stride is None else stride
+    )
     return ui.keep_last_good("corr_2d", lambda: _make_comparison(padding, stride))
 
 
 def _keep_grids_in_link(settings) -> None:
     """The typed X and K in the link, when they are not the preset's own."""
     X, K = settings[0], settings[1]
-    pair = PAIRS[st.session_state.get("corr_pair", DEFAULT_PAIR)]
+    pair = lesson.PAIRS[st.session_state.get("corr_pair", DEFAULT_PAIR)]
     for name, grid, preset in (("corr_X", X, pair.X), ("corr_K", K, pair.K)):
         if max(grid.shape) <= 64:
             ui.set_url_grid(name, grid, default=np.asarray(preset, dtype=float))
@@ -199,20 +177,20 @@ def controls_2d():
     with c_preset:
         pair = ui.url_select(
             "Preset (input and kernel)",
-            list(PAIRS),
-            index=list(PAIRS).index(DEFAULT_PAIR),
+            list(lesson.PAIRS),
+            index=list(lesson.PAIRS).index(DEFAULT_PAIR),
             key="corr_pair",
             on_change=_load_pair,
             help="Symmetric kernels give equal results; asymmetric ones do not. Worked examples are the lecture's.",
         )
     with c_edit, st.popover("Edit X and K…", width="stretch"):
-        st.caption(PAIRS[pair].note.replace("*", r"\*"))  # "3*1" is not italics
+        st.caption(lesson.PAIRS[pair].note.replace("*", r"\*"))  # "3*1" is not italics
         st.text_area("Input X (one row per line)", text("corr_X_text"), key="corr_X_text", height=180)
         st.text_area("Kernel K (1/9 works)", text("corr_K_text"), key="corr_K_text", height=130)
     with c_pad:
         padding = ui.url_select(
             "Padding",
-            PADDINGS,
+            lesson.PADDINGS,
             key="corr_padding",
             widget=st.radio,
             horizontal=True,
@@ -220,7 +198,7 @@ def controls_2d():
         )
     with c_stride:
         stride = st.number_input(
-            "Stride", 1, 6, PAIRS[DEFAULT_PAIR].stride, step=1, key="corr_stride", bind="query-params"
+            "Stride", 1, 6, lesson.PAIRS[DEFAULT_PAIR].stride, step=1, key="corr_stride", bind="query-params"
         )
     return padding, stride
 
@@ -281,7 +259,7 @@ def loops_section(corr, conv, figs, i: int, j: int) -> None:
     for column, trace in zip(st.columns(2), (corr, conv), strict=True):
         with column:
             ui.show_grid(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
-            table = pd.DataFrame(loop_table(trace, loop_order(trace, i, j)))
+            table = pd.DataFrame(lesson.loop_table(trace, lesson.loop_order(trace, i, j)))
             st.dataframe(table, hide_index=True, key=f"corr_table_{trace.mode}")
 
 
@@ -304,7 +282,9 @@ INTRO = (
 
 
 def _make_assoc():
-    return tuple(named_grid(text(f"corr_assoc_{n}"), f"array {n}", max_rows=8, max_cols=8) for n in "abc")
+    return tuple(
+        lesson.named_grid(text(f"corr_assoc_{n}"), f"array {n}", max_rows=8, max_cols=8) for n in "abc"
+    )
 
 
 def associativity_section() -> None:
@@ -346,16 +326,16 @@ def one_d(mode: str | None = None):
     mode = st.session_state.get("corr_1d_mode", "full") if mode is None else mode
 
     def make():
-        x = parse_signal(text("corr_1d_x"), "signal x")
-        w = parse_signal(text("corr_1d_w"), "kernel w")
-        return x, w, mode, convolve1d_steps(x, w, mode)
+        x = lesson.parse_signal(text("corr_1d_x"), "signal x")
+        w = lesson.parse_signal(text("corr_1d_w"), "kernel w")
+        return x, w, mode, lesson.convolve1d_steps(x, w, mode)
 
     return ui.keep_last_good("corr_1d", make)
 
 
 def one_d_stepper(stepped):
     """The 1-D stepper, its cell kept in the link (`corr_1d_cell`), with its exports; returns its Step."""
-    trace = one_d_trace(stepped)
+    trace = lesson.one_d_trace(stepped)
     return ui.linked_stepper(
         trace,
         "corr_1d",
@@ -415,7 +395,7 @@ def smoothing_window():
     """The smoothing settings: ((weights, name) of the window, or None after a typo with no good one yet;
     the noise level; the noise seed)."""
     a1, a2, a3, a4 = st.columns(4)
-    kind = a1.radio("Window", SMOOTHERS, key="corr_smooth_kind", horizontal=True)
+    kind = a1.radio("Window", lesson.SMOOTHERS, key="corr_smooth_kind", horizontal=True)
     width = a2.slider("Window length", 1, 31, 9, step=1, key="corr_smooth_width")
     noise = a3.slider("Noise level", 0.0, 1.5, 0.4, step=0.05, key="corr_smooth_noise")
     seed = a4.number_input("Noise seed", 0, 10_000, 0, key="corr_smooth_seed")
@@ -427,10 +407,10 @@ def smoothing_window():
 
     def make():
         if kind == "Box":
-            return box_window(width), f"box({width})"
+            return lesson.box_window(width), f"box({width})"
         if kind == "Gaussian":
-            return gaussian_window(width), f"gaussian({width})"
-        return parse_signal(custom, "custom window"), "custom window"
+            return lesson.gaussian_window(width), f"gaussian({width})"
+        return lesson.parse_signal(custom, "custom window"), "custom window"
 
     return ui.keep_last_good("corr_smooth_window", make), noise, seed
 
@@ -445,9 +425,11 @@ def smoothing_section() -> None:
     if chosen is None:
         return
     window_w, window_name = chosen
-    tt, clean, noisy = noisy_sine(160, seed=int(seed), noise=noise)
+    tt, clean, noisy = lesson.noisy_sine(160, seed=int(seed), noise=noise)
     smooth = convolve1d(noisy, window_w, "same")
-    ui.show_grid(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
+    ui.show_grid(
+        lesson.smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth"
+    )
     rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
     rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
     st.markdown(
@@ -468,7 +450,7 @@ def fft_1d_section() -> None:
     if result is None:
         return
     x, w, _, _ = result
-    r1 = fft_convolve1d(x, w)
+    r1 = lesson.fft_convolve1d(x, w)
     c1, c2 = st.columns([2, 3])
     with c1:
         table = {"t": np.arange(r1.direct.size), "direct": r1.direct, "via FFT": np.round(r1.via_fft, 12)}
@@ -485,7 +467,7 @@ def fft_2d_section() -> None:
         return
     comparison = last_good[1]
     X, K = comparison.correlation.X, comparison.K
-    r2 = fft_convolve2d(X, K)
+    r2 = lesson.fft_convolve2d(X, K)
     st.markdown(
         f"Full convolution of the {'x'.join(map(str, X.shape))} input with the {'x'.join(map(str, K.shape))} "
         f"kernel, both zero-padded to {'x'.join(map(str, r2.direct.shape))}: "

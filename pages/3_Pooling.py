@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+import cnnviz.lessons.pooling as lesson
 import ui.page as ui
 from cnnviz.draw.figures import color_range
 from cnnviz.draw.pooling import padded_input_figure
@@ -11,22 +12,6 @@ from cnnviz.draw.stepper import WINDOW_COLOR as WINDOW
 from cnnviz.geometry import pool_padding_max
 from cnnviz.inputs import format_grid, parse_grid
 from cnnviz.lessons.convolution import slide_marks, slide_mistakes
-from cnnviz.lessons.pooling import (
-    DIRECTIONS,
-    conv_relu_pool,
-    input_window,
-    matches_example,
-    pipeline_conclusion,
-    pipeline_verdict,
-    pool_backward,
-    pool_summary,
-    shift_moves,
-    shift_table,
-    shift_verdict,
-    slide_map_note,
-    tie_note,
-    winner_input_cell,
-)
 from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
 from cnnviz.trace import POOL_MODES, fmt, pool_trace
 
@@ -256,13 +241,13 @@ def stepping(trace, marks: list[tuple[int, int]], upstream: np.ndarray) -> None:
         caption="the slide printed a wrong value here" if marks else "",
         upstream=upstream,
     )
-    winner = winner_input_cell(trace, step)
+    winner = lesson.winner_input_cell(trace, step)
     if winner is not None:
         st.markdown(
             f"The {trace.mode}, {fmt(step.value)}, is input cell {winner} (starred): in the backward "
             "pass, this output's gradient goes to that cell alone."
         )
-    if note := tie_note(trace, step):
+    if note := lesson.tie_note(trace, step):
         st.info(note, icon="⚖️")
     with ui.folded("Check my work: type the whole pooled output", key="pool_check_open") as open_:
         if open_:
@@ -270,7 +255,7 @@ def stepping(trace, marks: list[tuple[int, int]], upstream: np.ndarray) -> None:
 
 
 def step_section(trace, preset, matches: bool) -> None:
-    st.markdown(pool_summary(trace, preset if matches else None, mode_name=MODE_LABELS[trace.mode]))
+    st.markdown(lesson.pool_summary(trace, preset if matches else None, mode_name=MODE_LABELS[trace.mode]))
     if trace.plan.unvisited_mask().any():
         st.warning(
             f"The windows do not tile the input: {int(trace.plan.unvisited_mask().sum())} input cells "
@@ -312,7 +297,7 @@ def typed_upstream(trace) -> np.ndarray:
         height=110,
     )
     typed = ui.keep_last_good(
-        g_key, lambda: pool_backward(trace, parse_grid(g_text, name="upstream gradient")).upstream
+        g_key, lambda: lesson.pool_backward(trace, parse_grid(g_text, name="upstream gradient")).upstream
     )
     if typed is None:
         return upstream
@@ -338,7 +323,7 @@ def gradient_figures(trace, grad, gi: int, gj: int) -> None:
         fig = padded_input_figure(trace, gstep, colors=colours(trace)[1], title="Input, that cell's window")
         ui.show_grid(fig, key="pool_grad_input")
     with c3:
-        box = input_window(trace, gstep)
+        box = lesson.input_window(trace, gstep)
         fig = ui.grid(
             grad.dX, title="dL/dX (to each input)", colors=color_range([grad.dX]), outlines=[(box, WINDOW)]
         )
@@ -354,7 +339,7 @@ def backprop_section(trace) -> None:
         "(stride < window), a cell adds up what each window sends. The stepper's gradient panel uses the "
         "dL/dY set here."
     )
-    grad = pool_backward(trace, typed_upstream(trace))
+    grad = lesson.pool_backward(trace, typed_upstream(trace))
     out_h, out_w = trace.shape
     g_step = st.select_slider(
         "Explain output cell",
@@ -364,7 +349,7 @@ def backprop_section(trace) -> None:
     )
     gi, gj = trace.cell(g_step)
     st.markdown(f"**Output cell ({gi}, {gj})**, g = {fmt(grad.upstream[gi, gj])}: {grad.explain(gi, gj)}")
-    if note := tie_note(trace, trace.step(gi, gj)):
+    if note := lesson.tie_note(trace, trace.step(gi, gj)):
         st.info(note, icon="⚖️")
     gradient_figures(trace, grad, gi, gj)
     summary = (
@@ -389,7 +374,9 @@ def shift_controls(trace) -> dict:
     kernel_name = s2.selectbox(
         "Kernel", list(KERNELS), index=list(KERNELS).index("X filter 1 (diagonal)"), key="pool_shift_kernel"
     )
-    direction = s3.selectbox("Move the input one cell", list(DIRECTIONS), index=2, key="pool_shift_dir")
+    direction = s3.selectbox(
+        "Move the input one cell", list(lesson.DIRECTIONS), index=2, key="pool_shift_dir"
+    )
     size = s4.slider("Pooling window", 2, 5, 4, key="pool_shift_size")
     t1, t2 = st.columns(2)
     use_relu = t1.toggle("ReLU after the convolution", value=True, key="pool_shift_relu")
@@ -442,7 +429,7 @@ def shift_section(trace) -> None:
 
     def compare_moves():
         """Every move compared (the table lists them all), with the titles of its maps."""
-        moves = shift_moves(
+        moves = lesson.shift_moves(
             c["X"], c["K"], size=c["size"], stride=c["stride"], mode=trace.mode, use_relu=c["use_relu"]
         )
         return moves, c["conv_title"], c["pool_title"]
@@ -452,10 +439,10 @@ def shift_section(trace) -> None:
         return
     moves, conv_title, pool_title = shown  # after an error, the last good maps with their own titles
     cmp = moves[c["direction"]]
-    st.markdown(shift_verdict(cmp, conv_title, pool_title))
+    st.markdown(lesson.shift_verdict(cmp, conv_title, pool_title))
     shift_panels(cmp, conv_title, pool_title)
     st.caption("All four directions, so that no single direction is cherry-picked:")
-    st.dataframe(shift_table(moves), hide_index=True)
+    st.dataframe(lesson.shift_table(moves), hide_index=True)
 
 
 # ---- Conv, ReLU, pool ----
@@ -468,7 +455,7 @@ def pipeline_section() -> None:
         "then 2x2 max pooling with stride 2. The lecture pools the raw maps; both routes are drawn."
     )
     filters = {n: KERNELS[n].array for n in ("X filter 1 (diagonal)", "X filter 2 (vertical bar)")}
-    pipe = conv_relu_pool(X_IMAGE, list(filters.values()))
+    pipe = lesson.conv_relu_pool(X_IMAGE, list(filters.values()))
     lecture = [POOL_EXAMPLES["X filter 1 map, max pooling"], POOL_EXAMPLES["X filter 2 map, max pooling"]]
     map_colors = color_range([*pipe.conv, *pipe.pooled_raw])
     X = np.array(X_IMAGE, float)
@@ -488,10 +475,10 @@ def pipeline_section() -> None:
             with col:
                 fig = ui.grid(Z, title=label, colors=scale, showscale=False, cell_px=34)
                 ui.show_grid(fig, key=f"pool_pipe_{c}_{label}")
-        st.markdown(pipeline_verdict(pipe, c, lecture[c]))
-    if conclusion := pipeline_conclusion(pipe, lecture):
+        st.markdown(lesson.pipeline_verdict(pipe, c, lecture[c]))
+    if conclusion := lesson.pipeline_conclusion(pipe, lecture):
         st.info(conclusion)
-    if note := slide_map_note(EXAMPLES["X image, filter 1"], pipe.pooled_raw[0]):
+    if note := lesson.slide_map_note(EXAMPLES["X image, filter 1"], pipe.pooled_raw[0]):
         st.caption(note)
 
 
@@ -505,7 +492,7 @@ def main() -> None:
     )
     if trace is None:
         return
-    matches = matches_example(preset, mode, size, stride, padding)
+    matches = lesson.matches_example(preset, mode, size, stride, padding)
     ui.lazy_tabs(
         {
             "Step through": lambda: step_section(trace, preset, matches),

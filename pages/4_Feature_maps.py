@@ -4,29 +4,11 @@ convolutions that mix channels, and transposed and dilated convolution stepped c
 import numpy as np
 import streamlit as st
 
+import cnnviz.lessons.featuremaps as lesson
 import ui.page as ui
 from cnnviz import KERNELS, conv_transpose2d, correlation_trace, format_grid, output_size, parse_grid
 from cnnviz.draw.figures import color_range, grid_figure
 from cnnviz.draw.stepper import WINDOW_COLOR
-from cnnviz.lessons.featuremaps import (
-    CHANNEL_NAMES,
-    MIX_PRESETS,
-    centre_pixel_lines,
-    channel_breakdown,
-    filter_bank,
-    layer_summary,
-    map_figure,
-    mix_channels,
-    mixing_formula,
-    parse_mixing,
-    stamp_canvas,
-    strongest_cell,
-    to_channels,
-    transposed_scatter,
-    transposed_size_text,
-    zero_insertion,
-    zero_insertion_text,
-)
 from cnnviz.trace import fmt
 
 INTRO = (
@@ -38,7 +20,7 @@ INTRO = (
 )
 DEFAULT_BANK = ["Vertical edge", "Horizontal edge", "Diagonal edge", "Laplacian", "Sharpen", "Box blur"]
 CHANNEL_DEFAULTS = {"R": "Vertical edge", "G": "Horizontal edge", "B": "Laplacian"}
-MIX_DEFAULT = next(iter(MIX_PRESETS))
+MIX_DEFAULT = next(iter(lesson.MIX_PRESETS))
 DILATED_INPUT = np.arange(49).reshape(7, 7) % 10
 # The settings of every tab, with their first values. Tabs run lazily and Streamlit forgets the value of a
 # widget that was not drawn, so they are kept (`keep_widgets`): what a teacher typed in one tab is still
@@ -54,7 +36,7 @@ SETTINGS = {
     **{f"fm_rgb_kernel_{c}": format_grid(KERNELS[name].array) for c, name in CHANNEL_DEFAULTS.items()},
     "fm_rgb_bias": 0.0,
     "fm_mix_preset": MIX_DEFAULT,
-    "fm_mix_text": format_grid(np.array(MIX_PRESETS[MIX_DEFAULT])),
+    "fm_mix_text": format_grid(np.array(lesson.MIX_PRESETS[MIX_DEFAULT])),
     "fm_t_input": "1 2\n3 4",  # Dumoulin and Visin: 2x2 input, 3x3 kernel, stride 2 -> 5x5
     "fm_t_kernel": "1 1 1\n1 1 1\n1 1 1",
     "fm_t_stride": 2,
@@ -145,7 +127,7 @@ def picture_section() -> np.ndarray | None:
         )
     if image is None:
         return None
-    X = to_channels(image)  # (C_in, H, W)
+    X = lesson.to_channels(image)  # (C_in, H, W)
     c_in, h, w = X.shape
     with show_col:
         thumb, text = st.columns([1, 6], vertical_alignment="center")
@@ -158,7 +140,7 @@ def picture_section() -> np.ndarray | None:
 
 def colour_picture(X: np.ndarray) -> np.ndarray:
     """(3, H, W): the chosen picture when it is in colour, else the bundled colour scene."""
-    return X if X.shape[0] == 3 else to_channels(ui.bundled_image("scene.png", mode="RGB"))
+    return X if X.shape[0] == 3 else lesson.to_channels(ui.bundled_image("scene.png", mode="RGB"))
 
 
 # --- 1. a bank of kernels: conv, ReLU, pool --------------------------------------------------------------------
@@ -217,7 +199,7 @@ def bank_maps(bank, pool_mode: str, shared: bool) -> None:
         for col, (stage, maps) in zip(row[1:], stages.items(), strict=True):
             with col:
                 Z = maps[k]
-                fig = map_figure(
+                fig = lesson.map_figure(
                     Z,
                     title=f"{stage}: {Z.shape[0]}x{Z.shape[1]}",
                     colors=scales[stage] if shared else color_range([Z]),
@@ -234,10 +216,10 @@ def bank_section(X: np.ndarray) -> None:
     else:
         kernels = {n: KERNELS[n].array for n in c["names"]}
         settings = {k: c[k] for k in ("stride", "padding", "pool_size", "pool_mode")}
-        bank = ui.keep_last_good("fm_bank_result", lambda: filter_bank(X, kernels, **settings))
+        bank = ui.keep_last_good("fm_bank_result", lambda: lesson.filter_bank(X, kernels, **settings))
     if bank is None:
         return
-    shape_text, params_text = layer_summary(
+    shape_text, params_text = lesson.layer_summary(
         bank.c_in, bank.c_out, bank.weights.shape[2:], bank.maps.shape[1:]
     )
     p_h, p_w = bank.pool_plan.shape
@@ -275,7 +257,7 @@ def _parse_kernel(text: str, label: str) -> np.ndarray:
 def rgb_kernels() -> tuple[dict, float]:
     """A preset and a typed kernel per channel, and the bias: ({"R": K or None, ...}, b)."""
     kernels = {}
-    for col, channel in zip(st.columns(3), CHANNEL_NAMES, strict=True):
+    for col, channel in zip(st.columns(3), lesson.CHANNEL_NAMES, strict=True):
         with col:
             label = {"R": "Red", "G": "Green", "B": "Blue"}[channel]
             preset = f"fm_rgb_preset_{channel}"
@@ -307,24 +289,29 @@ def rgb_figures(rgb: np.ndarray, breakdown, bias: float) -> None:
     parts = breakdown.parts
     scale = color_range([parts, breakdown.total, breakdown.final])
     for col, channel, c, tint in zip(
-        st.columns(3), CHANNEL_NAMES, range(3), ["Reds", "Greens", "Blues"], strict=True
+        st.columns(3), lesson.CHANNEL_NAMES, range(3), ["Reds", "Greens", "Blues"], strict=True
     ):
         with col:
             colors = {"colorscale": tint, "zmin": 0, "zmax": 255}
-            fig = map_figure(rgb[c], title=f"{channel} channel", colors=colors, side_px=240, showscale=False)
+            fig = lesson.map_figure(
+                rgb[c], title=f"{channel} channel", colors=colors, side_px=240, showscale=False
+            )
             draw(fig, key=f"fm_rgb_in_{channel}")
-            fig = map_figure(parts[c], title=f"{channel} channel * its kernel", colors=scale, side_px=240)
+            fig = lesson.map_figure(
+                parts[c], title=f"{channel} channel * its kernel", colors=scale, side_px=240
+            )
             draw(fig, key=f"fm_rgb_part_{channel}")
     cols = st.columns(3)
     with cols[0]:
         draw(
-            map_figure(breakdown.total, title="R + G + B maps", colors=scale, side_px=240), key="fm_rgb_total"
+            lesson.map_figure(breakdown.total, title="R + G + B maps", colors=scale, side_px=240),
+            key="fm_rgb_total",
         )
     with cols[1]:
         st.markdown(f"### + bias\n## b = {fmt(bias)}")
         st.caption("one number, added to every cell of the map")
     with cols[2]:
-        fig = map_figure(breakdown.final, title="= feature map (conv2d)", colors=scale, side_px=240)
+        fig = lesson.map_figure(breakdown.final, title="= feature map (conv2d)", colors=scale, side_px=240)
         draw(fig, key="fm_rgb_final")
 
 
@@ -335,7 +322,7 @@ def rgb_cell(breakdown) -> None:
         "**One output cell, written out** (it starts on the strongest response inside the border; "
         "the picture is padded by 1):"
     )
-    strongest = strongest_cell(breakdown.final)
+    strongest = lesson.strongest_cell(breakdown.final)
     ui.keep_within("fm_rgb_row", out_h - 1)  # a smaller picture: stay inside the map
     ui.keep_within("fm_rgb_col", out_w - 1)
     pi, pj = st.columns(2)
@@ -359,7 +346,7 @@ def rgb_section(X: np.ndarray) -> None:
     if any(k is None for k in kernels.values()):
         return
     breakdown = ui.keep_last_good(
-        "fm_rgb_breakdown", lambda: channel_breakdown(rgb, list(kernels.values()), bias, padding=1)
+        "fm_rgb_breakdown", lambda: lesson.channel_breakdown(rgb, list(kernels.values()), bias, padding=1)
     )
     if breakdown is None:
         return
@@ -379,7 +366,9 @@ def rgb_section(X: np.ndarray) -> None:
 
 
 def _fill_mixing() -> None:
-    ui.set_widgets({"fm_mix_text": format_grid(np.array(MIX_PRESETS[st.session_state["fm_mix_preset"]]))})
+    ui.set_widgets(
+        {"fm_mix_text": format_grid(np.array(lesson.MIX_PRESETS[st.session_state["fm_mix_preset"]]))}
+    )
 
 
 def mix_section(X: np.ndarray) -> None:
@@ -394,7 +383,7 @@ def mix_section(X: np.ndarray) -> None:
             else " (Using the bundled colour scene: switch on **Colour picture** for yours.)"
         )
     )
-    presets = list(MIX_PRESETS)
+    presets = list(lesson.MIX_PRESETS)
     st.selectbox(
         "Preset",
         presets,
@@ -405,25 +394,27 @@ def mix_section(X: np.ndarray) -> None:
     mix_text = st.text_area(
         "1x1 filters (one per line: w1 w2 w3 [b])", first("fm_mix_text"), key="fm_mix_text", height=110
     )
-    mixing = ui.keep_last_good("fm_mix", lambda: parse_mixing(parse_grid(mix_text, name="1x1 filters")))
+    mixing = ui.keep_last_good(
+        "fm_mix", lambda: lesson.parse_mixing(parse_grid(mix_text, name="1x1 filters"))
+    )
     if mixing is None:
         return
     keep_grid_in_link("fm_mix_text", parse_grid(mix_text, name="1x1 filters"))
     weights, biases = mixing
-    mixed = mix_channels(mix_input, weights, biases)  # (N, H, W)
+    mixed = lesson.mix_channels(mix_input, weights, biases)  # (N, H, W)
     n = weights.shape[0]
-    shape_text, params_text = layer_summary(3, n, (1, 1), mixed.shape[1:])
+    shape_text, params_text = lesson.layer_summary(3, n, (1, 1), mixed.shape[1:])
     st.markdown(f"**Output shape** `{shape_text}`  \n**Parameters** `{params_text}`")
     scale = color_range([mixed], image=True)
     for start in range(0, n, 4):
         for col, k in zip(st.columns(4), range(start, min(n, start + 4)), strict=False):
             with col:
                 draw(
-                    map_figure(mixed[k], title=f"Map {k + 1}", colors=scale, side_px=260),
+                    lesson.map_figure(mixed[k], title=f"Map {k + 1}", colors=scale, side_px=260),
                     key=f"fm_mix_map_{k}",
                 )
-                st.caption(f"`{mixing_formula(weights[k], biases[k])}`")
-    (ci, cj), lines = centre_pixel_lines(mix_input, weights, biases, mixed)
+                st.caption(f"`{lesson.mixing_formula(weights[k], biases[k])}`")
+    (ci, cj), lines = lesson.centre_pixel_lines(mix_input, weights, biases, mixed)
     r, g, b = (mix_input[c, ci, cj] for c in range(3))
     st.markdown(f"**The centre pixel ({ci}, {cj})**: R = {fmt(r)}, G = {fmt(g)}, B = {fmt(b)}")
     st.code("\n".join(lines), language=None)
@@ -449,8 +440,8 @@ def _transposed(t_text: str, k_text: str, stride: int, padding: int):
     """Everything the transposed part draws, from one set of settings (a bad edit keeps them all together)."""
     Xt = parse_grid(t_text, max_rows=8, max_cols=8, name="input X")
     Kt = parse_grid(k_text, max_rows=5, max_cols=5, name="kernel K")
-    stamps, full, Y = transposed_scatter(Xt, Kt, stride=stride, padding=padding)
-    Z, K_flipped, inserted = zero_insertion(Xt, Kt, stride=stride, padding=padding)
+    stamps, full, Y = lesson.transposed_scatter(Xt, Kt, stride=stride, padding=padding)
+    Z, K_flipped, inserted = lesson.zero_insertion(Xt, Kt, stride=stride, padding=padding)
     reference = conv_transpose2d(Xt, Kt, stride=stride, padding=padding)
     settings = {"stride": stride, "padding": padding}
     return Xt, Kt, stamps, full, Y, correlation_trace(Z, K_flipped), inserted, reference, settings
@@ -463,7 +454,7 @@ def stamps_view(Xt, stamps, full, Y, padding: int) -> None:
     for start in range(0, len(shown), 4):
         for col, stamp in zip(st.columns(4), shown[start : start + 4], strict=False):
             with col:
-                canvas, box = stamp_canvas(stamp, full.shape)
+                canvas, box = lesson.stamp_canvas(stamp, full.shape)
                 i, j = stamp.index
                 fig = grid_figure(
                     np.nan_to_num(canvas),
@@ -505,14 +496,14 @@ def transposed_section() -> None:
     keep_grid_in_link("fm_t_input", Xt)
     keep_grid_in_link("fm_t_kernel", Kt)
     t_stride, t_padding, Z = settings["stride"], settings["padding"], trace.padded
-    st.markdown(transposed_size_text(Xt.shape, Kt.shape, stride=t_stride, padding=t_padding))
+    st.markdown(lesson.transposed_size_text(Xt.shape, Kt.shape, stride=t_stride, padding=t_padding))
     st.markdown(
         "**1. Scatter view.** Each input cell stamps `X[i, j] * K` onto the output, its corner at "
         "`(i*s, j*s)`; where stamps overlap they add up. The stamps land exactly where the forward "
         "convolution's windows sit."
     )
     stamps_view(Xt, stamps, full, Y, t_padding)
-    st.markdown(zero_insertion_text(Kt.shape[0], stride=t_stride, padding=t_padding))
+    st.markdown(lesson.zero_insertion_text(Kt.shape[0], stride=t_stride, padding=t_padding))
     agree = np.allclose(trace.output, Y) and np.allclose(reference, Y)
     st.markdown(
         f"Z is {Z.shape[0]}x{Z.shape[1]} (dotted cells are inserted zeros), the flipped kernel "
