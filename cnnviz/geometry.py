@@ -134,6 +134,11 @@ class AxisPlan:
         """Padded position of input position `x` (an int or an array)."""
         return x + self.pad_before
 
+    @property
+    def input_slice(self) -> slice:
+        """The padded positions that hold the input: `padded[input_slice]` is the unpadded axis."""
+        return slice(self.pad_before, self.pad_before + self.n)
+
     def reads_input(self, p):
         """True where padded position `p` holds an input cell, False on padding (works on arrays)."""
         x = self.to_input(p)
@@ -174,7 +179,7 @@ class AxisPlan:
     @property
     def unvisited(self) -> list[int]:
         """Input positions (unpadded, 0-based) that no window tap ever reads."""
-        inner = self.visits[self.pad_before : self.pad_before + self.n]
+        inner = self.visits[self.input_slice]
         return [int(x) for x in np.flatnonzero(inner == 0)]
 
     def formula(self) -> str:
@@ -327,17 +332,21 @@ class Plan2D:
         """Padded (row taps, column taps) read by output cell (i, j)."""
         return self.rows.taps(i), self.cols.taps(j)
 
+    @property
+    def input_slices(self) -> tuple[slice, slice]:
+        """(rows, columns) of the padded grid that hold the input: `padded[plan.input_slices]` is the input."""
+        return self.rows.input_slice, self.cols.input_slice
+
     def unvisited_mask(self) -> np.ndarray:
         """(n_rows, n_cols) boolean mask of input cells that no window reads."""
-        r = self.rows.visits[self.rows.pad_before : self.rows.pad_before + self.rows.n] == 0
-        c = self.cols.visits[self.cols.pad_before : self.cols.pad_before + self.cols.n] == 0
+        r = self.rows.visits[self.rows.input_slice] == 0
+        c = self.cols.visits[self.cols.input_slice] == 0
         return r[:, None] | c[None, :]
 
     def pad_mask(self) -> np.ndarray:
         """(padded_rows, padded_cols) boolean mask: True on padding cells."""
         mask = np.ones(self.padded_shape, dtype=bool)
-        r0, c0 = self.rows.pad_before, self.cols.pad_before
-        mask[r0 : r0 + self.rows.n, c0 : c0 + self.cols.n] = False
+        mask[self.input_slices] = False
         return mask
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "convolve2d",
     "correlate2d",
     "pool2d",
+    "relu",
     "transposed_as_correlation",
 ]
 
@@ -41,6 +42,11 @@ def convolve2d(X, K, *, stride=1, padding=0, dilation=1) -> np.ndarray:
 def pool2d(X, size, *, stride=None, padding=0, mode: str = "max") -> np.ndarray:
     """Max, average ("avg"), min or L2 pooling over size x size windows; stride defaults to size."""
     return pool_trace(X, size, stride=stride, padding=padding, mode=mode).output
+
+
+def relu(Y) -> np.ndarray:
+    """max(0, y) cell by cell: negative responses become 0."""
+    return np.maximum(np.asarray(Y, dtype=float), 0.0)
 
 
 def conv2d(X, W, b=None, *, stride=1, padding=0, dilation=1) -> np.ndarray:

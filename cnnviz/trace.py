@@ -24,6 +24,7 @@ __all__ = [
     "correlation_trace",
     "convolution_trace",
     "fmt",
+    "fmt_exact",
     "fmt_factor",
     "pool_trace",
     "rot180",
@@ -67,6 +68,12 @@ def fmt(v: float) -> str:
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return f"{v:.4g}"
+
+
+def fmt_exact(v: float) -> str:
+    """A number in the shortest form that reads back exactly (Python source, a link): 3, -0.5, 0.1111111111111111."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def fmt_factor(v: float) -> str:

@@ -6,6 +6,13 @@ import streamlit as st
 
 import cnnviz.lessons.compare as lesson
 import ui.page as ui
+from cnnviz.draw.compare import (
+    associativity_figures,
+    side_by_side_figures,
+    smoothing_figure,
+    spectrum_figure_1d,
+    spectrum_figure_2d,
+)
 from cnnviz.inputs import format_grid
 from cnnviz.lessons.presets import ONE_D_EXAMPLE
 from cnnviz.lessons.snippets import torch_snippet
@@ -121,24 +128,24 @@ def _compare(settings):
 
 @ui.cached_figure
 def _figures_2d(settings, i, j):
-    return lesson.side_by_side_figures(_compare(settings), i, j)
+    return side_by_side_figures(_compare(settings), i, j)
 
 
 @ui.cached_figure
 def _associativity(a, b, c):
     results = lesson.associativity(a, b, c)
     symbols = {"convolution": "∗", "cross-correlation": "★"}
-    return results, {op: lesson.associativity_figures(r, symbols[op]) for op, r in results.items()}
+    return results, {op: associativity_figures(r, symbols[op]) for op, r in results.items()}
 
 
 @ui.cached_figure
 def _spectrum_1d(x, w):
-    return lesson.spectrum_figure_1d(lesson.fft_convolve1d(x, w))
+    return spectrum_figure_1d(lesson.fft_convolve1d(x, w))
 
 
 @ui.cached_figure
 def _spectrum_2d(X, K):
-    return lesson.spectrum_figure_2d(lesson.fft_convolve2d(X, K))
+    return spectrum_figure_2d(lesson.fft_convolve2d(X, K))
 
 
 # ---------------------------------------------------------------- side by side (2-D)
@@ -427,9 +434,7 @@ def smoothing_section() -> None:
     window_w, window_name = chosen
     tt, clean, noisy = lesson.noisy_sine(160, seed=int(seed), noise=noise)
     smooth = convolve1d(noisy, window_w, "same")
-    ui.show_grid(
-        lesson.smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth"
-    )
+    ui.show_grid(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
     rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
     rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
     st.markdown(

@@ -6,9 +6,9 @@ import streamlit as st
 import cnnviz.lessons.pooling as lesson
 import ui.page as ui
 from cnnviz.draw.figures import color_range
+from cnnviz.draw.palette import UNVISITED_COLOR
+from cnnviz.draw.palette import WINDOW_COLOR as WINDOW
 from cnnviz.draw.pooling import padded_input_figure
-from cnnviz.draw.stepper import UNVISITED_COLOR
-from cnnviz.draw.stepper import WINDOW_COLOR as WINDOW
 from cnnviz.geometry import pool_padding_max
 from cnnviz.inputs import format_grid, parse_grid
 from cnnviz.lessons.convolution import slide_marks, slide_mistakes

@@ -7,8 +7,9 @@ import streamlit as st
 import cnnviz.lessons.featuremaps as lesson
 import ui.page as ui
 from cnnviz import KERNELS, conv_transpose2d, correlation_trace, format_grid, output_size, parse_grid
+from cnnviz.draw.featuremaps import map_figure
 from cnnviz.draw.figures import color_range, grid_figure
-from cnnviz.draw.stepper import WINDOW_COLOR
+from cnnviz.draw.palette import WINDOW_COLOR
 from cnnviz.trace import fmt
 
 INTRO = (
@@ -199,7 +200,7 @@ def bank_maps(bank, pool_mode: str, shared: bool) -> None:
         for col, (stage, maps) in zip(row[1:], stages.items(), strict=True):
             with col:
                 Z = maps[k]
-                fig = lesson.map_figure(
+                fig = map_figure(
                     Z,
                     title=f"{stage}: {Z.shape[0]}x{Z.shape[1]}",
                     colors=scales[stage] if shared else color_range([Z]),
@@ -293,25 +294,21 @@ def rgb_figures(rgb: np.ndarray, breakdown, bias: float) -> None:
     ):
         with col:
             colors = {"colorscale": tint, "zmin": 0, "zmax": 255}
-            fig = lesson.map_figure(
-                rgb[c], title=f"{channel} channel", colors=colors, side_px=240, showscale=False
-            )
+            fig = map_figure(rgb[c], title=f"{channel} channel", colors=colors, side_px=240, showscale=False)
             draw(fig, key=f"fm_rgb_in_{channel}")
-            fig = lesson.map_figure(
-                parts[c], title=f"{channel} channel * its kernel", colors=scale, side_px=240
-            )
+            fig = map_figure(parts[c], title=f"{channel} channel * its kernel", colors=scale, side_px=240)
             draw(fig, key=f"fm_rgb_part_{channel}")
     cols = st.columns(3)
     with cols[0]:
         draw(
-            lesson.map_figure(breakdown.total, title="R + G + B maps", colors=scale, side_px=240),
+            map_figure(breakdown.total, title="R + G + B maps", colors=scale, side_px=240),
             key="fm_rgb_total",
         )
     with cols[1]:
         st.markdown(f"### + bias\n## b = {fmt(bias)}")
         st.caption("one number, added to every cell of the map")
     with cols[2]:
-        fig = lesson.map_figure(breakdown.final, title="= feature map (conv2d)", colors=scale, side_px=240)
+        fig = map_figure(breakdown.final, title="= feature map (conv2d)", colors=scale, side_px=240)
         draw(fig, key="fm_rgb_final")
 
 
@@ -410,7 +407,7 @@ def mix_section(X: np.ndarray) -> None:
         for col, k in zip(st.columns(4), range(start, min(n, start + 4)), strict=False):
             with col:
                 draw(
-                    lesson.map_figure(mixed[k], title=f"Map {k + 1}", colors=scale, side_px=260),
+                    map_figure(mixed[k], title=f"Map {k + 1}", colors=scale, side_px=260),
                     key=f"fm_mix_map_{k}",
                 )
                 st.caption(f"`{lesson.mixing_formula(weights[k], biases[k])}`")

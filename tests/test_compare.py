@@ -4,14 +4,12 @@ Independent truths: torch.nn.functional.conv2d in float64 (a cross-correlation; 
 is a true convolution) and numpy.convolve; plus the lecture's patients-and-doses numbers.
 """
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnviz.draw.compare import loop_order_figure
 from cnnviz.inputs import parse_grid
 from cnnviz.lessons.compare import (
     PAIRS,
@@ -25,7 +23,6 @@ from cnnviz.lessons.compare import (
     full_correlate2d,
     gaussian_window,
     loop_order,
-    loop_order_figure,
     noisy_sine,
     one_d_trace,
     parse_signal,
@@ -56,7 +53,6 @@ def test_every_preset_matches_torch_both_ways(name):
     c = compare_2d(p.X, p.K, stride=p.stride)
     np.testing.assert_allclose(c.correlation.output, torch_corr(p.X, p.K, stride=p.stride), **TOL)
     np.testing.assert_allclose(c.convolution.output, torch_corr(p.X, rot180(p.K), stride=p.stride), **TOL)
-    np.testing.assert_allclose(c.difference, c.convolution.output - c.correlation.output)
 
 
 def test_symmetric_presets_agree_and_asymmetric_ones_do_not():
@@ -283,8 +279,3 @@ def test_parse_signal():
         parse_signal("1 2\n3 4")
     with pytest.raises(ValueError, match="row 1, column 3"):
         parse_signal("1 2 x")
-
-
-def test_compare_does_not_import_streamlit():
-    code = "import sys, cnnviz.lessons.compare; assert 'streamlit' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,7 +6,6 @@ kernel) and torch.nn.functional in float64.
 
 import base64
 import io
-import sys
 
 import numpy as np
 import pytest
@@ -15,34 +14,25 @@ import torch.nn.functional as F
 from PIL import Image
 
 from cnnviz import KERNELS, conv2d, conv_transpose2d, correlate2d, pool2d
+from cnnviz.draw.featuremaps import colorize, map_figure
 from cnnviz.draw.figures import color_range
 from cnnviz.lessons.featuremaps import (
     LUMA,
     MIX_PRESETS,
     channel_breakdown,
-    colorize,
     filter_bank,
     layer_summary,
-    map_figure,
     mix_channels,
     mixing_formula,
     parse_mixing,
-    relu,
     to_channels,
     transposed_scatter,
     zero_insertion,
 )
+from cnnviz.ops import relu
 
 RNG = np.random.default_rng(4)
 BANK = {n: KERNELS[n].array for n in ["Vertical edge", "Horizontal edge", "Laplacian", "Box blur"]}
-
-
-def test_library_does_not_import_streamlit():
-    import subprocess
-
-    code = "import sys, cnnviz.lessons.featuremaps; print('streamlit' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_to_channels_puts_channels_first():

@@ -4,17 +4,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from cnnviz import (
+from cnnviz import correlation_trace, output_size, plan_2d, plan_axis, same_padding
+from cnnviz.geometry import (
     check_pool_padding,
-    correlation_trace,
     one_d_padding,
-    output_size,
-    plan_2d,
-    plan_axis,
     pool_padding_max,
     pool_padding_ok,
-    same_padding,
     transposed_output_size,
 )
 
@@ -214,3 +212,39 @@ def test_pool_padding_rule_is_pytorchs(f, pad):
     else:
         with pytest.raises(ValueError, match=rf"pooling padding {pad} is more than half the {f}x{f} window"):
             check_pool_padding(plan)
+
+
+# --- Properties over many settings (hypothesis draws them; each failure shrinks to a smallest case) ----------
+
+
+AXIS = {"n": st.integers(1, 40), "f": st.integers(1, 7), "s": st.integers(1, 4), "d": st.integers(1, 3)}
+PROPERTIES = settings(max_examples=200, deadline=None)
+
+
+@PROPERTIES
+@given(**AXIS, p=st.integers(0, 4), data=st.data())
+def test_a_strided_convolution_maps_each_transposed_size_back_to_n(n, f, s, p, d, data):
+    op = data.draw(st.integers(0, s - 1), label="output_padding")  # picks one of the s sizes that map to n
+    try:
+        size = transposed_output_size(n, f, stride=s, padding=p, output_padding=op, dilation=d)
+    except ValueError:
+        assume(False)  # the padding crops everything: refused, as PyTorch refuses it
+    assert output_size(size, f, stride=s, padding=p, dilation=d) == n
+
+
+@PROPERTIES
+@given(**AXIS, before=st.integers(0, 4), after=st.integers(0, 4))
+def test_every_tap_reads_the_input_or_padding_and_positions_round_trip(n, f, s, before, after, d):
+    assume(d * (f - 1) + 1 <= n + before + after)  # the window fits
+    plan = plan_axis(n, f, stride=s, padding=(before, after), dilation=d)
+    taps = plan.tap_index  # (size, f) padded positions
+    x = plan.to_input(taps)
+    np.testing.assert_array_equal(plan.to_padded(x), taps)
+    np.testing.assert_array_equal(plan.reads_input(taps), (x >= 0) & (x < n))
+    assert (x >= -before).all() and (x < n + after).all()  # padding only where the plan put it
+
+
+def test_input_slices_cut_the_input_out_of_the_padded_grid():
+    trace = correlation_trace(np.arange(12.0).reshape(3, 4), np.ones((2, 2)), padding=((1, 2), (3, 0)))
+    np.testing.assert_array_equal(trace.padded[trace.plan.input_slices], trace.X)
+    assert trace.plan.rows.input_slice == slice(1, 4) and trace.plan.cols.input_slice == slice(3, 7)

@@ -10,12 +10,11 @@ from cnnviz.lessons.pooling import (
     compare_shift,
     conv_relu_pool,
     pool_backward,
-    relu,
     shift,
     window_gradient,
 )
 from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
-from cnnviz.ops import correlate2d, pool2d
+from cnnviz.ops import correlate2d, pool2d, relu
 from cnnviz.trace import correlation_trace, pool_trace
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}

@@ -26,12 +26,12 @@ from cnnviz.draw.figures import MAX_NUMBERED
 from cnnviz.draw.stepper import (
     Region,
     check_figure,
-    check_work,
     default_region,
     overview_figures,
     stepper_payload,
 )
 from cnnviz.inputs import parse_grid
+from cnnviz.lessons.checkwork import check_work
 from cnnviz.trace import Step, Trace, fmt
 from ui.classroom import projector_mode, projector_style, show
 from ui.common import keep_last_good

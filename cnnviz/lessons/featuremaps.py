@@ -3,46 +3,33 @@
 Everything here is a thin layer over `cnnviz.ops`: a filter bank is one `conv2d` with C_out filters, the
 RGB breakdown is one `correlate2d` per channel (and the tests prove their sum plus the bias is `conv2d`),
 a 1x1 convolution is `conv2d` with 1x1 kernels, and the scatter view of a transposed convolution asks a
-`Plan2D` where each input cell's stamp lands. It also draws big maps: a plain heatmap while the map is
-small, a coloured image (with a colour bar) once a heatmap would be too heavy for the browser.
-This module imports plotly and PIL but never streamlit.
+`Plan2D` where each input cell's stamp lands. Numbers only: the maps are drawn by `cnnviz.draw.featuremaps`.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import plotly.colors as pcolors
-import plotly.graph_objects as go
-from PIL import Image
 
-from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_trace
 from cnnviz.geometry import Plan2D, as_pair, plan_2d, transposed_output_size
-from cnnviz.ops import conv2d, transposed_as_correlation
+from cnnviz.ops import conv2d, relu, transposed_as_correlation
 from cnnviz.trace import Trace, as_grid, correlation_trace, fmt, pool_trace
 
 __all__ = [
     "CHANNEL_NAMES",
-    "HEATMAP_MAX",
     "LUMA",
     "MIX_PRESETS",
     "BankResult",
     "ChannelBreakdown",
     "Stamp",
     "channel_breakdown",
-    "colorize",
     "filter_bank",
     "layer_summary",
-    "map_figure",
     "mix_channels",
     "mixing_formula",
     "parse_mixing",
-    "relu",
     "to_channels",
     "transposed_scatter",
     "zero_insertion",
@@ -55,9 +42,6 @@ __all__ = [
 
 CHANNEL_NAMES = ("R", "G", "B")
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights: what PIL's convert("L") uses
-COLORBAR = {"thickness": 10, "xpad": 4, "tickfont": {"size": 10}}
-COLORBAR_PX = 80  # the width a colour bar with its tick labels takes
-HEATMAP_MAX = 128  # maps up to this many rows and columns are heatmaps (hover values); larger ones images
 
 # 1x1 convolutions that mix the three colour channels: one row of (w_R, w_G, w_B) per output map.
 MIX_PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
@@ -66,11 +50,6 @@ MIX_PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
     "Swap channels (RGB -> BGR): 3 filters": ((0, 0, 1), (0, 1, 0), (1, 0, 0)),
     "Colour opponents: red - green, blue - yellow": ((1, -1, 0), (-0.5, -0.5, 1)),
 }
-
-
-def relu(Y) -> np.ndarray:
-    """max(0, y) cell by cell: negative responses become 0."""
-    return np.maximum(np.asarray(Y, dtype=float), 0.0)
 
 
 def to_channels(image) -> np.ndarray:
@@ -284,117 +263,6 @@ def zero_insertion(X, K, *, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray
     Z, flipped = transposed_as_correlation(X, K, stride=stride, padding=padding)
     marker, _ = transposed_as_correlation(np.ones_like(X), K, stride=stride, padding=padding)
     return Z, flipped, marker == 0
-
-
-# --- drawing maps of any size ----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=16)
-def _lut_of(colorscale: str | tuple) -> np.ndarray:
-    """(256, 3) uint8 colours sampled evenly along a named Plotly colour scale or ((stop, "#hex"), ...)."""
-    if isinstance(colorscale, str):
-        scale = pcolors.get_colorscale(colorscale)
-    else:
-        scale = [[p, "rgb({}, {}, {})".format(*pcolors.hex_to_rgb(c))] for p, c in colorscale]
-    samples = pcolors.sample_colorscale(scale, np.linspace(0, 1, 256).tolist())
-    return np.array([pcolors.unlabel_rgb(c) for c in samples], dtype=float).round().astype(np.uint8)
-
-
-def _lut(colorscale) -> np.ndarray:
-    """`_lut_of`, with a scale given as a list of [stop, colour] pairs made hashable for its cache."""
-    if not isinstance(colorscale, str):
-        colorscale = tuple((float(p), str(c)) for p, c in colorscale)
-    return _lut_of(colorscale)
-
-
-def colorize(Z, colors: dict) -> np.ndarray:
-    """A map as (H, W, 3) uint8 colours: `colors` is a `color_range` dict (colorscale, zmin, zmax)."""
-    Z = np.asarray(Z, dtype=float)
-    lo, hi = float(colors["zmin"]), float(colors["zmax"])
-    t = np.clip((Z - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
-    return _lut(colors["colorscale"])[np.rint(t * 255).astype(np.intp)]
-
-
-def _png_uri(rgb: Image.Image) -> str:
-    buf = io.BytesIO()
-    rgb.save(buf, format="PNG", compress_level=1)  # fast: the page draws many maps
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _colorbar_trace(colors: dict) -> dict:
-    """A colour bar on its own (an invisible point), for a map drawn as an image."""
-    return dict(
-        type="scatter",
-        x=[None],
-        y=[None],
-        mode="markers",
-        hoverinfo="skip",
-        showlegend=False,
-        marker={
-            "colorscale": colors["colorscale"],
-            "cmin": colors["zmin"],
-            "cmax": colors["zmax"],
-            "color": [colors["zmin"]],
-            "showscale": True,
-            "colorbar": COLORBAR,
-        },
-    )
-
-
-def map_figure(
-    Z,
-    *,
-    title: str = "",
-    colors: dict | None = None,
-    showscale: bool = True,
-    side_px: int = 300,
-    heatmap_max: int = HEATMAP_MAX,
-) -> go.Figure:
-    """One feature map about `side_px` wide, row 0 at the top, square cells.
-
-    Up to `heatmap_max` cells a side it is a heatmap (hover reads each value; numbers in the cells up to
-    32x32); beyond that a coloured PNG image on the same colour scale, which stays light for the browser.
-    """
-    Z = np.asarray(Z, dtype=float)
-    h, w = Z.shape
-    colors = colors or color_range([Z])
-    numbered = max(h, w) <= min(MAX_NUMBERED, side_px // 14)
-    if max(h, w) <= heatmap_max:
-        traces = [grid_trace(Z, colors=colors, numbers=numbered, showscale=showscale)]
-        traces[0].update(colorbar=COLORBAR)
-        if not numbered:
-            traces[0].update(xgap=0, ygap=0)
-    else:
-        # The browser shows the map about `side_px` pixels wide: send no more pixels than that (each
-        # image pixel the mean of the map cells it covers), then colour them on the map's scale.
-        shown = Z
-        shrink = max(h, w) / side_px
-        if shrink > 1:
-            size = (max(1, round(w / shrink)), max(1, round(h / shrink)))
-            shown = np.asarray(Image.fromarray(Z.astype(np.float32)).resize(size, Image.Resampling.BOX))
-        rgb = Image.fromarray(colorize(shown, colors))
-        dx, dy = w / rgb.width, h / rgb.height  # map cells per image pixel
-        image = {"type": "image", "source": _png_uri(rgb), "x0": (dx - 1) / 2, "y0": (dy - 1) / 2}
-        traces = [dict(image, dx=dx, dy=dy, hoverinfo="skip")]
-        if showscale:
-            traces.append(_colorbar_trace(colors))
-    scale = side_px / max(h, w)
-    # The axes of `style_grid_axes` (row 0 at the top, square cells), given with the figure: Plotly's
-    # property-by-property updates cost ~10 ms a figure, and this page draws two dozen maps.
-    axis = dict(
-        showgrid=False, zeroline=False, ticks="", showticklabels=numbered, dtick=1 if numbered else None
-    )
-    left = 30 if numbered else 8
-    layout = dict(
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 13}} if title else None,
-        width=int(w * scale) + left + 4 + (COLORBAR_PX if showscale else 0),
-        height=int(h * scale) + (48 if title else 12) + (22 if numbered else 6),
-        margin={"l": left, "r": 4, "t": (48 if title else 12) + (22 if numbered else 0), "b": 6},
-        plot_bgcolor="white",
-        xaxis=dict(axis, range=[-0.5, w - 0.5], side="top", constrain="domain"),
-        yaxis=dict(axis, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain"),
-    )
-    return go.Figure(data=traces, layout=layout)
 
 
 # --- the Feature maps page's lesson, in words ----------------------------------------------------------------

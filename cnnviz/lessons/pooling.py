@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.inputs import format_grid
-from cnnviz.ops import correlate2d
+from cnnviz.ops import correlate2d, relu
 from cnnviz.trace import Step, Trace, as_grid, fmt, pool_trace
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "conv_relu_pool",
     "input_cell",
     "pool_backward",
-    "relu",
     "shift",
     "window_gradient",
     "winner_input_cell",
@@ -47,9 +46,9 @@ MODE_NAMES = {"max": "max", "avg": "average", "min": "min", "l2": "L2"}
 
 def input_cell(trace: Trace, step: Step, u: int, v: int) -> tuple[int, int] | None:
     """Input (row, column) read by tap (u, v) of `step`'s window; None when that tap is on padding."""
-    r, c = trace.plan.rows, trace.plan.cols
-    row, col = int(step.rows[u]) - r.pad_before, int(step.cols[v]) - c.pad_before
-    return (row, col) if 0 <= row < r.n and 0 <= col < c.n else None
+    row, col = trace.input_position(int(step.rows[u]), int(step.cols[v]))
+    inside = trace.plan.rows.reads_input(step.rows[u]) and trace.plan.cols.reads_input(step.cols[v])
+    return (row, col) if inside else None
 
 
 def winner_input_cell(trace: Trace, step: Step) -> tuple[int, int] | None:
@@ -88,8 +87,7 @@ class PoolGradient:
     @property
     def dX(self) -> np.ndarray:
         """(H, W) gradient reaching each input cell: the padded grid without its padding."""
-        r, c = self.trace.plan.rows, self.trace.plan.cols
-        return self.padded[r.pad_before : r.pad_before + r.n, c.pad_before : c.pad_before + c.n]
+        return self.padded[self.trace.plan.input_slices]
 
     @property
     def lost(self) -> float:
@@ -171,11 +169,6 @@ def pool_backward(trace: Trace, upstream=None) -> PoolGradient:
     for (rs, cs), share in zip(taps, shares, strict=True):
         padded[rs, cs] += share  # one tap's positions are all different: no collisions within a slice
     return PoolGradient(trace, G, padded)
-
-
-def relu(Z) -> np.ndarray:
-    """max(0, z) cell by cell."""
-    return np.maximum(np.asarray(Z, dtype=float), 0.0)
 
 
 # ---- shift invariance ----
