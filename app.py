@@ -10,6 +10,7 @@ import ui.page as ui
 from cnnviz.draw.export import grid_csv
 from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_figure
 from cnnviz.draw.picture import crop, picture_figure
+from cnnviz.lessons.convolution import dense_layer_text
 
 TINTS = {"Red": "#E06666", "Green": "#6AA84F", "Blue": "#6FA8DC"}  # light, so the black numbers stay readable
 PAGES = """
@@ -127,18 +128,7 @@ def picture_section(image: np.ndarray, caption: str, part: np.ndarray, box) -> N
 
 def next_section(image: np.ndarray) -> None:
     """Below the first screen: why convolution, and where to go next."""
-    h, w = image.shape[:2]
-    channels = image.shape[2] if image.ndim == 3 else 1
-    n_features = h * w * channels
-    ui.explain(
-        f"""
-**Why not a fully connected network?** Flattened, this picture is {h} x {w}{f" x {channels}" if channels > 1 else ""}
-= **{n_features:,} numbers**. One hidden layer of 1,000 units fed by all of them needs
-({n_features:,} + 1) x 1,000 = **{(n_features + 1) * 1000:,} weights**, and the pattern it learns at one place
-is not reused anywhere else. A convolution slides one small shared kernel over the grid instead: a 3x3 kernel
-has 9 weights, wherever it looks.
-"""
-    )
+    ui.explain(dense_layer_text(image.shape))
     with ui.folded("What comes next: the pages of this app", key="home_next") as open_:
         if open_:
             st.markdown(PAGES)

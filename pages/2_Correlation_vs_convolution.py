@@ -313,12 +313,7 @@ def associativity_section() -> None:
     _keep_arrays_in_link(dict(zip("abc", arrays, strict=True)))
     results, assoc_figs = _associativity(*arrays)
     for op, symbol in (("convolution", "∗"), ("cross-correlation", "★")):
-        r = results[op]
-        verdict = "the two sides are **equal**" if r.holds else "the two sides **differ**"
-        st.markdown(
-            f"**{op.capitalize()}**: max |(a {symbol} b) {symbol} c − a {symbol} (b {symbol} c)| = "
-            f"**{fmt(r.max_difference)}**, {verdict}"
-        )
+        st.markdown(lesson.associativity_line(op, symbol, results[op]))
         for column, fig, key in zip(st.columns(3), assoc_figs[op], ("left", "right", "diff"), strict=True):
             with column:
                 ui.show_grid(fig, key=f"corr_fig_assoc_{op}_{key}")
@@ -384,14 +379,7 @@ def one_d_section() -> None:
 
 def one_d_check(x, w, mode: str, stepped) -> None:
     """Our `convolve1d` against `numpy.convolve`, and what each mode keeps."""
-    reference = np.convolve(x, w, mode)
-    ours = convolve1d(x, w, mode)
-    agree = np.allclose(ours, reference, rtol=1e-12, atol=1e-9) and np.allclose(stepped.output, ours)
-    st.markdown(
-        f"`convolve1d(x, w, '{mode}')` = **[{', '.join(fmt(v) for v in ours)}]** (length {ours.size}); "
-        f"`numpy.convolve` gives [{', '.join(fmt(v) for v in reference)}]: "
-        + ("**they agree**." if agree else "**they DISAGREE**.")
-    )
+    st.markdown(lesson.convolve1d_check(x, w, mode, stepped))
     st.caption(
         f"full: length n + m − 1 = {x.size} + {w.size} − 1 (every overlap); same: length max(n, m), centred; "
         "valid: only positions where the kernel lies wholly on the signal."
@@ -435,13 +423,7 @@ def smoothing_section() -> None:
     tt, clean, noisy = lesson.noisy_sine(160, seed=int(seed), noise=noise)
     smooth = convolve1d(noisy, window_w, "same")
     ui.show_grid(smoothing_figure(tt, clean, noisy, smooth, window_name=window_name), key="corr_fig_smooth")
-    rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
-    rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
-    st.markdown(
-        f"Window [{', '.join(fmt(v) for v in window_w)}] (sum {fmt(window_w.sum())}). "
-        f"Error against the clean sine (root mean square): noisy **{rms_noisy:.3f}**, "
-        f"smoothed **{rms_smooth:.3f}**."
-    )
+    st.markdown(lesson.smoothing_report(window_w, clean, noisy, smooth))
     if abs(window_w.sum() - 1) > 1e-9:
         st.caption("These weights do not sum to 1, so the smoothed curve is also scaled by their sum.")
 
@@ -491,11 +473,7 @@ def fft_section() -> None:
     )
     fft_1d_section()
     fft_2d_section()
-    n = 1_000_000
-    st.markdown(
-        f"For scale: two signals of n = {n:,} samples need n² = {n * n:.0e} multiplications directly, but about "
-        f"3 FFTs of 2n points, roughly {3 * 2 * n * np.log2(2 * n):.0e} operations, by the FFT route."
-    )
+    st.markdown(lesson.fft_cost_text(1_000_000))
 
 
 def main() -> None:

@@ -256,12 +256,8 @@ def stepping(trace, marks: list[tuple[int, int]], upstream: np.ndarray) -> None:
 
 def step_section(trace, preset, matches: bool) -> None:
     st.markdown(lesson.pool_summary(trace, preset if matches else None, mode_name=MODE_LABELS[trace.mode]))
-    if trace.plan.unvisited_mask().any():
-        st.warning(
-            f"The windows do not tile the input: {int(trace.plan.unvisited_mask().sum())} input cells "
-            "(cross-hatched) are never looked at. Libraries floor the size and silently drop them.",
-            icon="✂️",
-        )
+    if warning := lesson.untiled_warning(trace):
+        st.warning(warning, icon="✂️")
     marks = slide_warning(preset, matches)
     if preset is not None and preset.note and not preset.slide_errors:
         st.caption(preset.note)
@@ -352,15 +348,7 @@ def backprop_section(trace) -> None:
     if note := lesson.tie_note(trace, trace.step(gi, gj)):
         st.info(note, icon="⚖️")
     gradient_figures(trace, grad, gi, gj)
-    summary = (
-        f"{grad.receivers} of {grad.dX.size} input cells receive a gradient. "
-        f"Sum of dL/dX = {fmt(grad.dX.sum())}; sum of dL/dY = {fmt(grad.upstream.sum())}"
-    )
-    if trace.mode == "avg" and grad.lost:
-        summary += f"; {fmt(grad.lost)} went to padding and is lost."
-    elif trace.mode in ("max", "min", "avg"):
-        summary += ": every bit of the gradient reaches an input cell."
-    st.markdown(summary)
+    st.markdown(lesson.gradient_summary(grad, trace.mode))
 
 
 # ---- Shift invariance ----

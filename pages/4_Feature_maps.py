@@ -348,14 +348,7 @@ def rgb_section(X: np.ndarray) -> None:
     if breakdown is None:
         return
     rgb_figures(rgb, breakdown, bias)
-    out_h, out_w = breakdown.final.shape
-    gap = float(np.max(np.abs(breakdown.total + bias - breakdown.final)))
-    st.markdown(
-        f"Check: the largest difference between *R + G + B + b* and `conv2d`'s map is **{fmt(gap)}** "
-        f"over all {out_h * out_w:,} cells (padding 1, stride 1, so the map keeps the picture's {out_h} x {out_w}). "
-        f"This filter has 3 x {kernels['R'].shape[0]} x {kernels['R'].shape[1]} weights + 1 bias = "
-        f"**{3 * kernels['R'].size + 1}** parameters."
-    )
+    st.markdown(lesson.breakdown_check(breakdown, bias, kernels["R"].shape))
     rgb_cell(breakdown)
 
 
@@ -492,7 +485,7 @@ def transposed_section() -> None:
     Xt, Kt, stamps, full, Y, trace, inserted, reference, settings = transposed
     keep_grid_in_link("fm_t_input", Xt)
     keep_grid_in_link("fm_t_kernel", Kt)
-    t_stride, t_padding, Z = settings["stride"], settings["padding"], trace.padded
+    t_stride, t_padding = settings["stride"], settings["padding"]
     st.markdown(lesson.transposed_size_text(Xt.shape, Kt.shape, stride=t_stride, padding=t_padding))
     st.markdown(
         "**1. Scatter view.** Each input cell stamps `X[i, j] * K` onto the output, its corner at "
@@ -501,13 +494,7 @@ def transposed_section() -> None:
     )
     stamps_view(Xt, stamps, full, Y, t_padding)
     st.markdown(lesson.zero_insertion_text(Kt.shape[0], stride=t_stride, padding=t_padding))
-    agree = np.allclose(trace.output, Y) and np.allclose(reference, Y)
-    st.markdown(
-        f"Z is {Z.shape[0]}x{Z.shape[1]} (dotted cells are inserted zeros), the flipped kernel "
-        f"{Kt.shape[0]}x{Kt.shape[1]}, so the output is {trace.shape[0]}x{trace.shape[1]}. Scatter view and "
-        "zero-insertion view "
-        + ("**agree** cell for cell." if agree else "**disagree**: please report this.")
-    )
+    st.markdown(lesson.transposed_agree_text(trace, Y, reference))
     titles = {"input": "Z (zeros inserted)", "kernel": "K rotated 180 degrees"}
     ui.linked_stepper(trace, "fm_t", name="fm_t", inserted=inserted, titles=titles)
 

@@ -281,3 +281,20 @@ def test_a_stamp_alone_and_the_transposed_sizes_on_the_numbers():
     assert "`(2 - 1)*2 - 2*0 + 3 = 5` rows" in transposed_size_text((2, 2), (3, 3), stride=2, padding=0)
     assert "s - 1 = 1 zero(s)" in zero_insertion_text(3, stride=2, padding=0)
     assert "k - 1 - p = 1 zero(s)" in zero_insertion_text(3, stride=2, padding=1)
+
+
+def test_the_rgb_check_and_the_two_transposed_routes_in_words():
+    from cnnviz.lessons.featuremaps import breakdown_check, transposed_agree_text, zero_insertion
+
+    rgb = np.arange(48.0).reshape(3, 4, 4)
+    K = np.array([[1.0, 0, -1]] * 3)
+    text = breakdown_check(channel_breakdown(rgb, [K, K, K], 2.0, padding=1), 2.0, K.shape)
+    assert "is **0**" in text and "3 x 3 x 3 weights + 1 bias = **28** parameters" in text
+    X, Kt = np.array([[1.0, 2], [3, 4]]), np.ones((3, 3))
+    _, _, Y = transposed_scatter(X, Kt, stride=2)
+    Z, flipped, _ = zero_insertion(X, Kt, stride=2)
+    from cnnviz.ops import conv_transpose2d
+    from cnnviz.trace import correlation_trace
+
+    words = transposed_agree_text(correlation_trace(Z, flipped), Y, conv_transpose2d(X, Kt, stride=2))
+    assert words.startswith("Z is 7x7") and "**agree** cell for cell" in words

@@ -38,6 +38,8 @@ __all__ = [
     "strongest_cell",
     "transposed_size_text",
     "zero_insertion_text",
+    "breakdown_check",
+    "transposed_agree_text",
 ]
 
 CHANNEL_NAMES = ("R", "G", "B")
@@ -322,4 +324,27 @@ def zero_insertion_text(k: int, *, stride: int, padding: int) -> str:
         f"**2. Zero-insertion view.** Put s - 1 = {stride - 1} zero(s) between neighbouring input cells, "
         f"surround them by a border of k - 1 - p = {k - 1 - padding} zero(s), and slide the kernel "
         "**rotated 180 degrees** over that at stride 1: an ordinary convolution that gives the same Y."
+    )
+
+
+def breakdown_check(breakdown: ChannelBreakdown, bias: float, kernel_shape: tuple[int, int]) -> str:
+    """R + G + B + b against `conv2d`'s map, and the filter's parameter count (markdown)."""
+    out_h, out_w = breakdown.final.shape
+    gap = float(np.max(np.abs(breakdown.total + bias - breakdown.final)))
+    kh, kw = kernel_shape
+    return (
+        f"Check: the largest difference between *R + G + B + b* and `conv2d`'s map is **{fmt(gap)}** "
+        f"over all {out_h * out_w:,} cells (padding 1, stride 1, so the map keeps the picture's {out_h} x {out_w}). "
+        f"This filter has 3 x {kh} x {kw} weights + 1 bias = **{3 * kh * kw + 1}** parameters."
+    )
+
+
+def transposed_agree_text(trace: Trace, Y: np.ndarray, reference: np.ndarray) -> str:
+    """The zero-insertion route's sizes, and whether it, the scatter view and `conv_transpose2d` agree."""
+    Z, (kh, kw) = trace.padded, trace.kernel.shape
+    agree = np.allclose(trace.output, Y) and np.allclose(reference, Y)
+    return (
+        f"Z is {Z.shape[0]}x{Z.shape[1]} (dotted cells are inserted zeros), the flipped kernel {kh}x{kw}, "
+        f"so the output is {trace.shape[0]}x{trace.shape[1]}. Scatter view and zero-insertion view "
+        + ("**agree** cell for cell." if agree else "**disagree**: please report this.")
     )
