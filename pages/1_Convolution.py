@@ -6,7 +6,6 @@ import streamlit as st
 import cnnviz.lessons.convolution as lesson
 import ui.page as ui
 from cnnviz.gridcode import MAX_SIDE
-from cnnviz.inputs import format_grid, parse_grid
 from cnnviz.lessons.presets import EXAMPLES, KERNELS
 from cnnviz.lessons.snippets import torch_snippet
 from cnnviz.trace import convolution_trace, correlation_trace
@@ -107,33 +106,27 @@ def _small_kernel(K: np.ndarray) -> np.ndarray:
     return K
 
 
-def first_grid() -> str:
-    """The typed input's first text: the link's grid (`conv_X`), else the 6x6 example's."""
-    return ui.first_value(
-        "conv_grid", lambda: format_grid(ui.url_grid("conv_X", SIX.input, name="input grid"))
-    )
-
-
-def first_kernel() -> str:
-    """The typed kernel's first text: the link's (`conv_K`), else the vertical edge."""
-    return ui.first_value(
-        "conv_kernel_text",
-        lambda: format_grid(ui.url_grid("conv_K", DEFAULT_KERNEL, name="kernel", check=_small_kernel)),
-    )
+# The typed input and kernel: each box's key, the link parameter that carries its grid, its default.
+TYPED_X = {
+    "key": "conv_grid",
+    "param": "conv_X",
+    "default": SIX.input,
+    "name": "input grid",
+    "check": _fits_link,
+}
+TYPED_K = {
+    "key": "conv_kernel_text",
+    "param": "conv_K",
+    "default": DEFAULT_KERNEL,
+    "name": "kernel",
+    "check": _small_kernel,
+}
 
 
 def typed_grid() -> np.ndarray | None:
     """The typed input, kept in the link (`conv_X`)."""
-    text = st.text_area(
-        "One row per line; numbers split by spaces or commas (1/9 and -1.5 work)",
-        first_grid(),
-        key="conv_grid",
-        height=170,
-    )
-    X = ui.keep_last_good("conv_grid", lambda: _fits_link(parse_grid(text, name="input grid")))
-    if X is not None:
-        ui.set_url_grid("conv_X", X, default=SIX.input)
-    return X
+    label = "One row per line; numbers split by spaces or commas (1/9 and -1.5 work)"
+    return ui.typed_grid(label, height=170, **TYPED_X)
 
 
 def picture() -> np.ndarray | None:
@@ -172,11 +165,7 @@ def input_section(source: str):
 
 def typed_kernel() -> np.ndarray | None:
     """The typed kernel, kept in the link (`conv_K`)."""
-    typed = st.text_area("Kernel, one row per line", first_kernel(), key="conv_kernel_text", height=110)
-    K = ui.keep_last_good("conv_kernel", lambda: _small_kernel(parse_grid(typed, name="kernel")))
-    if K is not None:
-        ui.set_url_grid("conv_K", K, default=DEFAULT_KERNEL)
-    return K
+    return ui.typed_grid("Kernel, one row per line", height=110, **TYPED_K)
 
 
 def kernel_section(choice: str, example, source: str) -> np.ndarray | None:
@@ -239,7 +228,7 @@ def controls_section():
     for key, lo, hi in NUMBERS_IN_POPOVERS:
         ui.check_link_number(key, lo, hi)
     ui.check_link_choice("conv_pad_mode", PAD_MODES)
-    first_grid(), first_kernel()  # a typed grid in the link is read (and a bad one warns) here
+    ui.first_grid_text(**TYPED_X), ui.first_grid_text(**TYPED_K)  # a bad grid in the link warns here
     src_col, ex_col, k_col, kx_col, set_col = st.columns(
         [1.6, 2.4, 2.1, 0.6, 1.8], vertical_alignment="bottom"
     )

@@ -60,26 +60,14 @@ def apply_preset() -> None:
 # ---- the input and the settings: one row, the details in popovers ----
 
 
-def first_grid() -> str:
-    """The typed grid's first text: the link's (`pool_X`), else the first example's input."""
-    return ui.first_value(
-        "pool_typed", lambda: format_grid(ui.url_grid("pool_X", FIRST.input, name="input grid"))
-    )
+TYPED_X = {"key": "pool_typed", "param": "pool_X", "default": FIRST.input, "name": "input grid"}
 
 
 def typed_grid() -> np.ndarray | None:
     """The typed grid, kept in the link (`pool_X`)."""
-    text = st.text_area(
-        "One row per line, numbers split by spaces or commas",
-        first_grid(),
-        key="pool_typed",
-        height=140,
-        help="Decimals, negatives and fractions like 1/9 are fine; pasted [brackets] are ignored.",
-    )
-    X = ui.keep_last_good("pool_typed_grid", lambda: parse_grid(text, name="input grid"))
-    if X is not None and max(X.shape) <= 64:
-        ui.set_url_grid("pool_X", X)
-    return X
+    label = "One row per line, numbers split by spaces or commas"
+    help_ = "Decimals, negatives and fractions like 1/9 are fine; pasted [brackets] are ignored."
+    return ui.typed_grid(label, height=140, help=help_, **TYPED_X)
 
 
 def picture_crop() -> np.ndarray | None:
@@ -149,7 +137,7 @@ def controls_section():
     for key, lo, hi in NUMBERS_IN_POPOVERS:
         ui.check_link_number(key, lo, hi)
     ui.check_link_choice("pool_stride_same", ["true", "false"])
-    first_grid()  # a typed grid in the link is read (and a bad one warns) here
+    ui.first_grid_text(**TYPED_X)  # a bad grid in the link warns here, outside the popover
     ui.keep_widgets(*KEPT)
     src_col, in_col, mode_col, set_col = st.columns([1.3, 2.2, 1.2, 1.8], vertical_alignment="bottom")
     with src_col:

@@ -32,11 +32,14 @@ from ui.classroom import (
     check_link_number,
     classroom_bar,
     explain,
+    first_grid_text,
+    first_value,
     folded,
     projector_mode,
     projector_style,
     set_url_grid,
     show,
+    typed_grid,
     url_grid,
     url_multiselect,
     url_number,
@@ -72,6 +75,7 @@ __all__ = [
     "check_link_choice",
     "check_link_number",
     "explain",
+    "first_grid_text",
     "first_value",
     "folded",
     "grid",
@@ -91,6 +95,7 @@ __all__ = [
     "set_widgets",
     "show",
     "show_grid",
+    "typed_grid",
     "url_grid",
     "url_multiselect",
     "url_number",
@@ -127,18 +132,6 @@ def keep_within(key: str, top: int) -> None:
     shrank) is moved to `top`, before the widget is drawn: the one value a page writes outside a callback."""
     if st.session_state.get(key, 0) > top:
         st.session_state[key] = top
-
-
-def first_value(key: str, make: Callable[[], Any]) -> Any:
-    """The value a widget under `key` starts from when the link holds it in another form (a grid in the link,
-    the text in its box): the widget's own value once it has one, else `make()`, called once per session (so a
-    bad link warns once). Pass it as the widget's `value=`; other sections may read it too."""
-    if key in st.session_state:
-        return st.session_state[key]
-    first = st.session_state.setdefault("_first_values", {})
-    if key not in first:
-        first[key] = make()
-    return first[key]
 
 
 def cached_figure(func: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
