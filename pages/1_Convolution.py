@@ -228,7 +228,8 @@ def controls_section():
     for key, lo, hi in NUMBERS_IN_POPOVERS:
         ui.check_link_number(key, lo, hi)
     ui.check_link_choice("conv_pad_mode", PAD_MODES)
-    ui.first_grid_text(**TYPED_X), ui.first_grid_text(**TYPED_K)  # a bad grid in the link warns here
+    for typed in (TYPED_X, TYPED_K):  # a bad grid in the link warns here, outside the popovers
+        ui.first_grid_text(**typed)
     src_col, ex_col, k_col, kx_col, set_col = st.columns(
         [1.6, 2.4, 2.1, 0.6, 1.8], vertical_alignment="bottom"
     )
