@@ -8,6 +8,7 @@ import ui.page as ui
 from cnnviz.draw.figures import color_range
 from cnnviz.draw.palette import UNVISITED_COLOR
 from cnnviz.draw.palette import WINDOW_COLOR as WINDOW
+from cnnviz.draw.picture import crop
 from cnnviz.draw.pooling import padded_input_figure
 from cnnviz.geometry import pool_padding_max
 from cnnviz.inputs import format_grid, parse_grid
@@ -76,11 +77,12 @@ def picture_crop() -> np.ndarray | None:
     if image is None:
         return None
     h, w = image.shape
-    crop = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
-    top = st.slider("Crop: top row", 0, h - crop, (h - crop) // 2, key="pool_top") if h > crop else 0
-    left = st.slider("Crop: left column", 0, w - crop, (w - crop) // 2, key="pool_left") if w > crop else 0
-    st.caption(f"{caption}: rows {top}..{top + crop - 1}, columns {left}..{left + crop - 1}")
-    return image[top : top + crop, left : left + crop]
+    side = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
+    top = st.slider("Crop: top row", 0, h - side, (h - side) // 2, key="pool_top") if h > side else 0
+    left = st.slider("Crop: left column", 0, w - side, (w - side) // 2, key="pool_left") if w > side else 0
+    part, (r0, c0, r1, c1) = crop(image, top, left, side, side)
+    st.caption(f"{caption}: rows {r0}..{r1}, columns {c0}..{c1}")
+    return part
 
 
 def input_section(source: str):
