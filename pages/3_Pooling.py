@@ -97,7 +97,7 @@ def input_section(source: str):
             return None, typed_grid()
         if source == ui.RANDOM:
             keys = ("pool_rand_rows", "pool_rand_cols", "pool_rand_seed")
-            return None, ui.random_grid(keys, max_side=32, values=(0, 9))
+            return None, ui.random_grid(keys, max_side=32, values=(0, 9), values_key="pool_rand_range")
         return None, picture_crop()
 
 
