@@ -3,44 +3,12 @@
 import numpy as np
 import streamlit as st
 
+import cnnviz.lessons.convolution as lesson
+import ui.page as ui
 from cnnviz.gridcode import MAX_SIDE
-from cnnviz.inputs import format_grid, parse_grid
-from cnnviz.lessons.convolution import (
-    kernel_text,
-    matches_example,
-    slide_caption,
-    slide_marks,
-    slide_mistakes,
-    summary,
-    tiling_warning,
-)
 from cnnviz.lessons.presets import EXAMPLES, KERNELS
 from cnnviz.lessons.snippets import torch_snippet
 from cnnviz.trace import convolution_trace, correlation_trace
-from ui.page import (
-    LECTURE,
-    RANDOM,
-    TYPED,
-    check_link_choice,
-    check_link_number,
-    explain,
-    folded,
-    image_picker,
-    input_source,
-    keep_last_good,
-    keep_widgets,
-    linked_stepper,
-    page_setup,
-    random_grid,
-    set_url_grid,
-    set_widgets,
-    url_grid,
-    url_number,
-    url_select,
-    url_select_slider,
-    url_toggle,
-)
-from ui.stepper import render_check_work
 
 EXAMPLE_KERNEL = "The lecture example's kernel"
 OLD_KERNEL_LABELS = {"The worked example's kernel": EXAMPLE_KERNEL}  # what older links say
@@ -67,7 +35,7 @@ NUMBERS_IN_POPOVERS = [
 def on_example_change() -> None:
     """A lecture example brings its own kernel and settings, so its answer appears as in the lecture."""
     stride = EXAMPLES[st.session_state.get("conv_example", DEFAULT_EXAMPLE)].stride
-    set_widgets(
+    ui.set_widgets(
         {
             "conv_kernel_choice": EXAMPLE_KERNEL,
             "conv_stride_h": stride,
@@ -82,10 +50,10 @@ def on_example_change() -> None:
 
 def on_source_change() -> None:
     """A lecture example uses its own kernel; other inputs start from the vertical edge kernel."""
-    if st.session_state.conv_source == LECTURE:
+    if st.session_state.conv_source == ui.LECTURE:
         on_example_change()
     elif st.session_state.get("conv_kernel_choice", EXAMPLE_KERNEL) == EXAMPLE_KERNEL:
-        set_widgets({"conv_kernel_choice": "Vertical edge"})
+        ui.set_widgets({"conv_kernel_choice": "Vertical edge"})
 
 
 # --- The stride: in the link whenever it differs from what the lecture example brings ------------------------------
@@ -94,7 +62,10 @@ def on_source_change() -> None:
 def example_stride(source: str | None, name: str | None) -> int:
     """The stride a lecture example brings (1 for another input, or no example, or an unknown one)."""
     example = EXAMPLES.get(name or "")
-    is_example = (source or LECTURE) in (LECTURE, "Worked example")  # an older link says "Worked example"
+    is_example = (source or ui.LECTURE) in (
+        ui.LECTURE,
+        "Worked example",
+    )  # an older link says "Worked example"
     return example.stride if example is not None and is_example else 1
 
 
@@ -135,24 +106,33 @@ def _small_kernel(K: np.ndarray) -> np.ndarray:
     return K
 
 
+# The typed input and kernel: each box's key, the link parameter that carries its grid, its default.
+TYPED_X = {
+    "key": "conv_grid",
+    "param": "conv_X",
+    "default": SIX.input,
+    "name": "input grid",
+    "check": _fits_link,
+}
+TYPED_K = {
+    "key": "conv_kernel_text",
+    "param": "conv_K",
+    "default": DEFAULT_KERNEL,
+    "name": "kernel",
+    "check": _small_kernel,
+}
+
+
 def typed_grid() -> np.ndarray | None:
     """The typed input, kept in the link (`conv_X`)."""
-    text = st.text_area(
-        "One row per line; numbers split by spaces or commas (1/9 and -1.5 work)",
-        format_grid(url_grid("conv_X", SIX.input, name="input grid")),
-        key="conv_grid",
-        height=170,
-    )
-    X = keep_last_good("conv_grid", lambda: _fits_link(parse_grid(text, name="input grid")))
-    if X is not None:
-        set_url_grid("conv_X", X, default=SIX.input)
-    return X
+    label = "One row per line; numbers split by spaces or commas (1/9 and -1.5 work)"
+    return ui.typed_grid(label, height=170, **TYPED_X)
 
 
 def picture() -> np.ndarray | None:
     """A bundled or uploaded picture, downscaled to a grid the stepper can show."""
-    size = url_select_slider("Downscale so the longer side is", SIZES, value=16, key="conv_size")
-    X, caption = image_picker("conv_img", max_side=int(size), default="digit_7.png", bind=True)
+    size = ui.url_select_slider("Downscale so the longer side is", SIZES, value=16, key="conv_size")
+    X, caption = ui.image_picker("conv_img", max_side=int(size), default="digit_7.png", bind=True)
     if X is not None:
         st.caption(f"{caption}: {X.shape[0]}x{X.shape[1]} grey levels 0..255")
     return X
@@ -161,8 +141,8 @@ def picture() -> np.ndarray | None:
 def input_section(source: str):
     """(the lecture example, the input X). Another source than a lecture example shows its own settings in a
     popover; the example chosen last is kept (its kernel stays available as "The lecture example's kernel")."""
-    if source == LECTURE:
-        name = url_select(
+    if source == ui.LECTURE:
+        name = ui.url_select(
             "Lecture example",
             list(EXAMPLES),
             index=1,
@@ -170,13 +150,13 @@ def input_section(source: str):
             on_change=on_example_change,
         )
         return EXAMPLES[name], EXAMPLES[name].input
-    keep_widgets("conv_example")  # its box is not drawn in this run
+    ui.keep_widgets("conv_example")  # its box is not drawn in this run
     example = EXAMPLES[st.session_state.get("conv_example", DEFAULT_EXAMPLE)]
     with st.popover(f"{source}…", width="stretch"):
-        if source == TYPED:
+        if source == ui.TYPED:
             return example, typed_grid()
-        if source == RANDOM:
-            return example, random_grid(("conv_rand_h", "conv_rand_w", "conv_rand_seed"), max_side=64)
+        if source == ui.RANDOM:
+            return example, ui.random_grid(("conv_rand_h", "conv_rand_w", "conv_rand_seed"), max_side=64)
         return example, picture()
 
 
@@ -185,12 +165,7 @@ def input_section(source: str):
 
 def typed_kernel() -> np.ndarray | None:
     """The typed kernel, kept in the link (`conv_K`)."""
-    linked = url_grid("conv_K", DEFAULT_KERNEL, name="kernel", check=_small_kernel)
-    typed = st.text_area("Kernel, one row per line", format_grid(linked), key="conv_kernel_text", height=110)
-    K = keep_last_good("conv_kernel", lambda: _small_kernel(parse_grid(typed, name="kernel")))
-    if K is not None:
-        set_url_grid("conv_K", K, default=DEFAULT_KERNEL)
-    return K
+    return ui.typed_grid("Kernel, one row per line", height=110, **TYPED_K)
 
 
 def kernel_section(choice: str, example, source: str) -> np.ndarray | None:
@@ -198,7 +173,7 @@ def kernel_section(choice: str, example, source: str) -> np.ndarray | None:
     with st.popover("K…", help="The kernel's numbers (or type your own)"):
         if choice == EXAMPLE_KERNEL:
             K, shown, scale = example.kernel, example.kernel, ""
-            note = f"The kernel of the lecture example *{example.name}*." if source != LECTURE else ""
+            note = f"The kernel of the lecture example *{example.name}*." if source != ui.LECTURE else ""
         elif choice == TYPED_KERNEL:
             K = shown = typed_kernel()
             scale = note = ""
@@ -207,7 +182,7 @@ def kernel_section(choice: str, example, source: str) -> np.ndarray | None:
             K, scale, note = preset.array, preset.scale_text, preset.note
             shown = np.array(preset.weights, dtype=float) if scale else K
         if K is not None:
-            st.code(kernel_text(shown, scale), language=None, wrap_lines=True)
+            st.code(lesson.kernel_text(shown, scale), language=None, wrap_lines=True)
         if note:
             st.caption(note)
     return K
@@ -215,13 +190,13 @@ def kernel_section(choice: str, example, source: str) -> np.ndarray | None:
 
 def padding_input():
     """The padding: "valid", "same", or ((top, bottom), (left, right)) typed per side."""
-    pad_mode = url_select("Padding", PAD_MODES, key="conv_pad_mode", widget=st.radio, horizontal=True)
+    pad_mode = ui.url_select("Padding", PAD_MODES, key="conv_pad_mode", widget=st.radio, horizontal=True)
     if pad_mode != "custom":
         return pad_mode.split()[0]
     sides = []
     for col, side in zip(st.columns(4), ("top", "bottom", "left", "right"), strict=True):
         with col:
-            sides.append(url_number(side, 0, 10, 1, key=f"conv_pad_{side[0]}"))
+            sides.append(ui.url_number(side, 0, 10, 1, key=f"conv_pad_{side[0]}"))
     return (sides[0], sides[1]), (sides[2], sides[3])
 
 
@@ -235,10 +210,10 @@ def settings_section():
         with sw:
             stride_w = stride_input("stride w", "w")
         with dh:
-            dil_h = url_number("dilation h", 1, 6, 1, key="conv_dil_h")
+            dil_h = ui.url_number("dilation h", 1, 6, 1, key="conv_dil_h")
         with dw:
-            dil_w = url_number("dilation w", 1, 6, 1, key="conv_dil_w")
-        flip = url_toggle(
+            dil_w = ui.url_number("dilation w", 1, 6, 1, key="conv_dil_w")
+        flip = ui.url_toggle(
             "True convolution (flip the kernel 180°)",
             key="conv_flip",
             widget=st.checkbox,
@@ -251,18 +226,20 @@ def controls_section():
     """The few controls that drive the stepper, on one row: (source, example, X, K, padding, stride, dilation,
     flip). The settings in popovers are checked against the link here, where a warning is seen."""
     for key, lo, hi in NUMBERS_IN_POPOVERS:
-        check_link_number(key, lo, hi)
-    check_link_choice("conv_pad_mode", PAD_MODES)
+        ui.check_link_number(key, lo, hi)
+    ui.check_link_choice("conv_pad_mode", PAD_MODES)
+    for typed in (TYPED_X, TYPED_K):  # a bad grid in the link warns here, outside the popovers
+        ui.first_grid_text(**typed)
     src_col, ex_col, k_col, kx_col, set_col = st.columns(
         [1.6, 2.4, 2.1, 0.6, 1.8], vertical_alignment="bottom"
     )
     with src_col:
-        source = input_source("Input X", key="conv_source", on_change=on_source_change)
+        source = ui.input_source("Input X", key="conv_source", on_change=on_source_change)
     with ex_col:
         example, X = input_section(source)
     with k_col:
         choices = [EXAMPLE_KERNEL, *KERNELS, TYPED_KERNEL]
-        choice = url_select("Kernel K", choices, key="conv_kernel_choice", old_labels=OLD_KERNEL_LABELS)
+        choice = ui.url_select("Kernel K", choices, key="conv_kernel_choice", old_labels=OLD_KERNEL_LABELS)
     with kx_col:
         K = kernel_section(choice, example, source)
     with set_col:
@@ -279,14 +256,14 @@ def summary_section(trace, example, source: str) -> list[tuple[int, int]]:
     The slide's wrong cells are marked only while the page shows that example exactly as in the lecture;
     with other settings the warning would point at nothing.
     """
-    lecture = source == LECTURE and matches_example(trace, example)
-    marks = slide_marks(example) if lecture else []
-    if not marks and source == LECTURE and example.slide_errors:
+    lecture = source == ui.LECTURE and lesson.matches_example(trace, example)
+    marks = lesson.slide_marks(example) if lecture else []
+    if not marks and source == ui.LECTURE and example.slide_errors:
         st.caption(
             f"*{example.name}*: the slide's mistakes are outlined only with the example's own kernel and settings."
         )
-    st.markdown(summary(trace, lecture=lecture))
-    if warning := tiling_warning(trace):
+    st.markdown(lesson.summary(trace, lecture=lecture))
+    if warning := lesson.tiling_warning(trace):
         st.warning(warning)
     return marks
 
@@ -296,44 +273,46 @@ def summary_section(trace, example, source: str) -> list[tuple[int, int]]:
 @st.fragment
 def stepper_section(trace, example, marks: list[tuple[int, int]]) -> None:
     """The stepper, the slide's mistakes under it, the formulas, check my work and the PyTorch."""
-    step = linked_stepper(
+    step = ui.linked_stepper(
         trace,
         "conv",
         name="convolution",
         titles={"kernel": "Kernel K rotated 180° (as slid)"} if trace.mode == "convolve" else None,
         marks=marks,
-        caption=slide_caption(example) if marks else "",
+        caption=lesson.slide_caption(example) if marks else "",
     )
     if marks:  # under the stepper, so that the stepper stays on the first screen (its legend names them)
         st.warning(
-            f"The slide's answer has mistakes: {slide_mistakes(example)}. "
+            f"The slide's answer has mistakes: {lesson.slide_mistakes(example)}. "
             "They are outlined in dashed red with ! above."
         )
-    explain(
+    ui.explain(
         "The kernel slides over the input; at each position the numbers under it are multiplied by the kernel's "
         "weights and summed into one output cell. Deep learning's *convolution* is cross-correlation: the kernel "
         "is not flipped (tick *true convolution* under the settings to flip it)."
     )
     rows, cols = trace.plan.rows, trace.plan.cols
-    explain(
+    ui.explain(
         f"**Output size** (per-side padding, as PyTorch): rows `{rows.formula()}`, columns `{cols.formula()}`  \n"
         f"The same with total padding p (both sides together): rows `{rows.formula_total_padding()}`, "
         f"columns `{cols.formula_total_padding()}`"
     )
     st.subheader("Check my work")
-    render_check_work(trace, key="conv_check", cell=step.index)
-    with folded("Show the PyTorch: a runnable snippet that reproduces the output", key="conv_torch") as open_:
+    ui.render_check_work(trace, key="conv_check", cell=step.index)
+    with ui.folded(
+        "Show the PyTorch: a runnable snippet that reproduces the output", key="conv_torch"
+    ) as open_:
         if open_:
             st.code(torch_snippet(trace, cell=step.index), language="python")
 
 
 def main() -> None:
-    page_setup("Convolution, cell by cell", "🔲")
+    ui.page_setup("Convolution, cell by cell", "🔲")
     source, example, X, K, padding, stride, dilation, flip = controls_section()
     if X is None or K is None:
         return
     make = convolution_trace if flip else correlation_trace
-    trace = keep_last_good(
+    trace = ui.keep_last_good(
         "conv_trace", lambda: make(X, K, stride=stride, padding=padding, dilation=dilation)
     )
     if trace is None:

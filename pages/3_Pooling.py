@@ -3,56 +3,18 @@
 import numpy as np
 import streamlit as st
 
+import cnnviz.lessons.pooling as lesson
+import ui.page as ui
 from cnnviz.draw.figures import color_range
 from cnnviz.draw.palette import UNVISITED_COLOR
 from cnnviz.draw.palette import WINDOW_COLOR as WINDOW
+from cnnviz.draw.picture import crop
 from cnnviz.draw.pooling import padded_input_figure
 from cnnviz.geometry import pool_padding_max
 from cnnviz.inputs import format_grid, parse_grid
 from cnnviz.lessons.convolution import slide_marks, slide_mistakes
-from cnnviz.lessons.pooling import (
-    DIRECTIONS,
-    conv_relu_pool,
-    input_window,
-    matches_example,
-    pipeline_conclusion,
-    pipeline_verdict,
-    pool_backward,
-    pool_summary,
-    shift_moves,
-    shift_table,
-    shift_verdict,
-    slide_map_note,
-    tie_note,
-    winner_input_cell,
-)
 from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
 from cnnviz.trace import POOL_MODES, fmt, pool_trace
-from ui.page import (
-    LECTURE,
-    RANDOM,
-    TYPED,
-    check_link_choice,
-    check_link_number,
-    explain,
-    folded,
-    grid,
-    image_picker,
-    input_source,
-    keep_last_good,
-    keep_widgets,
-    keep_within,
-    lazy_tabs,
-    linked_stepper,
-    page_setup,
-    random_grid,
-    set_url_grid,
-    set_widgets,
-    show_grid,
-    url_grid,
-    url_select,
-)
-from ui.stepper import render_check_work
 
 PRESETS = list(POOL_EXAMPLES)
 FIRST = POOL_EXAMPLES[PRESETS[0]]  # the widgets' defaults are the first lecture example's settings
@@ -84,7 +46,7 @@ KEPT = [
 def apply_preset() -> None:
     """Load the chosen lecture example's settings into the widgets (runs before the page redraws)."""
     e = POOL_EXAMPLES[st.session_state["pool_preset"]]
-    set_widgets(
+    ui.set_widgets(
         {
             "pool_mode": e.pool,
             "pool_size": e.size,
@@ -99,48 +61,43 @@ def apply_preset() -> None:
 # ---- the input and the settings: one row, the details in popovers ----
 
 
+TYPED_X = {"key": "pool_typed", "param": "pool_X", "default": FIRST.input, "name": "input grid"}
+
+
 def typed_grid() -> np.ndarray | None:
-    """The typed grid (a grid in the link replaces the first example's), kept in the link (`pool_X`)."""
-    linked = url_grid("pool_X", FIRST.input, name="input grid")
-    text = st.text_area(
-        "One row per line, numbers split by spaces or commas",
-        format_grid(linked),
-        key="pool_typed",
-        height=140,
-        help="Decimals, negatives and fractions like 1/9 are fine; pasted [brackets] are ignored.",
-    )
-    X = keep_last_good("pool_typed_grid", lambda: parse_grid(text, name="input grid"))
-    if X is not None and max(X.shape) <= 64:
-        set_url_grid("pool_X", X)
-    return X
+    """The typed grid, kept in the link (`pool_X`)."""
+    label = "One row per line, numbers split by spaces or commas"
+    help_ = "Decimals, negatives and fractions like 1/9 are fine; pasted [brackets] are ignored."
+    return ui.typed_grid(label, height=140, help=help_, **TYPED_X)
 
 
 def picture_crop() -> np.ndarray | None:
     """A square crop of a bundled or uploaded picture."""
-    image, caption = image_picker("pool_img", max_side=128, bind=True)
+    image, caption = ui.image_picker("pool_img", max_side=128, bind=True)
     if image is None:
         return None
     h, w = image.shape
-    crop = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
-    top = st.slider("Crop: top row", 0, h - crop, (h - crop) // 2, key="pool_top") if h > crop else 0
-    left = st.slider("Crop: left column", 0, w - crop, (w - crop) // 2, key="pool_left") if w > crop else 0
-    st.caption(f"{caption}: rows {top}..{top + crop - 1}, columns {left}..{left + crop - 1}")
-    return image[top : top + crop, left : left + crop]
+    side = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
+    top = st.slider("Crop: top row", 0, h - side, (h - side) // 2, key="pool_top") if h > side else 0
+    left = st.slider("Crop: left column", 0, w - side, (w - side) // 2, key="pool_left") if w > side else 0
+    part, (r0, c0, r1, c1) = crop(image, top, left, side, side)
+    st.caption(f"{caption}: rows {r0}..{r1}, columns {c0}..{c1}")
+    return part
 
 
 def input_section(source: str):
     """(the lecture example or None, the input grid)."""
-    if source == LECTURE:
+    if source == ui.LECTURE:
         preset = POOL_EXAMPLES[
-            url_select("Lecture example", PRESETS, key="pool_preset", on_change=apply_preset)
+            ui.url_select("Lecture example", PRESETS, key="pool_preset", on_change=apply_preset)
         ]
         return preset, preset.input
     with st.popover(f"{source}…", width="stretch"):
-        if source == TYPED:
+        if source == ui.TYPED:
             return None, typed_grid()
-        if source == RANDOM:
+        if source == ui.RANDOM:
             keys = ("pool_rand_rows", "pool_rand_cols", "pool_rand_seed")
-            return None, random_grid(keys, max_side=32, values=(0, 9))
+            return None, ui.random_grid(keys, max_side=32, values=(0, 9), values_key="pool_rand_range")
         return None, picture_crop()
 
 
@@ -163,7 +120,7 @@ def settings_section() -> tuple[int, int, int]:
         if most == 0:
             st.caption("Padding: none (a 1x1 window cannot be padded: a window would hold only padding).")
             return size, stride, 0
-        keep_within("pool_padding", most)
+        ui.keep_within("pool_padding", most)
         padding = st.slider(
             f"Padding p (at most half the window: {most})",
             0,
@@ -180,16 +137,17 @@ def settings_section() -> tuple[int, int, int]:
 def controls_section():
     """The input, the pooling and its settings on one row: (the example or None, X, mode, size, stride, padding)."""
     for key, lo, hi in NUMBERS_IN_POPOVERS:
-        check_link_number(key, lo, hi)
-    check_link_choice("pool_stride_same", ["true", "false"])
-    keep_widgets(*KEPT)
+        ui.check_link_number(key, lo, hi)
+    ui.check_link_choice("pool_stride_same", ["true", "false"])
+    ui.first_grid_text(**TYPED_X)  # a bad grid in the link warns here, outside the popover
+    ui.keep_widgets(*KEPT)
     src_col, in_col, mode_col, set_col = st.columns([1.3, 2.2, 1.2, 1.8], vertical_alignment="bottom")
     with src_col:
-        source = input_source("Input", key="pool_input_source")
+        source = ui.input_source("Input", key="pool_input_source")
     with in_col:
         preset, X = input_section(source)
     with mode_col:
-        mode = url_select(
+        mode = ui.url_select(
             "Pooling",
             POOL_MODES,
             index=POOL_MODES.index(FIRST.pool),
@@ -214,9 +172,7 @@ def colours(trace) -> tuple[dict, dict]:
 def upstream_gradient(trace) -> np.ndarray:
     """dL/dY: all ones, or the grid typed in the Backpropagation section (or in the link) while its shape fits."""
     chosen = st.session_state.get("pool_grad_source", st.query_params.get("pool_grad_source"))
-    if "pool_upstream" not in st.session_state:
-        st.session_state["pool_upstream"] = url_grid("pool_g", None, name="upstream gradient")
-    kept = st.session_state["pool_upstream"]
+    kept = ui.first_value("pool_upstream", lambda: ui.url_grid("pool_g", None, name="upstream gradient"))
     if chosen == "Type my own" and kept is not None and kept.shape == trace.shape:
         return kept
     return np.ones(trace.shape)
@@ -248,7 +204,7 @@ def size_and_grids(trace) -> None:
     colors, in_colors = colours(trace)
     c1, c2 = st.columns(2)
     with c1:
-        fig = grid(
+        fig = ui.grid(
             trace.X,
             title=f"Input {in_h}x{in_w}",
             colors=in_colors,
@@ -256,17 +212,17 @@ def size_and_grids(trace) -> None:
             shade_color=UNVISITED_COLOR,
             showscale=trace.mode == "l2",
         )
-        show_grid(fig, key="pool_input")
+        ui.show_grid(fig, key="pool_input")
     with c2:
         out_colors = colors if trace.mode != "l2" else color_range([trace.output])
         title = f"{MODE_LABELS[trace.mode]} pool -> {out_h}x{out_w}"
-        show_grid(grid(trace.output, title=title, colors=out_colors), key="pool_output")
+        ui.show_grid(ui.grid(trace.output, title=title, colors=out_colors), key="pool_output")
 
 
 @st.fragment
 def stepping(trace, marks: list[tuple[int, int]], upstream: np.ndarray) -> None:
     """The stepper (a fragment: picking a cell reruns only this), the winner, a tie, check my work."""
-    step = linked_stepper(
+    step = ui.linked_stepper(
         trace,
         "pool",
         name="pooling",
@@ -275,38 +231,34 @@ def stepping(trace, marks: list[tuple[int, int]], upstream: np.ndarray) -> None:
         caption="the slide printed a wrong value here" if marks else "",
         upstream=upstream,
     )
-    winner = winner_input_cell(trace, step)
+    winner = lesson.winner_input_cell(trace, step)
     if winner is not None:
         st.markdown(
             f"The {trace.mode}, {fmt(step.value)}, is input cell {winner} (starred): in the backward "
             "pass, this output's gradient goes to that cell alone."
         )
-    if note := tie_note(trace, step):
+    if note := lesson.tie_note(trace, step):
         st.info(note, icon="⚖️")
-    with folded("Check my work: type the whole pooled output", key="pool_check_open") as open_:
+    with ui.folded("Check my work: type the whole pooled output", key="pool_check_open") as open_:
         if open_:
-            render_check_work(trace, key="pool_check")
+            ui.render_check_work(trace, key="pool_check")
 
 
 def step_section(trace, preset, matches: bool) -> None:
-    st.markdown(pool_summary(trace, preset if matches else None, mode_name=MODE_LABELS[trace.mode]))
-    if trace.plan.unvisited_mask().any():
-        st.warning(
-            f"The windows do not tile the input: {int(trace.plan.unvisited_mask().sum())} input cells "
-            "(cross-hatched) are never looked at. Libraries floor the size and silently drop them.",
-            icon="✂️",
-        )
+    st.markdown(lesson.pool_summary(trace, preset if matches else None, mode_name=MODE_LABELS[trace.mode]))
+    if warning := lesson.untiled_warning(trace):
+        st.warning(warning, icon="✂️")
     marks = slide_warning(preset, matches)
     if preset is not None and preset.note and not preset.slide_errors:
         st.caption(preset.note)
     stepping(trace, marks, upstream_gradient(trace))
-    explain(
+    ui.explain(
         "Pooling slides a window over a grid like a convolution does, but has no weights to learn: each output "
         "cell is the **max**, **average**, **min** or **L2 norm** of the numbers under its window. It shrinks "
         "the map (a 2x2 window with stride 2 keeps one number in four) and makes it less sensitive to small "
         "shifts. On a tie for the max, the first maximum in reading order wins (as in PyTorch)."
     )
-    with folded("Output size, and the whole input and output", key="pool_size_open") as open_:
+    with ui.folded("Output size, and the whole input and output", key="pool_size_open") as open_:
         if open_:
             size_and_grids(trace)
 
@@ -317,7 +269,7 @@ def step_section(trace, preset, matches: bool) -> None:
 def typed_upstream(trace) -> np.ndarray:
     """The upstream gradient the student types (kept for the stepper's gradient panel and in the link)."""
     upstream = np.ones(trace.shape)
-    source = url_select(
+    source = ui.url_select(
         "Upstream gradient dL/dY", GRAD_SOURCES, key="pool_grad_source", widget=st.radio, horizontal=True
     )
     if source == "All ones":
@@ -330,13 +282,13 @@ def typed_upstream(trace) -> np.ndarray:
         key=g_key,
         height=110,
     )
-    typed = keep_last_good(
-        g_key, lambda: pool_backward(trace, parse_grid(g_text, name="upstream gradient")).upstream
+    typed = ui.keep_last_good(
+        g_key, lambda: lesson.pool_backward(trace, parse_grid(g_text, name="upstream gradient")).upstream
     )
     if typed is None:
         return upstream
     st.session_state["pool_upstream"] = typed
-    set_url_grid("pool_g", typed, default=upstream)
+    ui.set_url_grid("pool_g", typed, default=upstream)
     return typed
 
 
@@ -345,27 +297,27 @@ def gradient_figures(trace, grad, gi: int, gj: int) -> None:
     gstep = trace.step(gi, gj)
     c1, c2, c3 = st.columns([2, 3, 3])
     with c1:
-        fig = grid(
+        fig = ui.grid(
             grad.upstream,
             title="dL/dY (upstream)",
             colors=color_range([grad.upstream]),
             showscale=False,
             outlines=[((gi, gj, gi, gj), WINDOW)],
         )
-        show_grid(fig, key="pool_grad_upstream")
+        ui.show_grid(fig, key="pool_grad_upstream")
     with c2:
         fig = padded_input_figure(trace, gstep, colors=colours(trace)[1], title="Input, that cell's window")
-        show_grid(fig, key="pool_grad_input")
+        ui.show_grid(fig, key="pool_grad_input")
     with c3:
-        box = input_window(trace, gstep)
-        fig = grid(
+        box = lesson.input_window(trace, gstep)
+        fig = ui.grid(
             grad.dX, title="dL/dX (to each input)", colors=color_range([grad.dX]), outlines=[(box, WINDOW)]
         )
-        show_grid(fig, key="pool_grad_dx")
+        ui.show_grid(fig, key="pool_grad_dx")
 
 
 def backprop_section(trace) -> None:
-    explain(
+    ui.explain(
         "In training, each pooled cell receives a gradient g = dL/dY from the layer above. Pooling has no "
         "weights, so all it does backwards is hand g to the cells of its window: **max and min** give all of "
         "g to the cell that won (the others get 0; on a tie, PyTorch picks the first in reading order), "
@@ -373,7 +325,7 @@ def backprop_section(trace) -> None:
         "(stride < window), a cell adds up what each window sends. The stepper's gradient panel uses the "
         "dL/dY set here."
     )
-    grad = pool_backward(trace, typed_upstream(trace))
+    grad = lesson.pool_backward(trace, typed_upstream(trace))
     out_h, out_w = trace.shape
     g_step = st.select_slider(
         "Explain output cell",
@@ -383,18 +335,10 @@ def backprop_section(trace) -> None:
     )
     gi, gj = trace.cell(g_step)
     st.markdown(f"**Output cell ({gi}, {gj})**, g = {fmt(grad.upstream[gi, gj])}: {grad.explain(gi, gj)}")
-    if note := tie_note(trace, trace.step(gi, gj)):
+    if note := lesson.tie_note(trace, trace.step(gi, gj)):
         st.info(note, icon="⚖️")
     gradient_figures(trace, grad, gi, gj)
-    summary = (
-        f"{grad.receivers} of {grad.dX.size} input cells receive a gradient. "
-        f"Sum of dL/dX = {fmt(grad.dX.sum())}; sum of dL/dY = {fmt(grad.upstream.sum())}"
-    )
-    if trace.mode == "avg" and grad.lost:
-        summary += f"; {fmt(grad.lost)} went to padding and is lost."
-    elif trace.mode in ("max", "min", "avg"):
-        summary += ": every bit of the gradient reaches an input cell."
-    st.markdown(summary)
+    st.markdown(lesson.gradient_summary(grad, trace.mode))
 
 
 # ---- Shift invariance ----
@@ -408,7 +352,9 @@ def shift_controls(trace) -> dict:
     kernel_name = s2.selectbox(
         "Kernel", list(KERNELS), index=list(KERNELS).index("X filter 1 (diagonal)"), key="pool_shift_kernel"
     )
-    direction = s3.selectbox("Move the input one cell", list(DIRECTIONS), index=2, key="pool_shift_dir")
+    direction = s3.selectbox(
+        "Move the input one cell", list(lesson.DIRECTIONS), index=2, key="pool_shift_dir"
+    )
     size = s4.slider("Pooling window", 2, 5, 4, key="pool_shift_size")
     t1, t2 = st.columns(2)
     use_relu = t1.toggle("ReLU after the convolution", value=True, key="pool_shift_relu")
@@ -438,7 +384,7 @@ def shift_panels(cmp, conv_title: str, pool_title: str) -> None:
         for col, (label, before, after, outlines) in zip(st.columns(3), panels, strict=True):
             with col:
                 Z = before if row == 0 else after
-                fig = grid(
+                fig = ui.grid(
                     Z,
                     title=f"{label}:<br>{when}",
                     colors=color_range([before, after]),  # one scale for the pair
@@ -446,12 +392,12 @@ def shift_panels(cmp, conv_title: str, pool_title: str) -> None:
                     outlines=outlines if row == 1 else (),
                     cell_px=min(40, 330 // max(Z.shape)),
                 )
-                show_grid(fig, key=f"pool_shift_{label}_{row}")
+                ui.show_grid(fig, key=f"pool_shift_{label}_{row}")
 
 
 def shift_section(trace) -> None:
     st.markdown("**Shift the input: the conv map moves with it, the pooled map changes less**")
-    explain(
+    ui.explain(
         "Convolution is **equivariant**: move the input one cell and the feature map moves one cell. Pooling "
         "adds some **invariance**: a pooled cell keeps its value as long as the winning number stays inside the "
         "same window. Small windows buy little of it (try window 2 against window 4 below); bigger windows "
@@ -461,20 +407,20 @@ def shift_section(trace) -> None:
 
     def compare_moves():
         """Every move compared (the table lists them all), with the titles of its maps."""
-        moves = shift_moves(
+        moves = lesson.shift_moves(
             c["X"], c["K"], size=c["size"], stride=c["stride"], mode=trace.mode, use_relu=c["use_relu"]
         )
         return moves, c["conv_title"], c["pool_title"]
 
-    shown = keep_last_good("pool_shift", compare_moves)
+    shown = ui.keep_last_good("pool_shift", compare_moves)
     if shown is None:
         return
     moves, conv_title, pool_title = shown  # after an error, the last good maps with their own titles
     cmp = moves[c["direction"]]
-    st.markdown(shift_verdict(cmp, conv_title, pool_title))
+    st.markdown(lesson.shift_verdict(cmp, conv_title, pool_title))
     shift_panels(cmp, conv_title, pool_title)
     st.caption("All four directions, so that no single direction is cherry-picked:")
-    st.dataframe(shift_table(moves), hide_index=True)
+    st.dataframe(lesson.shift_table(moves), hide_index=True)
 
 
 # ---- Conv, ReLU, pool ----
@@ -482,16 +428,18 @@ def shift_section(trace) -> None:
 
 def pipeline_section() -> None:
     st.markdown("**Convolution, then ReLU, then max pooling: the lecture's X**")
-    explain(
+    ui.explain(
         'The 6x6 "X" image goes through the lecture\'s two 3x3 filters (one feature map each), then a ReLU, '
         "then 2x2 max pooling with stride 2. The lecture pools the raw maps; both routes are drawn."
     )
     filters = {n: KERNELS[n].array for n in ("X filter 1 (diagonal)", "X filter 2 (vertical bar)")}
-    pipe = conv_relu_pool(X_IMAGE, list(filters.values()))
+    pipe = lesson.conv_relu_pool(X_IMAGE, list(filters.values()))
     lecture = [POOL_EXAMPLES["X filter 1 map, max pooling"], POOL_EXAMPLES["X filter 2 map, max pooling"]]
     map_colors = color_range([*pipe.conv, *pipe.pooled_raw])
     X = np.array(X_IMAGE, float)
-    show_grid(grid(X, title="X image 6x6", colors=color_range([X_IMAGE]), showscale=False), key="pool_pipe_x")
+    ui.show_grid(
+        ui.grid(X, title="X image 6x6", colors=color_range([X_IMAGE]), showscale=False), key="pool_pipe_x"
+    )
     for c, (fname, K) in enumerate(filters.items()):
         st.markdown(f"**Filter {c + 1}** ({fname})")
         stages = [
@@ -503,27 +451,27 @@ def pipeline_section() -> None:
         ]
         for col, (label, Z, scale) in zip(st.columns(len(stages)), stages, strict=True):
             with col:
-                fig = grid(Z, title=label, colors=scale, showscale=False, cell_px=34)
-                show_grid(fig, key=f"pool_pipe_{c}_{label}")
-        st.markdown(pipeline_verdict(pipe, c, lecture[c]))
-    if conclusion := pipeline_conclusion(pipe, lecture):
+                fig = ui.grid(Z, title=label, colors=scale, showscale=False, cell_px=34)
+                ui.show_grid(fig, key=f"pool_pipe_{c}_{label}")
+        st.markdown(lesson.pipeline_verdict(pipe, c, lecture[c]))
+    if conclusion := lesson.pipeline_conclusion(pipe, lecture):
         st.info(conclusion)
-    if note := slide_map_note(EXAMPLES["X image, filter 1"], pipe.pooled_raw[0]):
+    if note := lesson.slide_map_note(EXAMPLES["X image, filter 1"], pipe.pooled_raw[0]):
         st.caption(note)
 
 
 def main() -> None:
-    page_setup("Pooling, cell by cell", "🔳")
+    ui.page_setup("Pooling, cell by cell", "🔳")
     preset, X, mode, size, stride, padding = controls_section()
     if X is None:
         return
-    trace = keep_last_good(
+    trace = ui.keep_last_good(
         "pool_trace", lambda: pool_trace(X, size, stride=stride, padding=padding, mode=mode)
     )
     if trace is None:
         return
-    matches = matches_example(preset, mode, size, stride, padding)
-    lazy_tabs(
+    matches = lesson.matches_example(preset, mode, size, stride, padding)
+    ui.lazy_tabs(
         {
             "Step through": lambda: step_section(trace, preset, matches),
             "Backpropagation": lambda: backprop_section(trace),

@@ -81,6 +81,7 @@ def test_projector_mode_enlarges_the_stepper_on_the_first_screen(server, browser
         context.close()
 
 
+@pytest.mark.slow
 def test_a_link_reopens_the_same_example_kernel_and_cell(server, browser):
     context, pg = open_stepper(browser, f"{server}/Convolution", "1366x768")
     try:

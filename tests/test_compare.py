@@ -279,3 +279,33 @@ def test_parse_signal():
         parse_signal("1 2\n3 4")
     with pytest.raises(ValueError, match="row 1, column 3"):
         parse_signal("1 2 x")
+
+
+# ---- the Correlation page's lesson, in words ----
+
+
+def test_the_pages_sentences_on_associativity_1d_smoothing_and_the_fft():
+    import numpy as np
+
+    from cnnviz.lessons.compare import (
+        associativity,
+        associativity_line,
+        convolve1d_check,
+        convolve1d_steps,
+        fft_cost_text,
+        smoothing_report,
+    )
+
+    results = associativity(
+        np.array([[1, 2], [0, 1]]), np.array([[1, 0], [2, 1]]), np.array([[0, 1], [1, 0]])
+    )
+    assert "= **0**, the two sides are **equal**" in associativity_line(
+        "convolution", "∗", results["convolution"]
+    )
+    x, w = np.array([1.0, 2, 3, 4, 5]), np.array([3.0, 2, 1])
+    text = convolve1d_check(x, w, "full", convolve1d_steps(x, w, "full"))
+    assert "= **[3, 8, 14, 20, 26, 14, 5]** (length 7)" in text and "**they agree**" in text
+    clean = np.zeros(4)
+    report = smoothing_report(np.array([0.5, 0.5]), clean, np.array([1.0, -1, 1, -1]), np.zeros(4))
+    assert "(sum 1)" in report and "noisy **1.000**" in report and "smoothed **0.000**" in report
+    assert "n² = 1e+12 multiplications" in fft_cost_text(1_000_000)

@@ -248,3 +248,53 @@ def test_transposed_scatter_takes_stride_and_padding_pairs_like_the_ops():
         torch.tensor(X)[None, None], torch.tensor(K)[None, None], stride=(2, 1), padding=(1, 0)
     )[0, 0].numpy()
     np.testing.assert_allclose(Y, ref, atol=1e-12)
+
+
+# ---- the Feature maps page's lesson, in words ----
+
+
+def test_the_strongest_cell_is_found_inside_the_border():
+    from cnnviz.lessons.featuremaps import strongest_cell
+
+    Y = np.zeros((5, 5))
+    Y[0, 0], Y[3, 2] = 100, -7  # the corner is the padding's own edge: not chosen
+    assert strongest_cell(Y) == (3, 2)
+    assert strongest_cell(np.array([[1.0, -9]])) == (0, 1)  # too small for a border
+
+
+def test_the_centre_pixel_is_written_out_for_each_1x1_filter():
+    from cnnviz.lessons.featuremaps import centre_pixel_lines, mix_channels
+
+    X = np.arange(27.0).reshape(3, 3, 3)
+    weights, biases = np.array([[1.0, 0, 0], [0.5, 0.5, 0]]), np.array([0.0, 2])
+    (ci, cj), lines = centre_pixel_lines(X, weights, biases, mix_channels(X, weights, biases))
+    assert (ci, cj) == (1, 1)
+    assert lines == ["map 1: 4*1 + 13*0 + 22*0 = 4", "map 2: 4*0.5 + 13*0.5 + 22*0 + 2 = 10.5"]
+
+
+def test_a_stamp_alone_and_the_transposed_sizes_on_the_numbers():
+    from cnnviz.lessons.featuremaps import stamp_canvas, transposed_size_text, zero_insertion_text
+
+    stamps, full, _ = transposed_scatter(np.array([[1.0, 2], [3, 4]]), np.ones((3, 3)), stride=2)
+    canvas, box = stamp_canvas(stamps[1], full.shape)
+    assert box == (0, 2, 2, 4) and np.nansum(canvas) == 18 and np.isnan(canvas[0, 0])
+    assert "`(2 - 1)*2 - 2*0 + 3 = 5` rows" in transposed_size_text((2, 2), (3, 3), stride=2, padding=0)
+    assert "s - 1 = 1 zero(s)" in zero_insertion_text(3, stride=2, padding=0)
+    assert "k - 1 - p = 1 zero(s)" in zero_insertion_text(3, stride=2, padding=1)
+
+
+def test_the_rgb_check_and_the_two_transposed_routes_in_words():
+    from cnnviz.lessons.featuremaps import breakdown_check, transposed_agree_text, zero_insertion
+
+    rgb = np.arange(48.0).reshape(3, 4, 4)
+    K = np.array([[1.0, 0, -1]] * 3)
+    text = breakdown_check(channel_breakdown(rgb, [K, K, K], 2.0, padding=1), 2.0, K.shape)
+    assert "is **0**" in text and "3 x 3 x 3 weights + 1 bias = **28** parameters" in text
+    X, Kt = np.array([[1.0, 2], [3, 4]]), np.ones((3, 3))
+    _, _, Y = transposed_scatter(X, Kt, stride=2)
+    Z, flipped, _ = zero_insertion(X, Kt, stride=2)
+    from cnnviz.ops import conv_transpose2d
+    from cnnviz.trace import correlation_trace
+
+    words = transposed_agree_text(correlation_trace(Z, flipped), Y, conv_transpose2d(X, Kt, stride=2))
+    assert words.startswith("Z is 7x7") and "**agree** cell for cell" in words

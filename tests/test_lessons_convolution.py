@@ -42,3 +42,10 @@ def test_a_stride_that_does_not_tile_names_the_rows_and_columns_never_read():
     assert tiling_warning(correlation_trace(np.zeros((6, 6)), np.ones((3, 3)))) == ""
     text = tiling_warning(correlation_trace(np.zeros((6, 6)), np.ones((3, 3)), stride=2))
     assert "rows [5]" in text and "columns [5]" in text and "PyTorch drops them silently" in text
+
+
+def test_a_dense_layer_needs_a_weight_per_number_of_the_picture():
+    from cnnviz.lessons.convolution import dense_layer_text
+
+    assert "(784 + 1) x 1,000 = **785,000 weights**" in dense_layer_text((28, 28))
+    assert "this picture is 2 x 2 x 3" in dense_layer_text((2, 2, 3))

@@ -325,3 +325,15 @@ def test_the_lecture_pools_the_raw_maps_and_the_max_hides_the_slides_slips():
     assert "comes out without the ReLU" in pipeline_verdict(pipe, 0, lecture[0])
     assert pipeline_conclusion(pipe, lecture).startswith("The lecture's pooled numbers are conv -> max pool")
     assert "the max hides the slips" in slide_map_note(EXAMPLES["X image, filter 1"], pipe.pooled_raw[0])
+
+
+def test_the_gradient_summary_and_the_cells_no_window_reads():
+    from cnnviz.lessons.pooling import gradient_summary, untiled_warning
+
+    trace = pool_trace(np.arange(25.0).reshape(5, 5), 2)
+    assert "9 input cells (cross-hatched) are never looked at" in untiled_warning(trace)
+    assert untiled_warning(pool_trace(np.ones((4, 4)), 2)) == ""
+    text = gradient_summary(pool_backward(trace), "max")
+    assert text.startswith("4 of 25 input cells receive a gradient") and "every bit" in text
+    padded = pool_trace(np.ones((2, 2)), 2, padding=1, mode="avg")
+    assert "went to padding and is lost" in gradient_summary(pool_backward(padded), "avg")

@@ -158,11 +158,12 @@ def input_source(label: str, *, key: str, **kwargs) -> str:
 
 
 def random_grid(
-    keys: tuple[str, str, str], *, max_side: int, values: tuple[int, int] | None = None
+    keys: tuple[str, str, str], *, max_side: int, values: tuple[int, int] | None = None, values_key: str = ""
 ) -> np.ndarray:
     """A random grid of whole numbers: rows, columns and seed kept in the link under `keys`.
 
-    `values`: the range of the numbers (0..9 when None; otherwise a slider from -20 to 20 starts there).
+    `values`: where a slider for the numbers' range (-20 to 20, under `values_key`) starts; without it the
+    numbers are 0..9.
     """
     from ui.classroom import url_number  # here, not at the top: ui.classroom imports this module
 
@@ -178,7 +179,7 @@ def random_grid(
         lo, hi = 0, 9
         st.caption("Whole numbers 0..9; the same seed gives the same grid.")
     else:
-        lo, hi = st.slider("Values from .. to", -20, 20, values, key=rows_key.rsplit("_", 1)[0] + "_range")
+        lo, hi = st.slider("Values from .. to", -20, 20, values, key=values_key)
     return np.random.default_rng(int(seed)).integers(lo, hi + 1, (int(rows), int(cols))).astype(float)
 
 

@@ -1,9 +1,11 @@
 """The page pattern: everything a page script needs, in one import (README, "Add a page").
 
-A page is: a module docstring, imports, `projector = page_setup(...)`, one function per section (each reads its
-own widgets, calls `cnnviz` and draws; it returns plain values), and `main()` running the sections in order.
+A page imports this module as `import ui.page as ui` and calls `ui.<name>`. It is: a module docstring, imports,
+one function per section (each reads its own widgets, calls `cnnviz` and draws; it returns plain values), and
+`main()` calling `ui.page_setup(...)` and then the sections in order.
 
-- Defaults: the widget's own `value=`/`index=` (through `url_*`, which keep the value in the link).
+- Defaults: the widget's own `value=`/`index=` (through `url_*`, which keep the value in the link); a grid the
+  link holds as text for a box: `value=first_value(key, make)`.
 - A widget's value changed by code: only in an `on_change`/`on_click` callback, through `set_widgets`.
 - A widget this run may not draw (a box in a closed tab, a branch not taken): `keep_widgets(...)` first;
   a number whose widget's range shrank: `keep_within(key, top)`.
@@ -30,9 +32,14 @@ from ui.classroom import (
     check_link_number,
     classroom_bar,
     explain,
+    first_grid_text,
+    first_value,
     folded,
     projector_mode,
+    projector_style,
     set_url_grid,
+    show,
+    typed_grid,
     url_grid,
     url_multiselect,
     url_number,
@@ -47,6 +54,7 @@ from ui.common import (
     PICTURE,
     RANDOM,
     TYPED,
+    bundled_image,
     image_picker,
     input_source,
     keep_last_good,
@@ -54,6 +62,7 @@ from ui.common import (
 )
 from ui.common import page_setup as _page_setup
 from ui.slides import linked_stepper, show_grid
+from ui.stepper import render_check_work
 
 __all__ = [
     "INPUT_SOURCES",
@@ -61,10 +70,13 @@ __all__ = [
     "PICTURE",
     "RANDOM",
     "TYPED",
+    "bundled_image",
     "cached_figure",
     "check_link_choice",
     "check_link_number",
     "explain",
+    "first_grid_text",
+    "first_value",
     "folded",
     "grid",
     "image_picker",
@@ -76,10 +88,14 @@ __all__ = [
     "linked_stepper",
     "page_setup",
     "projector_mode",
+    "projector_style",
     "random_grid",
+    "render_check_work",
     "set_url_grid",
     "set_widgets",
+    "show",
     "show_grid",
+    "typed_grid",
     "url_grid",
     "url_multiselect",
     "url_number",

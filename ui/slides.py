@@ -108,13 +108,15 @@ def export_buttons(
 PROJECTOR_GROW = 1.6  # projector mode draws a fixed-height figure this much taller, so its grid grows too
 
 
-def show_grid(fig, *, key: str, **kwargs) -> None:
+def show_grid(fig, *, key: str, grow: bool = True, **kwargs) -> None:
     """Draw a (possibly shared, cached) grid figure as a restyled copy: the theme's background, and in
-    projector mode the full width, a taller figure and big type (24 px or more on grids up to 10x10)."""
+    projector mode the full width, a taller figure (unless `grow=False`: a figure already sized for the
+    room) and big type (24 px or more on grids up to 10x10)."""
     fig = go.Figure(fig)
     z = getattr(fig.data[0], "z", None) if fig.data else None
     side = max(np.shape(z)) if z is not None else None
-    height = int(fig.layout.height * PROJECTOR_GROW) if projector_mode() and fig.layout.height else None
+    tall = grow and projector_mode() and fig.layout.height
+    height = int(fig.layout.height * PROJECTOR_GROW) if tall else None
     fig = projector_style(fig, grid_side=side, height=height)
     if projector_mode() and "<br>" in (fig.layout.title.text or ""):
         fig.update_layout(margin_t=(fig.layout.margin.t or 70) + 30)  # room for a two-line title in big type

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from cnnviz.draw.figures import Outline, grid_trace, outline_shape, style_grid_axes
 from cnnviz.draw.palette import IMAGE, WINDOW_COLOR
 
-__all__ = ["picture_figure"]
+__all__ = ["crop", "picture_figure"]
 
 
 def _trace(image: np.ndarray) -> dict | go.Image:
@@ -47,3 +47,8 @@ def picture_figure(image, *, window: Outline | None = None, title: str = "", sid
     fig.update_xaxes(showticklabels=True, dtick=None)
     fig.update_yaxes(showticklabels=True, dtick=None)
     return fig
+
+
+def crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> tuple[np.ndarray, Outline]:
+    """The h x w part of `image` from row `top`, column `left`, and its box (row0, col0, row1, col1)."""
+    return image[top : top + h, left : left + w], (top, left, top + h - 1, left + w - 1)

@@ -49,6 +49,10 @@ __all__ = [
     "parse_signal",
     "random_arrays",
     "visit_numbers",
+    "associativity_line",
+    "convolve1d_check",
+    "fft_cost_text",
+    "smoothing_report",
 ]
 
 PADDINGS = ("valid", "same", "full")  # no padding; keep the size (stride 1); f - 1 on every side
@@ -510,3 +514,46 @@ def fft_convolve2d(X, K) -> FFTResult:
     via = np.real(np.fft.ifft2(FX * FK))
     spectra = tuple(np.fft.fftshift(np.abs(S)) for S in (FX, FK, FX * FK))
     return FFTResult(full_convolve2d(X, K), via, spectra)
+
+
+# --- the Correlation page's lesson, in words --------------------------------------------------------------------
+
+
+def associativity_line(op: str, symbol: str, result) -> str:
+    """One operation's associativity check on the numbers (markdown): the largest difference, equal or not."""
+    verdict = "the two sides are **equal**" if result.holds else "the two sides **differ**"
+    return (
+        f"**{op.capitalize()}**: max |(a {symbol} b) {symbol} c − a {symbol} (b {symbol} c)| = "
+        f"**{fmt(result.max_difference)}**, {verdict}"
+    )
+
+
+def convolve1d_check(x: np.ndarray, w: np.ndarray, mode: str, stepped) -> str:
+    """`convolve1d` against `numpy.convolve` (and the stepped output) on the same signal (markdown)."""
+    reference = np.convolve(x, w, mode)
+    ours = convolve1d(x, w, mode)
+    agree = np.allclose(ours, reference, rtol=1e-12, atol=1e-9) and np.allclose(stepped.output, ours)
+    return (
+        f"`convolve1d(x, w, '{mode}')` = **[{', '.join(fmt(v) for v in ours)}]** (length {ours.size}); "
+        f"`numpy.convolve` gives [{', '.join(fmt(v) for v in reference)}]: "
+        + ("**they agree**." if agree else "**they DISAGREE**.")
+    )
+
+
+def smoothing_report(window: np.ndarray, clean: np.ndarray, noisy: np.ndarray, smooth: np.ndarray) -> str:
+    """The window, its sum and the error against the clean signal before and after smoothing (markdown)."""
+    rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
+    rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
+    return (
+        f"Window [{', '.join(fmt(v) for v in window)}] (sum {fmt(window.sum())}). "
+        f"Error against the clean sine (root mean square): noisy **{rms_noisy:.3f}**, "
+        f"smoothed **{rms_smooth:.3f}**."
+    )
+
+
+def fft_cost_text(n: int) -> str:
+    """What the direct sum and the FFT route cost for two signals of n samples (markdown)."""
+    return (
+        f"For scale: two signals of n = {n:,} samples need n² = {n * n:.0e} multiplications directly, but about "
+        f"3 FFTs of 2n points, roughly {3 * 2 * n * np.log2(2 * n):.0e} operations, by the FFT route."
+    )

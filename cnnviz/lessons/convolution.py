@@ -16,6 +16,7 @@ __all__ = [
     "slide_mistakes",
     "summary",
     "tiling_warning",
+    "dense_layer_text",
 ]
 
 
@@ -77,3 +78,18 @@ def tiling_warning(trace: Trace) -> str:
         + never
         + " PyTorch drops them silently."
     )
+
+
+def dense_layer_text(shape: tuple[int, ...], units: int = 1000) -> str:
+    """Why not a fully connected layer: the weights one hidden layer of `units` needs on a picture of `shape`
+    (H, W) or (H, W, C), against a 3x3 kernel's 9 (markdown)."""
+    h, w = shape[:2]
+    channels = shape[2] if len(shape) == 3 else 1
+    n = h * w * channels
+    return f"""
+**Why not a fully connected network?** Flattened, this picture is {h} x {w}{f" x {channels}" if channels > 1 else ""}
+= **{n:,} numbers**. One hidden layer of {units:,} units fed by all of them needs
+({n:,} + 1) x {units:,} = **{(n + 1) * units:,} weights**, and the pattern it learns at one place
+is not reused anywhere else. A convolution slides one small shared kernel over the grid instead: a 3x3 kernel
+has 9 weights, wherever it looks.
+"""

@@ -33,6 +33,13 @@ __all__ = [
     "to_channels",
     "transposed_scatter",
     "zero_insertion",
+    "centre_pixel_lines",
+    "stamp_canvas",
+    "strongest_cell",
+    "transposed_size_text",
+    "zero_insertion_text",
+    "breakdown_check",
+    "transposed_agree_text",
 ]
 
 CHANNEL_NAMES = ("R", "G", "B")
@@ -258,3 +265,86 @@ def zero_insertion(X, K, *, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray
     Z, flipped = transposed_as_correlation(X, K, stride=stride, padding=padding)
     marker, _ = transposed_as_correlation(np.ones_like(X), K, stride=stride, padding=padding)
     return Z, flipped, marker == 0
+
+
+# --- the Feature maps page's lesson, in words ----------------------------------------------------------------
+
+
+def strongest_cell(Y: np.ndarray) -> tuple[int, int]:
+    """The cell of the strongest response |Y| inside a one-cell border (the zero padding makes edges of its own);
+    the whole map when it is too small to have an inside."""
+    Y = np.abs(np.asarray(Y, dtype=float))
+    h, w = Y.shape
+    border = 1 if min(h, w) > 2 else 0
+    inner = Y[border : h - border, border : w - border]
+    i, j = np.unravel_index(np.argmax(inner), inner.shape)
+    return int(i) + border, int(j) + border
+
+
+def centre_pixel_lines(
+    X: np.ndarray, weights: np.ndarray, biases: np.ndarray, mixed: np.ndarray
+) -> tuple[tuple[int, int], list[str]]:
+    """The centre pixel of (3, H, W) `X` and, for each 1x1 filter, its sum written out down to its value in
+    `mixed` (N, H, W), the maps `mix_channels` made: ((i, j), lines)."""
+    ci, cj = X.shape[1] // 2, X.shape[2] // 2
+    r, g, b = (float(X[c, ci, cj]) for c in range(3))
+    lines = []
+    for k in range(weights.shape[0]):
+        w1, w2, w3 = weights[k]
+        lines.append(
+            f"map {k + 1}: {fmt(r)}*{fmt(w1)} + {fmt(g)}*{fmt(w2)} + {fmt(b)}*{fmt(w3)}"
+            + (f" + {fmt(biases[k])}" if biases[k] else "")
+            + f" = {fmt(mixed[k, ci, cj])}"
+        )
+    return (ci, cj), lines
+
+
+def stamp_canvas(stamp: Stamp, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """One stamp alone on the full output (NaN where it does not land), and its box (row0, col0, row1, col1)."""
+    canvas = np.full(shape, np.nan)
+    canvas[np.ix_(stamp.rows, stamp.cols)] = stamp.values
+    box = int(stamp.rows[0]), int(stamp.cols[0]), int(stamp.rows[-1]), int(stamp.cols[-1])
+    return canvas, box
+
+
+def transposed_size_text(X_shape, K_shape, *, stride: int, padding: int) -> str:
+    """The transposed output size written out on the numbers, rows and columns (markdown)."""
+    (h, w), (kh, kw) = X_shape, K_shape
+    rows = transposed_output_size(h, kh, stride=stride, padding=padding)
+    cols = transposed_output_size(w, kw, stride=stride, padding=padding)
+    return (
+        f"Output size `(n - 1)*s - 2p + k`: `({h} - 1)*{stride} - 2*{padding} + {kh} = {rows}` "
+        f"rows, `({w} - 1)*{stride} - 2*{padding} + {kw} = {cols}` columns."
+    )
+
+
+def zero_insertion_text(k: int, *, stride: int, padding: int) -> str:
+    """How the zero-insertion view builds Z: zeros between the cells and a border, the kernel rotated (markdown)."""
+    return (
+        f"**2. Zero-insertion view.** Put s - 1 = {stride - 1} zero(s) between neighbouring input cells, "
+        f"surround them by a border of k - 1 - p = {k - 1 - padding} zero(s), and slide the kernel "
+        "**rotated 180 degrees** over that at stride 1: an ordinary convolution that gives the same Y."
+    )
+
+
+def breakdown_check(breakdown: ChannelBreakdown, bias: float, kernel_shape: tuple[int, int]) -> str:
+    """R + G + B + b against `conv2d`'s map, and the filter's parameter count (markdown)."""
+    out_h, out_w = breakdown.final.shape
+    gap = float(np.max(np.abs(breakdown.total + bias - breakdown.final)))
+    kh, kw = kernel_shape
+    return (
+        f"Check: the largest difference between *R + G + B + b* and `conv2d`'s map is **{fmt(gap)}** "
+        f"over all {out_h * out_w:,} cells (padding 1, stride 1, so the map keeps the picture's {out_h} x {out_w}). "
+        f"This filter has 3 x {kh} x {kw} weights + 1 bias = **{3 * kh * kw + 1}** parameters."
+    )
+
+
+def transposed_agree_text(trace: Trace, Y: np.ndarray, reference: np.ndarray) -> str:
+    """The zero-insertion route's sizes, and whether it, the scatter view and `conv_transpose2d` agree."""
+    Z, (kh, kw) = trace.padded, trace.kernel.shape
+    agree = np.allclose(trace.output, Y) and np.allclose(reference, Y)
+    return (
+        f"Z is {Z.shape[0]}x{Z.shape[1]} (dotted cells are inserted zeros), the flipped kernel {kh}x{kw}, "
+        f"so the output is {trace.shape[0]}x{trace.shape[1]}. Scatter view and zero-insertion view "
+        + ("**agree** cell for cell." if agree else "**disagree**: please report this.")
+    )

@@ -39,6 +39,8 @@ __all__ = [
     "shift_verdict",
     "slide_map_note",
     "tie_note",
+    "gradient_summary",
+    "untiled_warning",
 ]
 
 MODE_NAMES = {"max": "max", "avg": "average", "min": "min", "l2": "L2"}
@@ -438,4 +440,28 @@ def slide_map_note(example, pooled: np.ndarray) -> str:
             if same
             else "changes the pooled numbers."
         )
+    )
+
+
+def gradient_summary(grad: PoolGradient, mode: str) -> str:
+    """How many input cells receive a gradient, and whether all of dL/dY reaches the input (markdown)."""
+    text = (
+        f"{grad.receivers} of {grad.dX.size} input cells receive a gradient. "
+        f"Sum of dL/dX = {fmt(grad.dX.sum())}; sum of dL/dY = {fmt(grad.upstream.sum())}"
+    )
+    if mode == "avg" and grad.lost:
+        return text + f"; {fmt(grad.lost)} went to padding and is lost."
+    if mode in ("max", "min", "avg"):
+        return text + ": every bit of the gradient reaches an input cell."
+    return text
+
+
+def untiled_warning(trace: Trace) -> str:
+    """Input cells no window looks at, in words ("" when the windows tile the input)."""
+    n = int(trace.plan.unvisited_mask().sum())
+    if not n:
+        return ""
+    return (
+        f"The windows do not tile the input: {n} input cells (cross-hatched) are never looked at. "
+        "Libraries floor the size and silently drop them."
     )
