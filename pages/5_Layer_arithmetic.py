@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+import ui.page as ui
 from cnnviz.draw.layers import FieldView, field_figure, output_figure
 from cnnviz.lessons.layer_rows import COLUMNS, KINDS, layer_to_row, layers_from_rows
 from cnnviz.lessons.layers import Analysis, Preset, analyse, shape_text, torch_code
@@ -23,17 +24,6 @@ from cnnviz.lessons.layertable import (
 )
 from cnnviz.lessons.netcode import decode_rows, encode_rows
 from cnnviz.lessons.netspec import NetSpec, spec_json
-from ui.page import (
-    cached_figure,
-    explain,
-    keep_within,
-    page_setup,
-    set_widgets,
-    show_grid,
-    url_number,
-    url_select,
-    url_toggle,
-)
 
 ZOOM_ABOVE = 32  # inputs with a side above this open with the field view zoomed to the field
 MAX_PICTURE = 512  # input side up to which the receptive-field pictures are drawn (a 512x512 grid is ~0.3 MB)
@@ -106,7 +96,7 @@ def _zoomed(preset: Preset) -> bool:
 def _load(preset: Preset, linked_rows: list[dict] | None) -> None:
     """The preset's input shape and zoom in the widgets, and a fresh table: its layers, or `linked_rows`."""
     c, h, w = preset.input_shape
-    set_widgets({"layers_C": c, "layers_H": h, "layers_W": w, "layers_zoom": _zoomed(preset)})
+    ui.set_widgets({"layers_C": c, "layers_H": h, "layers_W": w, "layers_zoom": _zoomed(preset)})
     st.session_state["layers_loaded"] = preset.title
     st.session_state["layers_version"] = st.session_state.get("layers_version", 0) + 1
     st.session_state["layers_linked"] = linked_rows
@@ -120,7 +110,7 @@ def network_section() -> tuple[Preset, tuple[int, int, int], bool, bool]:
     """The preset, the input shape C, H, W, the padding convention, and whether this session just opened."""
     top = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
     with top[0]:
-        preset_name = url_select(
+        preset_name = ui.url_select(
             "Start from", list(ALL_PRESETS), key="layers_preset", on_change=_on_preset_change
         )
     preset = ALL_PRESETS[preset_name]
@@ -134,9 +124,9 @@ def network_section() -> tuple[Preset, tuple[int, int, int], bool, bool]:
     shape = []
     for col, (axis, label), default in zip(top[1:4], INPUT_LABELS.items(), preset.input_shape, strict=True):
         with col:
-            shape.append(int(url_number(label, 1, 4096, default, step=1, key=f"layers_{axis}")))
+            shape.append(int(ui.url_number(label, 1, 4096, default, step=1, key=f"layers_{axis}")))
     with top[4], st.popover("Options…", width="stretch"):
-        total_padding = url_toggle(
+        total_padding = ui.url_toggle(
             "Write padding as a total p (both sides together): floor((n - f + p + s) / s)",
             key="layers_total_padding",
             help="One deck writes p for both sides together; PyTorch's padding=p is per side. Same sizes either way.",
@@ -164,7 +154,7 @@ def editor_section(preset: Preset, projector: bool) -> list[dict]:
     """The table of layers as the user left it (the link's, else the preset's, with their edits)."""
     preset_rows = [layer_to_row(layer) for layer in preset.layers]
     with st.expander("Edit the layers", expanded=not projector):
-        explain(
+        ui.explain(
             "Edit any cell; the + under the table adds a layer; select a row and press Delete to remove it. "
             "Blank stride = 1 for conv, = the window for pooling; blank padding = 0."
         )
@@ -206,7 +196,7 @@ def shape_table_section(
 
 def table_extras_section(table: pd.DataFrame, analysis: Analysis) -> None:
     """How to read the shapes, the table as CSV, and the network in PyTorch."""
-    explain(
+    ui.explain(
         "Shapes are C@HxW (C maps of H rows by W columns; PyTorch's (C, H, W) without the batch axis). "
         "Values = C×H×W numbers the layer outputs (its 'neurons'). Pooling and ReLU have no parameters."
     )
@@ -224,7 +214,7 @@ def table_extras_section(table: pd.DataFrame, analysis: Analysis) -> None:
 
 def send_to_training_section(spec: NetSpec, rows: list[dict], parse_error: str | None) -> None:
     """The button that takes this network to the Train page, or says which layer stops it training there."""
-    explain(
+    ui.explain(
         "Train this network on the 5,000 shipped MNIST digits (input 1@28x28, 10 classes): the Train page builds "
         "it in PyTorch from this table, trains it live and explains its conv layers."
     )
@@ -301,8 +291,8 @@ def _start_cell(index: int, shape: tuple[int, ...], fresh: bool) -> None:
         st.session_state["layers_cell_row"], st.session_state["layers_cell_col"] = linked or centre_cell(
             shape
         )
-    keep_within("layers_cell_row", shape[-2] - 1)
-    keep_within("layers_cell_col", shape[-1] - 1)
+    ui.keep_within("layers_cell_row", shape[-2] - 1)
+    ui.keep_within("layers_cell_col", shape[-1] - 1)
 
 
 def _choose_cell(
@@ -317,12 +307,12 @@ def _choose_cell(
     with controls[1]:
         j = st.number_input(f"Output column (0..{w_out - 1})", 0, w_out - 1, step=1, key="layers_cell_col")
     with controls[2]:
-        zoom = url_toggle("Zoom to the field", key="layers_zoom", value=zoomed)
+        zoom = ui.url_toggle("Zoom to the field", key="layers_zoom", value=zoomed)
     _link_value("cell", f"{int(i)}_{int(j)}", "_".join(map(str, centre_cell(shape))))
     return (int(i), int(j)), zoom
 
 
-@cached_figure
+@ui.cached_figure
 def output_grid(
     input_shape: tuple[int, int, int], layers: tuple, index: int, cell: tuple[int, int]
 ) -> go.Figure:
@@ -330,7 +320,7 @@ def output_grid(
     return output_figure(analyse(input_shape, layers), index, cell)
 
 
-@cached_figure
+@ui.cached_figure
 def field_picture(
     input_shape: tuple[int, int, int], layers: tuple, index: int, cell: tuple[int, int], zoom: bool
 ) -> go.Figure:
@@ -358,7 +348,7 @@ PATHS_TEXT = (
 def receptive_field_section(analysis: Analysis, layers: list, fresh: bool, zoomed: bool) -> None:
     """Pick a layer and one of its output cells; see the input cells it reads, and by how many paths."""
     st.subheader("Receptive field: what one output cell sees")
-    explain(FIELD_TEXT)
+    ui.explain(FIELD_TEXT)
     choices = field_layers(analysis)
     if not choices:
         st.info(
@@ -377,19 +367,21 @@ def receptive_field_section(analysis: Analysis, layers: list, fresh: bool, zoome
     st.markdown(FieldView(analysis, index, cell).summary())
     formula = field_formula(analysis, index)
     if formula:
-        explain(formula)
+        ui.explain(formula)
     left, right = st.columns([1, 2], gap="medium")
     with left:
         out_fig = output_grid(analysis.input_shape, tuple(layers), index, cell)
-        show_grid(out_fig, key="layers_out_chart", on_select="rerun", selection_mode="points")
+        ui.show_grid(out_fig, key="layers_out_chart", on_select="rerun", selection_mode="points")
     with right:
-        show_grid(field_picture(analysis.input_shape, tuple(layers), index, cell, zoom), key="layers_field")
-    explain(PATHS_TEXT)
+        ui.show_grid(
+            field_picture(analysis.input_shape, tuple(layers), index, cell, zoom), key="layers_field"
+        )
+    ui.explain(PATHS_TEXT)
 
 
 def main() -> None:
-    projector = page_setup("Layer arithmetic", "🧮")
-    explain(
+    projector = ui.page_setup("Layer arithmetic", "🧮")
+    ui.explain(
         "A small network layer by layer: output shapes from out = floor((n + 2p - f) / s) + 1, parameters from "
         "C_out × (C_in × f × f + 1) and receptive fields, with your numbers filled in."
     )

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+import ui.page as ui
 from cnnviz.draw.export import grid_csv
 from cnnviz.draw.figures import grid_figure
 from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure, weights_figure
@@ -22,23 +23,6 @@ from cnnviz.lessons.learnrun import (
 )
 from cnnviz.lessons.presets import KERNELS
 from cnnviz.ops import correlate2d
-from ui.classroom import projector_style, show
-from ui.common import BUNDLED, bundled_image
-from ui.page import (
-    explain,
-    folded,
-    image_picker,
-    keep_last_good,
-    page_setup,
-    set_url_grid,
-    url_grid,
-    url_multiselect,
-    url_number,
-    url_select,
-    url_select_slider,
-    url_slider,
-    url_toggle,
-)
 
 TICK_SECONDS = 0.5  # redraw interval while learning; each redraw advances a batch of steps
 TRAIN_SIDE = 64  # bundled training pictures are shrunk to at most this many pixels per side
@@ -65,16 +49,20 @@ SIGN_AND_SCALE = (
 # --- The few controls that drive the run: target, optimiser, learning rate; the rest in a popover ------------
 def _typed_kernel() -> np.ndarray | None:
     """The typed 3x3 target, kept in the link (`learn_kernel`)."""
-    linked = url_grid("learn_kernel", DEFAULT_TYPED, name="kernel", check=lambda X: check_kernel(X, (3, 3)))
+    linked = ui.url_grid(
+        "learn_kernel", DEFAULT_TYPED, name="kernel", check=lambda X: check_kernel(X, (3, 3))
+    )
     typed = st.text_area(
         "Your 3x3 target kernel (one row per line; fractions like 1/9 work)",
         format_grid(linked),
         key="learn_typed",
         height=100,
     )
-    K = keep_last_good("learn_typed_kernel", lambda: check_kernel(parse_grid(typed, name="kernel"), (3, 3)))
+    K = ui.keep_last_good(
+        "learn_typed_kernel", lambda: check_kernel(parse_grid(typed, name="kernel"), (3, 3))
+    )
     if K is not None:
-        set_url_grid("learn_kernel", K)
+        ui.set_url_grid("learn_kernel", K)
     return K
 
 
@@ -93,21 +81,21 @@ def _target_kernel(target_name: str) -> np.ndarray:
 def _task_and_data(target_name: str) -> tuple[Task, int]:
     """The popover's settings: the task the fit learns, and the steps per redraw."""
     K = _target_kernel(target_name)
-    loss = url_select("Loss", list(LOSSES), format_func=LOSSES.get, key="learn_loss", widget=st.radio)
-    normalise = url_toggle(
+    loss = ui.url_select("Loss", list(LOSSES), format_func=LOSSES.get, key="learn_loss", widget=st.radio)
+    normalise = ui.url_toggle(
         "Scale targets to largest |Y| = 1",
         key="learn_normalise",
         widget=st.checkbox,
         help="As when maps are scaled for display: the fit can then only find the target up to that scale.",
     )
-    pictures = url_multiselect(
+    pictures = ui.url_multiselect(
         "Bundled pictures (grayscale, at most 64x64)",
-        list(BUNDLED),
+        list(ui.BUNDLED),
         ["shapes.png"],
         key="learn_pictures",
-        help="\n".join(f"- {name}: {what}" for name, what in BUNDLED.items()),
+        help="\n".join(f"- {name}: {what}" for name, what in ui.BUNDLED.items()),
     )
-    n_random = url_slider(
+    n_random = ui.url_slider(
         "Random noise pictures (32x32)",
         0,
         8,
@@ -116,10 +104,12 @@ def _task_and_data(target_name: str) -> tuple[Task, int]:
         help="Noise holds every pattern equally, so every weight is pinned down fast. Photos are smooth: "
         "set 0 here and watch plain gradient descent crawl.",
     )
-    noise = url_slider("Noise on the targets (σ / targets' RMS)", 0.0, 1.0, 0.0, step=0.05, key="learn_noise")
-    seed = url_number("Seed (noise pictures, target noise, start weights)", 0, 10_000, 0, key="learn_seed")
-    url_slider("Steps per Start", 10, 3000, 300, step=10, key="learn_steps")
-    batch = url_select_slider(
+    noise = ui.url_slider(
+        "Noise on the targets (σ / targets' RMS)", 0.0, 1.0, 0.0, step=0.05, key="learn_noise"
+    )
+    seed = ui.url_number("Seed (noise pictures, target noise, start weights)", 0, 10_000, 0, key="learn_seed")
+    ui.url_slider("Steps per Start", 10, 3000, 300, step=10, key="learn_steps")
+    batch = ui.url_select_slider(
         "Steps per redraw (speed)",
         BATCHES,
         value=5,
@@ -137,7 +127,7 @@ def controls_section() -> tuple[Task, FitConfig, int]:
     target_col, opt_col, lr_col, more_col = st.columns([1.4, 1.6, 1.4, 1], vertical_alignment="bottom")
     with target_col:
         names = [*KERNELS, TYPED]
-        target_name = url_select(
+        target_name = ui.url_select(
             "Target kernel",
             names,
             index=names.index(DEFAULT_TARGET),
@@ -145,7 +135,7 @@ def controls_section() -> tuple[Task, FitConfig, int]:
             help="The kernel that makes the target maps. The learner never sees its numbers, only the maps.",
         )
     with opt_col:
-        optimizer = url_select(
+        optimizer = ui.url_select(
             "Optimiser",
             list(OPTIMIZERS),
             format_func=OPTIMIZERS.get,
@@ -154,7 +144,7 @@ def controls_section() -> tuple[Task, FitConfig, int]:
             horizontal=True,
         )
     with lr_col:
-        lr = url_select_slider("Learning rate η", LEARNING_RATES, value=0.1, key="learn_lr")
+        lr = ui.url_select_slider("Learning rate η", LEARNING_RATES, value=0.1, key="learn_lr")
     with more_col, st.popover("Task and data…", width="stretch"):
         task, batch = _task_and_data(target_name)
     return task, FitConfig(lr=lr, optimizer=optimizer), batch
@@ -165,9 +155,9 @@ def _fit_for(task: Task) -> Fit:
     """The session's run: a new problem and fresh seeded weights when the task changes; bad settings keep it."""
     if st.session_state.get("learn_task") == task and "learn_fit" in st.session_state:
         return st.session_state["learn_fit"]
-    bundled = [bundled_image(name, max_side=TRAIN_SIDE) for name in task.pictures]
-    problem = keep_last_good("learn_problem", lambda: task.problem(bundled))
-    if problem is None:  # never a valid task in this session: nothing to show yet
+    bundled = [ui.bundled_image(name, max_side=TRAIN_SIDE) for name in task.pictures]
+    problem = ui.keep_last_good("learn_problem", lambda: task.problem(bundled))
+    if problem is None:  # never a valid task in this session: nothing to ui.show yet
         st.stop()
     fit = st.session_state.get("learn_fit")
     if fit is None or problem is not fit.problem:
@@ -239,19 +229,19 @@ def _formulas() -> None:
 
 
 def explanations_section(task: Task, fit: Fit, config: FitConfig) -> None:
-    """The learning-rate advice, what the run trains on, the formulas and the sign-and-scale notes (folded)."""
+    """The learning-rate advice, what the run trains on, the formulas and the sign-and-scale notes (ui.folded)."""
     advice = rate_advice(fit.problem, config.lr, config.optimizer)
     if advice.explanation:
-        explain(advice.explanation)
+        ui.explain(advice.explanation)
     if advice.warning:
         st.warning(advice.warning)
     if advice.info:
         st.info(advice.info)
-    explain(task.summary(fit.problem))
-    with folded("The loss, its gradient and the update rules", key="learn_formulas") as open_:
+    ui.explain(task.summary(fit.problem))
+    with ui.folded("The loss, its gradient and the update rules", key="learn_formulas") as open_:
         if open_:
             _formulas()
-    with folded(
+    with ui.folded(
         "Up to sign and scale: when the learned filter is not the target's numbers", key="learn_sign"
     ) as open_:
         if open_:
@@ -261,11 +251,11 @@ def explanations_section(task: Task, fit: Fit, config: FitConfig) -> None:
 def unseen_section(problem) -> tuple[np.ndarray, np.ndarray, str]:
     """The standardised picture the learned filter is tested on, the target kernel's output on it, its name."""
     with st.expander("Unseen picture for testing the learned filter", expanded=False):
-        unseen, name = image_picker(
+        unseen, name = ui.image_picker(
             "learn_test", max_side=UNSEEN_SIDE, default="scene.png", label="Unseen picture", bind=True
         )
     if unseen is None:
-        unseen, name = bundled_image("scene.png", max_side=UNSEEN_SIDE), "scene.png"
+        unseen, name = ui.bundled_image("scene.png", max_side=UNSEEN_SIDE), "scene.png"
     X_test = standardise(unseen)
     return X_test, problem.scale * correlate2d(X_test, problem.kernel), name
 
@@ -313,16 +303,20 @@ def _weights_and_loss(fit: Fit, projector: bool) -> None:
     kernels = kernels_figure(fit.W, problem.solution, step=fit.steps, target_title=target_title(problem))
     left, right = st.columns([1.5, 1], gap="small")
     with left:
-        show(
-            projector_style(kernels, grid_side=3, height=440 if projector else 270),
+        ui.show(
+            ui.projector_style(kernels, grid_side=3, height=440 if projector else 270),
             key="learn_kernels",
             width="stretch",
         )
     with right:
         loss = loss_figure(fit.history_loss, floor=loss_floor(problem))
-        show(projector_style(loss, height=440 if projector else 280), key="learn_loss_curve", width="stretch")
-    show(
-        projector_style(weights_figure(fit.history_W, problem.solution)),
+        ui.show(
+            ui.projector_style(loss, height=440 if projector else 280),
+            key="learn_loss_curve",
+            width="stretch",
+        )
+    ui.show(
+        ui.projector_style(weights_figure(fit.history_W, problem.solution)),
         key="learn_weights_curve",
         width="stretch",
     )
@@ -333,9 +327,10 @@ def _on_unseen(fit: Fit, unseen: tuple[np.ndarray, np.ndarray, str], pictures: t
     if not np.all(np.isfinite(fit.W)):
         return
     X_test, target_test, name = unseen
-    explain(unseen_note(name, pictures))
-    show(
-        projector_style(outputs_figure(X_test, target_test, correlate2d(X_test, fit.W))), key="learn_outputs"
+    ui.explain(unseen_note(name, pictures))
+    ui.show(
+        ui.projector_style(outputs_figure(X_test, target_test, correlate2d(X_test, fit.W))),
+        key="learn_outputs",
     )
 
 
@@ -362,13 +357,13 @@ def live_section(
         _downloads(fit)
     with st.expander("This step's gradient dL/dW (the input correlated with the error map)"):
         if fit.last_gradient is not None and np.all(np.isfinite(fit.last_gradient)):
-            show(grid_figure(np.round(fit.last_gradient, 4), title="dL/dW"), key="learn_gradient")
+            ui.show(grid_figure(np.round(fit.last_gradient, 4), title="dL/dW"), key="learn_gradient")
             st.code(format_grid(np.round(fit.last_gradient, 4)), language=None)
 
 
 def main() -> None:
-    projector = page_setup("Learn a filter by gradient descent", "🎯")
-    explain(
+    projector = ui.page_setup("Learn a filter by gradient descent", "🎯")
+    ui.explain(
         '"Learning to detect edges": treat the nine numbers of a 3x3 kernel as weights w1..w9 and **learn** '
         "them from examples. A target kernel makes the desired maps Y from training pictures X; gradient "
         "descent shrinks the squared error between W ⋆ X and Y, and the nine weights walk to the target."

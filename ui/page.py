@@ -49,6 +49,7 @@ from ui.classroom import (
     url_toggle,
 )
 from ui.common import (
+    BUNDLED,
     INPUT_SOURCES,
     LECTURE,
     PICTURE,
@@ -65,6 +66,7 @@ from ui.slides import linked_stepper, show_grid
 from ui.stepper import render_check_work
 
 __all__ = [
+    "BUNDLED",
     "INPUT_SOURCES",
     "LECTURE",
     "PICTURE",
