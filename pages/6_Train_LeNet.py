@@ -12,11 +12,12 @@ from cnnviz.draw.export import curves_csv
 from cnnviz.draw.lenet import activations_picture, filters_picture, window_picture
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lenet.data import DATASETS, grid_to_image, prepare_picture, to_model_input
+from cnnviz.lenet.job import TrainingJob
 from cnnviz.lenet.model import LeNet5, load_weights, weights_bytes
+from cnnviz.lenet.recorder import TRAINED_STATES, JobState
 from cnnviz.lenet.training import (
     OPTIMIZERS,
     TrainConfig,
-    TrainingJob,
     confusion_matrix,
     predict,
     take_snapshot,
@@ -67,11 +68,9 @@ attach_from_url(holder)  # after a refresh or in a second tab: the run named in 
 if network_choice() == "yours":  # a network designed on Layer arithmetic: its own part, ui/designnet.py
     your_network_page(dataset_or_error("mnist5k")[0])
     st.stop()
-LIVE = {"created", "queued", "running", "paused"}
-# The live view redraws every 2 s while a run is live (never faster than once a second). Each redraw wakes the
-# server's event loop for every element it sends, and the training thread in the same process waits for the
-# GIL meanwhile: measured in Chromium on 2 busy cores, a 1 s redraw trained at 0.35-0.66 of the CLI's speed,
-# a 2 s redraw at 0.67-0.78 (benchmarks/bench_train_browser.py).
+# The live view redraws every 2 s while a run is live (never faster than once a second). The run trains in a
+# child process (cnnviz.lenet.job), so a redraw no longer takes the GIL from it; on 2 cores a redraw still
+# takes CPU time from it (benchmarks/bench_train_browser.py measures the page against the CLI).
 REDRAW_SECONDS = 2.0
 DATA_LABELS = {  # short: the link holds the label
     "mnist5k": "MNIST 5k (shipped)",
@@ -215,8 +214,9 @@ with train_box:
     job: TrainingJob | None = holder.job
     if job is not None and job.data is not data:
         st.warning("The images changed since this run started; Reset to train on the new ones.")
-    state = job.view().state if job else "none"
-    # The buttons follow what was asked: right after "Pause" the thread may still finish its batch.
+    state = job.view().state if job else None
+    live_run = state is not None and state.active
+    # The buttons follow what was asked: right after "Pause" the run may still finish its batch.
     paused = job is not None and job.pause_requested
 
     def act_now(action: str) -> None:
@@ -226,23 +226,23 @@ with train_box:
             getattr(run, action)()
 
     b = st.columns([1.25, 1.25, 1.4, 1.2, 0.75, 2.15], vertical_alignment="center")
-    start = b[0].button("Start training", key="train_start", type="primary", disabled=state in LIVE)
+    start = b[0].button("Start training", key="train_start", type="primary", disabled=live_run)
     pause = b[1].button(
         "Pause training",
         key="train_pause",
         on_click=act_now,
         args=("pause",),
-        disabled=state not in LIVE or paused,
+        disabled=not live_run or paused,
     )
     resume = b[2].button(
         "Resume training",
         key="train_resume",
         on_click=act_now,
         args=("resume",),
-        disabled=state not in LIVE or not paused,
+        disabled=not live_run or not paused,
     )
     stop = b[3].button(
-        "Stop training", key="train_stop", on_click=act_now, args=("stop",), disabled=state not in LIVE
+        "Stop training", key="train_stop", on_click=act_now, args=("stop",), disabled=not live_run
     )
     reset = b[4].button("Reset", key="train_reset", disabled=job is None)
     detail = b[5].toggle(
@@ -282,7 +282,7 @@ with train_box:
         forget_run(holder)
         job = None
         holder.analysis.clear()
-    if job is not None and job.data is data and job.view().state in LIVE and job.probe_index != probe:
+    if job is not None and job.data is data and job.view().state.active and job.probe_index != probe:
         job.set_probe(int(probe))
     if start or pause or resume or stop or reset:
         st.rerun()
@@ -308,7 +308,7 @@ def model_now() -> LeNet5:
 
 
 # ---------------------------------------------------------------------------------------------------------
-if view is not None and view.state in ("finished", "stopped"):
+if view is not None and view.state in TRAINED_STATES:
     st.header("3. After training")
     model, trained_on = job.current_model(), job.data  # the run's own images, even if the choice changed
     key = id(job)
@@ -366,7 +366,7 @@ if view is not None and view.state in ("finished", "stopped"):
 st.header("4. Try it")
 if job is not None:
     st.caption(
-        "Using the network " + ("as trained." if view.state not in LIVE else "as of the last snapshot.")
+        "Using the network " + ("as trained." if not view.state.active else "as of the last snapshot.")
     )
 elif fixed is not None:
     st.caption(
@@ -481,13 +481,13 @@ def shown_snapshot(source: str):
     return take_snapshot(model_now(), X, int(probe)), f"Test image {int(probe)}, {weights}.", (None, None)
 
 
-@st.fragment(run_every=REDRAW_SECONDS if view is not None and view.state in LIVE else None)
+@st.fragment(run_every=REDRAW_SECONDS if view is not None and view.state.active else None)
 def model_view() -> None:
     v = None
     if job is not None:
         keep_alive(holder)
         v = job.view()
-    live = v is not None and v.state in LIVE
+    live = v is not None and v.state.active
     options = ["probe"]
     if v is not None and not live and v.n_snapshots > 1:
         options.append("replay")
@@ -511,7 +511,12 @@ def model_view() -> None:
                 "image's activations. Click a C1 or C3 cell to see how it was computed."
             )
         else:
-            words = {"created": "starting", "running": "training", "paused": "paused", "queued": "queued"}
+            words = {
+                JobState.CREATED: "starting",
+                JobState.RUNNING: "training",
+                JobState.PAUSED: "paused",
+                JobState.QUEUED: "queued",
+            }
             left_s = f", about {v.seconds_left:.0f} s left" if v.seconds_left is not None else ""
             accuracy = (
                 f", test accuracy {v.test_curve['accuracy'][-1]:.2%}" if v.test_curve["accuracy"] else ""
@@ -521,9 +526,9 @@ def model_view() -> None:
                 text=f"**{words.get(v.state, v.state)}**: epoch {v.epoch:.2f} of {job.config.epochs}, step "
                 f"{v.step} of {v.total_steps}, {v.samples_per_s:,.0f} samples/s{left_s}{accuracy}",
             )
-            if v.state == "queued":
+            if v.state is JobState.QUEUED:
                 st.warning(queue_message(holder))
-            if v.state == "failed":
+            if v.state is JobState.FAILED:
                 st.error(f"Training failed: {v.message}. Press Reset and try other settings.", icon="⚠️")
             elif v.message:
                 st.caption(v.message)
