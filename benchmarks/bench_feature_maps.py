@@ -26,8 +26,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from conftest import app_test  # noqa: E402
 
 from cnnviz import KERNELS, load_image  # noqa: E402
+from cnnviz.draw.featuremaps import map_figure  # noqa: E402
 from cnnviz.draw.figures import color_range  # noqa: E402
-from cnnviz.lessons.featuremaps import channel_breakdown, filter_bank, map_figure, to_channels  # noqa: E402
+from cnnviz.lessons.featuremaps import channel_breakdown, filter_bank, to_channels  # noqa: E402
 
 NAMES = list(KERNELS)[:8]  # Identity .. Laplacian: eight 3x3 kernels
 PAGE = "pages/4_Feature_maps.py"

@@ -3,7 +3,19 @@
 The library never imports streamlit; pages import it. Arrays are numpy float64.
 """
 
-from cnnviz.geometry import AxisPlan, Plan2D, output_size, plan_2d, plan_axis, same_padding
+from cnnviz.geometry import (
+    AxisPlan,
+    Plan2D,
+    check_pool_padding,
+    one_d_padding,
+    output_size,
+    plan_2d,
+    plan_axis,
+    pool_padding_max,
+    pool_padding_ok,
+    same_padding,
+    transposed_output_size,
+)
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES
 from cnnviz.ops import (
@@ -38,6 +50,7 @@ __all__ = [
     "Step",
     "Trace",
     "as_grid",
+    "check_pool_padding",
     "conv2d",
     "conv_transpose2d",
     "convolution_trace",
@@ -48,14 +61,18 @@ __all__ = [
     "fmt",
     "format_grid",
     "load_image",
+    "one_d_padding",
     "output_size",
     "pad2d",
     "parse_grid",
     "plan_2d",
     "plan_axis",
     "pool2d",
+    "pool_padding_max",
+    "pool_padding_ok",
     "pool_trace",
     "rot180",
     "same_padding",
     "transposed_as_correlation",
+    "transposed_output_size",
 ]

@@ -17,11 +17,16 @@ __all__ = [
     "AxisPlan",
     "Plan2D",
     "as_pair",
+    "check_pool_padding",
+    "one_d_padding",
     "output_size",
     "plan_axis",
     "plan_2d",
+    "pool_padding_max",
+    "pool_padding_ok",
     "same_padding",
     "tf_same_padding",
+    "transposed_output_size",
 ]
 
 
@@ -121,6 +126,24 @@ class AxisPlan:
         """True when (n + 2p - extent) / stride is a whole number: the last window ends at the edge."""
         return self.leftover == 0
 
+    def to_input(self, p):
+        """Input position of padded position `p` (an int or an array); values outside 0..n-1 are padding."""
+        return p - self.pad_before
+
+    def to_padded(self, x):
+        """Padded position of input position `x` (an int or an array)."""
+        return x + self.pad_before
+
+    @property
+    def input_slice(self) -> slice:
+        """The padded positions that hold the input: `padded[input_slice]` is the unpadded axis."""
+        return slice(self.pad_before, self.pad_before + self.n)
+
+    def reads_input(self, p):
+        """True where padded position `p` holds an input cell, False on padding (works on arrays)."""
+        x = self.to_input(p)
+        return (x >= 0) & (x < self.n)
+
     def start(self, i: int) -> int:
         """Padded position of the first tap of output cell `i`."""
         return i * self.stride
@@ -156,7 +179,7 @@ class AxisPlan:
     @property
     def unvisited(self) -> list[int]:
         """Input positions (unpadded, 0-based) that no window tap ever reads."""
-        inner = self.visits[self.pad_before : self.pad_before + self.n]
+        inner = self.visits[self.input_slice]
         return [int(x) for x in np.flatnonzero(inner == 0)]
 
     def formula(self) -> str:
@@ -227,6 +250,53 @@ def output_size(n: int, f: int, *, stride=1, padding=0, dilation=1) -> int:
     return plan_axis(n, f, stride=stride, padding=padding, dilation=dilation).size
 
 
+def transposed_output_size(n: int, f: int, *, stride=1, padding=0, output_padding=0, dilation=1) -> int:
+    """Transposed-convolution output length, as PyTorch's ConvTranspose: (n - 1)*s - 2p + d*(f-1) + op + 1.
+
+    It inverts `output_size`: a stride-s convolution of the result has n outputs again. Padding crops
+    `padding` cells from each side; `output_padding` (less than the stride or the dilation) adds cells
+    after, to pick one of the sizes that a stride-s convolution maps to n.
+    """
+    n = _check_int(n, "input length", minimum=1)
+    f = _check_int(f, "kernel size", minimum=1)
+    stride = _check_int(stride, "stride", minimum=1)
+    dilation = _check_int(dilation, "dilation", minimum=1)
+    padding = _check_int(padding, "padding", minimum=0)
+    output_padding = _check_int(output_padding, "output padding", minimum=0)
+    if output_padding >= max(stride, dilation):
+        raise ValueError(
+            f"output padding {output_padding} must be smaller than the stride ({stride}) or the dilation "
+            f"({dilation}); it only picks among the sizes one strided convolution maps to the same length"
+        )
+    size = (n - 1) * stride - 2 * padding + dilation * (f - 1) + output_padding + 1
+    if size < 1:
+        extent = f"{dilation}*({f} - 1) + 1" if dilation > 1 else f"{f}"
+        raise ValueError(
+            f"padding {padding} crops the transposed output to nothing for a kernel of {f}: "
+            f"({n} - 1)*{stride} - 2*{padding} + {extent} = {size}; use less padding"
+        )
+    return size
+
+
+ONE_D_MODES = ("full", "same", "valid")
+
+
+def one_d_padding(mode: str, m: int) -> tuple[int, int]:
+    """Padding (before, after) of numpy.convolve's mode for a length-m kernel at stride 1.
+
+    "full": m - 1 on each side (every overlap); "valid": none; "same": m - 1 in all, the extra cell before,
+    so that the output is numpy's full[(m - 1)//2 : (m - 1)//2 + n].
+    """
+    if mode == "full":
+        return m - 1, m - 1
+    if mode == "valid":
+        return 0, 0
+    if mode == "same":
+        start = (m - 1) // 2  # numpy's "same" keeps full[start : start + n]
+        return m - 1 - start, start
+    raise ValueError(f'unknown mode {mode!r}; choose "full", "same" or "valid"')
+
+
 @dataclass(frozen=True)
 class Plan2D:
     """The row plan and the column plan of a 2-D sliding window."""
@@ -250,21 +320,33 @@ class Plan2D:
     def tiles(self) -> bool:
         return self.rows.tiles and self.cols.tiles
 
+    def to_input(self, r, c) -> tuple:
+        """Input (row, column) of padded cell (r, c); a value outside the input's range means padding."""
+        return self.rows.to_input(r), self.cols.to_input(c)
+
+    def to_padded(self, r, c) -> tuple:
+        """Padded (row, column) of input cell (r, c)."""
+        return self.rows.to_padded(r), self.cols.to_padded(c)
+
     def window(self, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
         """Padded (row taps, column taps) read by output cell (i, j)."""
         return self.rows.taps(i), self.cols.taps(j)
 
+    @property
+    def input_slices(self) -> tuple[slice, slice]:
+        """(rows, columns) of the padded grid that hold the input: `padded[plan.input_slices]` is the input."""
+        return self.rows.input_slice, self.cols.input_slice
+
     def unvisited_mask(self) -> np.ndarray:
         """(n_rows, n_cols) boolean mask of input cells that no window reads."""
-        r = self.rows.visits[self.rows.pad_before : self.rows.pad_before + self.rows.n] == 0
-        c = self.cols.visits[self.cols.pad_before : self.cols.pad_before + self.cols.n] == 0
+        r = self.rows.visits[self.rows.input_slice] == 0
+        c = self.cols.visits[self.cols.input_slice] == 0
         return r[:, None] | c[None, :]
 
     def pad_mask(self) -> np.ndarray:
         """(padded_rows, padded_cols) boolean mask: True on padding cells."""
         mask = np.ones(self.padded_shape, dtype=bool)
-        r0, c0 = self.rows.pad_before, self.cols.pad_before
-        mask[r0 : r0 + self.rows.n, c0 : c0 + self.cols.n] = False
+        mask[self.input_slices] = False
         return mask
 
 
@@ -288,3 +370,26 @@ def plan_2d(input_shape, kernel_shape, *, stride=1, padding=0, dilation=1) -> Pl
     if rows.extent > rows.padded or cols.extent > cols.padded:
         raise ValueError(_too_large([rows, cols]))
     return Plan2D(rows, cols)
+
+
+def pool_padding_max(f: int) -> int:
+    """The most padding a pooling window of f cells allows (PyTorch's rule): half the window, f // 2."""
+    return f // 2
+
+
+def pool_padding_ok(f: int, pad: int) -> bool:
+    """True when `pad` cells of padding leave every window of f cells at least one input cell."""
+    return 2 * pad <= f
+
+
+def check_pool_padding(plan: Plan2D) -> None:
+    """Refuse pooling padding over half the window (a window could then hold only padding), in words."""
+    for axis in (plan.rows, plan.cols):
+        pad = max(axis.pad_before, axis.pad_after)
+        if not pool_padding_ok(axis.f, pad):
+            rows, cols = plan.kernel_shape
+            raise ValueError(
+                f"pooling padding {pad} is more than half the {rows}x{cols} window, so a window could hold "
+                f"only padding; PyTorch's pooling allows at most {pool_padding_max(axis.f)}: "
+                "lower the padding or widen the window"
+            )

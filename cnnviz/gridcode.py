@@ -15,16 +15,13 @@ import re
 
 import numpy as np
 
+from cnnviz.trace import fmt_exact
+
 __all__ = ["MAX_SIDE", "decode_grid", "encode_grid"]
 
 MAX_SIDE = 64  # rows and columns a grid in a link may have (the typed-grid limit)
 ROW, CELL = "~", "_"
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$")
-
-
-def _number(v: float) -> str:
-    text = repr(float(v))
-    return text[:-2] if text.endswith(".0") else text
 
 
 def encode_grid(X) -> str:
@@ -38,7 +35,7 @@ def encode_grid(X) -> str:
         raise ValueError(
             f"the grid is {X.shape[0]}x{X.shape[1]}; a link carries grids up to {MAX_SIDE}x{MAX_SIDE}"
         )
-    return ROW.join(CELL.join(_number(v) for v in row) for row in X)
+    return ROW.join(CELL.join(fmt_exact(v) for v in row) for row in X)
 
 
 def decode_grid(text: str, *, name: str = "grid") -> np.ndarray:

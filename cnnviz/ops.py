@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.geometry import as_pair, plan_2d
+from cnnviz.geometry import as_pair, one_d_padding, plan_2d, transposed_output_size
 from cnnviz.trace import (
     as_grid,
     convolution_trace,
@@ -24,6 +24,7 @@ __all__ = [
     "convolve2d",
     "correlate2d",
     "pool2d",
+    "relu",
     "transposed_as_correlation",
 ]
 
@@ -41,6 +42,11 @@ def convolve2d(X, K, *, stride=1, padding=0, dilation=1) -> np.ndarray:
 def pool2d(X, size, *, stride=None, padding=0, mode: str = "max") -> np.ndarray:
     """Max, average ("avg"), min or L2 pooling over size x size windows; stride defaults to size."""
     return pool_trace(X, size, stride=stride, padding=padding, mode=mode).output
+
+
+def relu(Y) -> np.ndarray:
+    """max(0, y) cell by cell: negative responses become 0."""
+    return np.maximum(np.asarray(Y, dtype=float), 0.0)
 
 
 def conv2d(X, W, b=None, *, stride=1, padding=0, dilation=1) -> np.ndarray:
@@ -88,27 +94,25 @@ def transposed_as_correlation(X, K, *, stride=1, padding=0) -> tuple[np.ndarray,
     stride 1 gives conv_transpose2d(X, K, stride, padding).
     """
     X, K = as_grid(X), as_grid(K, "kernel")
-    sh, sw = (_positive(s, "stride") for s in as_pair(stride, "stride"))
-    ph, pw = (_non_negative(p, "padding") for p in as_pair(padding, "padding"))
-    h, w = X.shape
-    kh, kw = K.shape
+    (h, w), (kh, kw) = X.shape, K.shape
+    (sh, sw), (ph, pw) = as_pair(stride, "stride"), as_pair(padding, "padding")
+    out_h = transposed_output_size(h, kh, stride=sh, padding=ph)  # refuses padding that crops everything
+    out_w = transposed_output_size(w, kw, stride=sw, padding=pw)
     Z = np.zeros(((h - 1) * sh + 1, (w - 1) * sw + 1))
     Z[::sh, ::sw] = X  # stride - 1 zeros between neighbours
     border_h, border_w = kh - 1 - ph, kw - 1 - pw
     Z = np.pad(Z, ((max(border_h, 0),) * 2, (max(border_w, 0),) * 2))
     crop_h, crop_w = max(-border_h, 0), max(-border_w, 0)
-    Z = Z[crop_h : Z.shape[0] - crop_h, crop_w : Z.shape[1] - crop_w]
-    if Z.shape[0] < kh or Z.shape[1] < kw:
-        raise ValueError(
-            f"padding ({ph}, {pw}) crops the transposed output to nothing for a {kh}x{kw} kernel; use less padding"
-        )
+    Z = Z[crop_h : Z.shape[0] - crop_h, crop_w : Z.shape[1] - crop_w]  # (out_h + kh - 1, out_w + kw - 1)
+    # a stride-1 kh x kw correlation over Z gives out_h x out_w
+    assert Z.shape == (out_h + kh - 1, out_w + kw - 1)
     return Z, np.ascontiguousarray(rot180(K))
 
 
 def conv_transpose2d(X, K, *, stride=1, padding=0) -> np.ndarray:
     """Transposed convolution (up-sampling), single channel, as torch.nn.functional.conv_transpose2d.
 
-    Output size (n - 1)*s - 2p + k; computed as its zero-insertion view (`transposed_as_correlation`).
+    Output size (n - 1)*s - 2p + k (`transposed_output_size`); computed as its zero-insertion view (`transposed_as_correlation`).
     """
     Z, flipped = transposed_as_correlation(X, K, stride=stride, padding=padding)
     return correlate2d(Z, flipped)
@@ -117,27 +121,7 @@ def conv_transpose2d(X, K, *, stride=1, padding=0) -> np.ndarray:
 def convolve1d(x, w, mode: str = "full") -> np.ndarray:
     """1-D true convolution (the kernel IS flipped), with numpy.convolve's modes "full", "same", "valid"."""
     x, w = as_grid(x, "signal", ndim=1), as_grid(w, "kernel", ndim=1)
-    if mode not in ("full", "same", "valid"):
-        raise ValueError(f'unknown mode {mode!r}; choose "full", "same" or "valid"')
     if w.size > x.size:  # convolution commutes; slide the shorter one, as numpy does
         x, w = w, x
-    m = w.size
-    full = convolve2d(x[None, :], w[None, :], padding=(0, m - 1))[0]
-    if mode == "full":
-        return full
-    if mode == "valid":
-        return full[m - 1 : x.size]
-    start = (m - 1) // 2  # numpy's "same": centred, length max(len(x), len(w))
-    return full[start : start + x.size]
-
-
-def _positive(v, name: str) -> int:
-    if isinstance(v, bool) or int(v) != v or v < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, got {v!r}")
-    return int(v)
-
-
-def _non_negative(v, name: str) -> int:
-    if isinstance(v, bool) or int(v) != v or v < 0:
-        raise ValueError(f"{name} cannot be negative, got {v!r}")
-    return int(v)
+    padding = ((0, 0), one_d_padding(mode, w.size))  # numpy's "same": centred, length max(len(x), len(w))
+    return convolve2d(x[None, :], w[None, :], padding=padding)[0]

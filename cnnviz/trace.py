@@ -14,7 +14,7 @@ from numbers import Number
 
 import numpy as np
 
-from cnnviz.geometry import Plan2D, plan_2d
+from cnnviz.geometry import Plan2D, check_pool_padding, plan_2d
 
 __all__ = [
     "POOL_MODES",
@@ -24,6 +24,7 @@ __all__ = [
     "correlation_trace",
     "convolution_trace",
     "fmt",
+    "fmt_exact",
     "fmt_factor",
     "pool_trace",
     "rot180",
@@ -67,6 +68,12 @@ def fmt(v: float) -> str:
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return f"{v:.4g}"
+
+
+def fmt_exact(v: float) -> str:
+    """A number in the shortest form that reads back exactly (Python source, a link): 3, -0.5, 0.1111111111111111."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def fmt_factor(v: float) -> str:
@@ -162,7 +169,11 @@ class Trace:
 
     def padded_position(self, r: int, c: int) -> tuple[int, int]:
         """Where input cell (r, c) sits in the padded input."""
-        return r + self.plan.rows.pad_before, c + self.plan.cols.pad_before
+        return self.plan.to_padded(r, c)
+
+    def input_position(self, r: int, c: int) -> tuple[int, int]:
+        """Input cell under padded cell (r, c); a row or column outside the input means padding."""
+        return self.plan.to_input(r, c)
 
 
 def _reduce_window(window: np.ndarray, kernel: np.ndarray | None, mode: str) -> float:
@@ -243,12 +254,7 @@ def pool_trace(X, size, *, stride=None, padding=0, mode: str = "max") -> Trace:
     if isinstance(padding, str):
         raise ValueError('pooling padding must be a number or an (h, w) pair, not "same" or "valid"')
     plan = plan_2d(X.shape, _pair_shape(size), stride=stride, padding=padding)
-    for axis in (plan.rows, plan.cols):
-        if max(axis.pad_before, axis.pad_after) * 2 > axis.f:
-            raise ValueError(
-                f"pooling padding {max(axis.pad_before, axis.pad_after)} is more than half the window "
-                f"{axis.f}, so a window could hold only padding; use padding of at most {axis.f // 2}"
-            )
+    check_pool_padding(plan)
     # max pooling pads with -inf and min pooling with +inf (padding never wins); avg and L2 pad with zeros
     # and count them, as PyTorch's avg_pool2d does by default (count_include_pad=True).
     pad_value = {"max": -np.inf, "min": np.inf}.get(mode, 0.0)

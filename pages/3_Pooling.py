@@ -1,39 +1,24 @@
 """Pooling, cell by cell: max, average, min and L2 pooling; where the gradient goes; shift invariance; conv, ReLU, pool."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.draw.figures import color_range, grid_figure
-from cnnviz.draw.pooling import padded_input_figure, window_box
-from cnnviz.draw.stepper import UNVISITED_COLOR, default_region, region_cells
-from cnnviz.draw.stepper import WINDOW_COLOR as WINDOW
+import cnnviz.lessons.pooling as lesson
+import ui.page as ui
+from cnnviz.draw.figures import color_range
+from cnnviz.draw.palette import UNVISITED_COLOR
+from cnnviz.draw.palette import WINDOW_COLOR as WINDOW
+from cnnviz.draw.picture import crop
+from cnnviz.draw.pooling import padded_input_figure
+from cnnviz.geometry import pool_padding_max
 from cnnviz.inputs import format_grid, parse_grid
-from cnnviz.lessons.pooling import DIRECTIONS, compare_shift, conv_relu_pool, pool_backward, winner_input_cell
+from cnnviz.lessons.convolution import slide_marks, slide_mistakes
 from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
-from cnnviz.ops import pool2d
-from cnnviz.trace import POOL_MODES, Step, fmt, pool_trace
-from ui.classroom import (
-    check_link_choice,
-    check_link_number,
-    classroom_bar,
-    explain,
-    folded,
-    set_url_grid,
-    url_grid,
-    url_select,
-)
-from ui.common import image_picker, keep_last_good, page_setup
-from ui.slides import export_buttons, keep_cell, link_cell, play_speed, show_grid
-from ui.stepper import render_check_work, render_stepper, selected_cell
-
-page_setup("Pooling, cell by cell", "🔳")
-projector = classroom_bar()
+from cnnviz.trace import POOL_MODES, fmt, pool_trace
 
 PRESETS = list(POOL_EXAMPLES)
-SOURCES = ["Lecture example", "Type a grid", "Random grid", "Image crop"]
+FIRST = POOL_EXAMPLES[PRESETS[0]]  # the widgets' defaults are the first lecture example's settings
 MODE_LABELS = {"max": "Max", "avg": "Average", "min": "Min", "l2": "L2 norm"}
-SECTIONS = ["Step through", "Backpropagation", "Shift invariance", "Conv, ReLU, pool"]
 GRAD_SOURCES = ["All ones", "Type my own"]
 # Settings in popovers, whose own link warnings would be out of sight: (key, lowest, highest).
 NUMBERS_IN_POPOVERS = [
@@ -44,34 +29,9 @@ NUMBERS_IN_POPOVERS = [
     ("pool_rand_cols", 2, 32),
     ("pool_rand_seed", 0, 10_000),
 ]
-
-
-@st.cache_resource(show_spinner=False, max_entries=512)
-def grid(Z, **kwargs) -> go.Figure:
-    """`grid_figure`, built once per (values, settings) and shared between runs: never mutate the result."""
-    return grid_figure(Z, **kwargs)
-
-
-def apply_preset() -> None:
-    """Load the chosen lecture example's settings into the widgets (runs before the page redraws)."""
-    e = POOL_EXAMPLES[st.session_state["pool_preset"]]
-    st.session_state["pool_mode"] = e.pool
-    st.session_state["pool_size"] = e.size
-    st.session_state["pool_stride_same"] = e.stride == e.size
-    st.session_state["pool_stride"] = e.stride
-    st.session_state["pool_padding"] = e.padding
-    st.session_state["pool_typed"] = format_grid(e.input)
-
-
-FIRST = POOL_EXAMPLES[PRESETS[0]]  # the widgets' defaults are the first lecture example's settings
-if "pool_typed" not in st.session_state:
-    # A typed grid in the link replaces the example's (read once; then the text box owns it).
-    linked = url_grid("pool_X", None, name="input grid")
-    st.session_state["pool_typed"] = format_grid(FIRST.input if linked is None else linked)
-# Streamlit forgets a widget's value when the widget is not drawn in a run (the preset box while typing a
-# grid, the stride slider while stride = size, the gradient box in another section); writing the values
-# back keeps them for when they return.
-for _key in (
+# Widgets a run may not draw (the preset box while typing a grid, the stride slider while stride = size,
+# the gradient box in another section): their values are kept for when they return.
+KEPT = [
     "pool_preset",
     "pool_typed",
     "pool_mode",
@@ -80,66 +40,68 @@ for _key in (
     "pool_stride",
     "pool_padding",
     "pool_grad_source",
-):
-    if _key in st.session_state:
-        st.session_state[_key] = st.session_state[_key]
+]
+
+
+def apply_preset() -> None:
+    """Load the chosen lecture example's settings into the widgets (runs before the page redraws)."""
+    e = POOL_EXAMPLES[st.session_state["pool_preset"]]
+    ui.set_widgets(
+        {
+            "pool_mode": e.pool,
+            "pool_size": e.size,
+            "pool_stride_same": e.stride == e.size,
+            "pool_stride": e.stride,
+            "pool_padding": e.padding,
+            "pool_typed": format_grid(e.input),
+        }
+    )
 
 
 # ---- the input and the settings: one row, the details in popovers ----
 
 
+TYPED_X = {"key": "pool_typed", "param": "pool_X", "default": FIRST.input, "name": "input grid"}
+
+
 def typed_grid() -> np.ndarray | None:
-    text = st.text_area(
-        "One row per line, numbers split by spaces or commas",
-        key="pool_typed",
-        height=140,
-        help="Decimals, negatives and fractions like 1/9 are fine; pasted [brackets] are ignored.",
-    )
-    X = keep_last_good("pool_typed_grid", lambda: parse_grid(text, name="input grid"))
-    if X is not None and max(X.shape) <= 64:
-        set_url_grid("pool_X", X)
-    return X
+    """The typed grid, kept in the link (`pool_X`)."""
+    label = "One row per line, numbers split by spaces or commas"
+    help_ = "Decimals, negatives and fractions like 1/9 are fine; pasted [brackets] are ignored."
+    return ui.typed_grid(label, height=140, help=help_, **TYPED_X)
 
 
-def random_grid() -> np.ndarray:
-    c1, c2, c3 = st.columns(3)
-    rows = c1.number_input("Rows", 2, 32, 6, key="pool_rand_rows", bind="query-params")
-    cols = c2.number_input("Columns", 2, 32, 6, key="pool_rand_cols", bind="query-params")
-    seed = c3.number_input("Seed", 0, 10_000, 0, key="pool_rand_seed", bind="query-params")
-    lo, hi = st.slider("Values from .. to", -20, 20, (0, 9), key="pool_rand_range")
-    return np.random.default_rng(int(seed)).integers(lo, hi + 1, (int(rows), int(cols))).astype(float)
-
-
-def image_crop() -> np.ndarray | None:
-    image, caption = image_picker("pool_img", max_side=128, bind=True)
+def picture_crop() -> np.ndarray | None:
+    """A square crop of a bundled or uploaded picture."""
+    image, caption = ui.image_picker("pool_img", max_side=128, bind=True)
     if image is None:
         return None
     h, w = image.shape
-    crop = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
-    top = st.slider("Crop: top row", 0, h - crop, (h - crop) // 2, key="pool_top") if h > crop else 0
-    left_col = (
-        st.slider("Crop: left column", 0, w - crop, (w - crop) // 2, key="pool_left") if w > crop else 0
-    )
-    st.caption(f"{caption}: rows {top}..{top + crop - 1}, columns {left_col}..{left_col + crop - 1}")
-    return image[top : top + crop, left_col : left_col + crop]
+    side = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
+    top = st.slider("Crop: top row", 0, h - side, (h - side) // 2, key="pool_top") if h > side else 0
+    left = st.slider("Crop: left column", 0, w - side, (w - side) // 2, key="pool_left") if w > side else 0
+    part, (r0, c0, r1, c1) = crop(image, top, left, side, side)
+    st.caption(f"{caption}: rows {r0}..{r1}, columns {c0}..{c1}")
+    return part
 
 
-def input_controls(source: str):
+def input_section(source: str):
     """(the lecture example or None, the input grid)."""
-    if source == "Lecture example":
+    if source == ui.LECTURE:
         preset = POOL_EXAMPLES[
-            url_select("Lecture example", PRESETS, key="pool_preset", on_change=apply_preset)
+            ui.url_select("Lecture example", PRESETS, key="pool_preset", on_change=apply_preset)
         ]
         return preset, preset.input
     with st.popover(f"{source}…", width="stretch"):
-        if source == "Type a grid":
+        if source == ui.TYPED:
             return None, typed_grid()
-        if source == "Random grid":
-            return None, random_grid()
-        return None, image_crop()
+        if source == ui.RANDOM:
+            keys = ("pool_rand_rows", "pool_rand_cols", "pool_rand_seed")
+            return None, ui.random_grid(keys, max_side=32, values=(0, 9), values_key="pool_rand_range")
+        return None, picture_crop()
 
 
-def settings_controls() -> tuple[int, int, int]:
+def settings_section() -> tuple[int, int, int]:
     """Window size, stride and padding, in a popover."""
     with st.popover("Window, stride, padding…", width="stretch"):
         size = st.slider("Window size f (f x f)", 1, 6, FIRST.size, key="pool_size", bind="query-params")
@@ -154,15 +116,15 @@ def settings_controls() -> tuple[int, int, int]:
             if same
             else st.slider("Stride s", 1, 6, FIRST.stride, key="pool_stride", bind="query-params")
         )
-        if size // 2 == 0:
+        most = pool_padding_max(size)  # PyTorch refuses more: a window could then hold only padding
+        if most == 0:
             st.caption("Padding: none (a 1x1 window cannot be padded: a window would hold only padding).")
             return size, stride, 0
-        # PyTorch refuses more padding than half the window: a window could then hold only padding
-        st.session_state["pool_padding"] = min(st.session_state.get("pool_padding", 0), size // 2)
+        ui.keep_within("pool_padding", most)
         padding = st.slider(
-            f"Padding p (at most half the window: {size // 2})",
+            f"Padding p (at most half the window: {most})",
             0,
-            size // 2,
+            most,
             FIRST.padding,
             key="pool_padding",
             bind="query-params",
@@ -172,78 +134,51 @@ def settings_controls() -> tuple[int, int, int]:
     return size, stride, padding
 
 
-for _key, _lo, _hi in NUMBERS_IN_POPOVERS:
-    check_link_number(_key, _lo, _hi)
-check_link_choice("pool_stride_same", ["true", "false"])
-src_col, in_col, mode_col, set_col = st.columns([1.3, 2.2, 1.2, 1.8], vertical_alignment="bottom")
-with src_col:
-    source = url_select("Input", SOURCES, key="pool_input_source")
-with in_col:
-    preset, X = input_controls(source)
-with mode_col:
-    mode = url_select(
-        "Pooling",
-        POOL_MODES,
-        index=POOL_MODES.index(FIRST.pool),
-        format_func=MODE_LABELS.get,
-        key="pool_mode",
-    )
-with set_col:
-    size, stride, padding = settings_controls()
-if X is None:
-    st.stop()
-section = url_select(
-    "Section", SECTIONS, key="pool_section", widget=st.radio, horizontal=True, label_visibility="collapsed"
-)
-
-trace = keep_last_good("pool_trace", lambda: pool_trace(X, size, stride=stride, padding=padding, mode=mode))
-if trace is None:
-    st.stop()
-plan = trace.plan
-out_h, out_w = trace.shape
-in_h, in_w = trace.X.shape
-name = MODE_LABELS[trace.mode]
-matches = preset is not None
-matches = matches and (mode, size, stride, padding) == (
-    preset.pool,
-    preset.size,
-    preset.stride,
-    preset.padding,
-)
-# max, min and average keep the input's range: one colour scale for both; L2 norms grow past it
-colors = color_range([trace.X, trace.output])
-in_colors = colors if trace.mode != "l2" else color_range([trace.X])
+def controls_section():
+    """The input, the pooling and its settings on one row: (the example or None, X, mode, size, stride, padding)."""
+    for key, lo, hi in NUMBERS_IN_POPOVERS:
+        ui.check_link_number(key, lo, hi)
+    ui.check_link_choice("pool_stride_same", ["true", "false"])
+    ui.first_grid_text(**TYPED_X)  # a bad grid in the link warns here, outside the popover
+    ui.keep_widgets(*KEPT)
+    src_col, in_col, mode_col, set_col = st.columns([1.3, 2.2, 1.2, 1.8], vertical_alignment="bottom")
+    with src_col:
+        source = ui.input_source("Input", key="pool_input_source")
+    with in_col:
+        preset, X = input_section(source)
+    with mode_col:
+        mode = ui.url_select(
+            "Pooling",
+            POOL_MODES,
+            index=POOL_MODES.index(FIRST.pool),
+            format_func=MODE_LABELS.get,
+            key="pool_mode",
+        )
+    with set_col:
+        size, stride, padding = settings_section()
+    return preset, X, mode, size, stride, padding
 
 
-def upstream_gradient() -> np.ndarray:
+# ---- Step through ----
+
+
+def colours(trace) -> tuple[dict, dict]:
+    """(one scale for input and output, the input's own): max, min and average keep the input's range,
+    L2 norms grow past it."""
+    both = color_range([trace.X, trace.output])
+    return both, (both if trace.mode != "l2" else color_range([trace.X]))
+
+
+def upstream_gradient(trace) -> np.ndarray:
     """dL/dY: all ones, or the grid typed in the Backpropagation section (or in the link) while its shape fits."""
     chosen = st.session_state.get("pool_grad_source", st.query_params.get("pool_grad_source"))
-    if "pool_upstream" not in st.session_state:
-        st.session_state["pool_upstream"] = url_grid("pool_g", None, name="upstream gradient")
-    kept = st.session_state["pool_upstream"]
+    kept = ui.first_value("pool_upstream", lambda: ui.url_grid("pool_g", None, name="upstream gradient"))
     if chosen == "Type my own" and kept is not None and kept.shape == trace.shape:
         return kept
     return np.ones(trace.shape)
 
 
-def tie_note(step: Step) -> str:
-    """What happens on a tie for the max (or min): PyTorch's rule, for this window."""
-    if step.winner is None:
-        return ""
-    window = step.window
-    ties = np.argwhere(window == window[step.winner])
-    if len(ties) < 2:
-        return ""
-    taps = ", ".join(f"({int(step.rows[r])}, {int(step.cols[c])})" for r, c in ties)
-    r, c = step.winner
-    return (
-        f"**A tie**: {fmt(window[step.winner])} is the {trace.mode} {len(ties)} times in this window (padded "
-        f"input cells {taps}). PyTorch, and this page, send the whole gradient to the **first** of them in "
-        f"reading (row-major) order, padded cell ({int(step.rows[r])}, {int(step.cols[c])}); the others get 0."
-    )
-
-
-def slide_warning() -> list[tuple[int, int]]:
+def slide_warning(preset, matches: bool) -> list[tuple[int, int]]:
     """The slide's wrong cells, named in a warning and returned for outlining, while they are on screen."""
     if not matches or not preset.slide_errors:
         if preset is not None and preset.slide_errors:
@@ -251,131 +186,138 @@ def slide_warning() -> list[tuple[int, int]]:
                 f"*{preset.name}*: the slide's mistakes are outlined only with the example's own settings."
             )
         return []
-    wrong = ", ".join(f"({i}, {j}): slide {fmt(p)}, correct {fmt(c)}" for i, j, p, c in preset.slide_errors)
-    st.warning(f"The slide's answer has mistakes: {wrong}. They are outlined in dashed red with ! below.")
-    return [(i, j) for i, j, _, _ in preset.slide_errors]
+    st.warning(
+        f"The slide's answer has mistakes: {slide_mistakes(preset)}. They are outlined in dashed red with ! below."
+    )
+    return slide_marks(preset)
 
 
-def size_and_grids() -> None:
+def size_and_grids(trace) -> None:
     """The output-size formulas and the whole input and output, as figures."""
+    plan, (in_h, in_w), (out_h, out_w) = trace.plan, trace.X.shape, trace.shape
     f, s, p = plan.rows.f, plan.rows.stride, plan.rows.pad_before  # the trace's own (the last good) settings
     st.markdown(f"out = floor((n + 2p - f) / s) + 1, with n = {in_h}x{in_w}, f = {f}, s = {s}, p = {p}:")
-    formulas = f"rows:    {plan.rows.formula()}\ncolumns: {plan.cols.formula()}"
-    totals = f"rows:    {plan.rows.formula_total_padding()}\ncolumns: {plan.cols.formula_total_padding()}"
-    st.code(formulas, language=None, wrap_lines=True)
+    st.code(f"rows:    {plan.rows.formula()}\ncolumns: {plan.cols.formula()}", language=None, wrap_lines=True)
     st.caption("The same sizes with p counted over both sides together, as one of the decks writes it:")
+    totals = f"rows:    {plan.rows.formula_total_padding()}\ncolumns: {plan.cols.formula_total_padding()}"
     st.code(totals, language=None, wrap_lines=True)
-    unvisited = plan.unvisited_mask()
+    colors, in_colors = colours(trace)
     c1, c2 = st.columns(2)
     with c1:
-        fig = grid(
+        fig = ui.grid(
             trace.X,
             title=f"Input {in_h}x{in_w}",
             colors=in_colors,
-            shade=unvisited,
+            shade=plan.unvisited_mask(),
             shade_color=UNVISITED_COLOR,
             showscale=trace.mode == "l2",
         )
-        show_grid(fig, key="pool_input")
+        ui.show_grid(fig, key="pool_input")
     with c2:
         out_colors = colors if trace.mode != "l2" else color_range([trace.output])
-        show_grid(
-            grid(trace.output, title=f"{name} pool -> {out_h}x{out_w}", colors=out_colors), key="pool_output"
-        )
-
-
-def summary_line() -> None:
-    text = (
-        f"Input {in_h}x{in_w}, {name.lower()} pooling {size}x{size}, stride {stride}, padding {padding} -> "
-    )
-    text += f"**output {out_h}x{out_w}** ({trace.n_steps} cells)"
-    if matches:
-        agrees = np.array_equal(trace.output, preset.output)
-        text += f" · lecture's answer `{format_grid(preset.output).replace(chr(10), ' | ')}`"
-        text += " (the output here agrees)" if agrees else " (the output here DIFFERS: report this)"
-    st.markdown(text)
-    unvisited = plan.unvisited_mask()
-    if unvisited.any():
-        st.warning(
-            f"The windows do not tile the input: {int(unvisited.sum())} input cells (cross-hatched) are never "
-            "looked at. Libraries floor the size and silently drop them.",
-            icon="✂️",
-        )
+        title = f"{MODE_LABELS[trace.mode]} pool -> {out_h}x{out_w}"
+        ui.show_grid(ui.grid(trace.output, title=title, colors=out_colors), key="pool_output")
 
 
 @st.fragment
-def stepping(marks: list[tuple[int, int]], upstream: np.ndarray) -> None:
-    link_cell("pool_step", "pool_cell", trace.shape)
-    speed = play_speed("pool_step", "pool_speed")
-    step = render_stepper(
+def stepping(trace, marks: list[tuple[int, int]], upstream: np.ndarray) -> None:
+    """The stepper (a fragment: picking a cell reruns only this), the winner, a tie, check my work."""
+    step = ui.linked_stepper(
         trace,
-        key="pool_step",
+        "pool",
+        name="pooling",
         titles={"output": "Output"},  # "Output (max pool)" is wider than a 2-cell panel
         marks=marks,
         caption="the slide printed a wrong value here" if marks else "",
         upstream=upstream,
-        speed=speed,
     )
-    keep_cell("pool_cell", step.index)
-    cells = region_cells(default_region(trace.shape, selected_cell("pool_step", trace.shape)))
-    export_buttons(trace, key="pool_export", cell=step.index, cells=cells, ms=speed, name="pooling")
-    winner = winner_input_cell(trace, step)
+    winner = lesson.winner_input_cell(trace, step)
     if winner is not None:
         st.markdown(
             f"The {trace.mode}, {fmt(step.value)}, is input cell {winner} (starred): in the backward "
             "pass, this output's gradient goes to that cell alone."
         )
-    if note := tie_note(step):
+    if note := lesson.tie_note(trace, step):
         st.info(note, icon="⚖️")
-    with folded("Check my work: type the whole pooled output", key="pool_check_open") as open_:
+    with ui.folded("Check my work: type the whole pooled output", key="pool_check_open") as open_:
         if open_:
-            render_check_work(trace, key="pool_check")
+            ui.render_check_work(trace, key="pool_check")
 
 
-def step_section() -> None:
-    summary_line()
-    marks = slide_warning()
+def step_section(trace, preset, matches: bool) -> None:
+    st.markdown(lesson.pool_summary(trace, preset if matches else None, mode_name=MODE_LABELS[trace.mode]))
+    if warning := lesson.untiled_warning(trace):
+        st.warning(warning, icon="✂️")
+    marks = slide_warning(preset, matches)
     if preset is not None and preset.note and not preset.slide_errors:
         st.caption(preset.note)
-    stepping(marks, upstream_gradient())
-    explain(
+    stepping(trace, marks, upstream_gradient(trace))
+    ui.explain(
         "Pooling slides a window over a grid like a convolution does, but has no weights to learn: each output "
         "cell is the **max**, **average**, **min** or **L2 norm** of the numbers under its window. It shrinks "
         "the map (a 2x2 window with stride 2 keeps one number in four) and makes it less sensitive to small "
         "shifts. On a tie for the max, the first maximum in reading order wins (as in PyTorch)."
     )
-    with folded("Output size, and the whole input and output", key="pool_size_open") as open_:
+    with ui.folded("Output size, and the whole input and output", key="pool_size_open") as open_:
         if open_:
-            size_and_grids()
+            size_and_grids(trace)
 
 
-def typed_upstream() -> np.ndarray:
+# ---- Backpropagation ----
+
+
+def typed_upstream(trace) -> np.ndarray:
     """The upstream gradient the student types (kept for the stepper's gradient panel and in the link)."""
     upstream = np.ones(trace.shape)
-    if (
-        url_select(
-            "Upstream gradient dL/dY", GRAD_SOURCES, key="pool_grad_source", widget=st.radio, horizontal=True
-        )
-        == "All ones"
-    ):
+    source = ui.url_select(
+        "Upstream gradient dL/dY", GRAD_SOURCES, key="pool_grad_source", widget=st.radio, horizontal=True
+    )
+    if source == "All ones":
         return upstream
+    out_h, out_w = trace.shape
     g_key = f"pool_grad_{out_h}x{out_w}"  # a fresh box whenever the output's shape changes
-    if g_key not in st.session_state:
-        linked = upstream_gradient()
-        st.session_state[g_key] = format_grid(linked)
-    g_text = st.text_area(f"dL/dY: {out_h}x{out_w}, one number per pooled cell", key=g_key, height=110)
-    typed = keep_last_good(
-        g_key, lambda: pool_backward(trace, parse_grid(g_text, name="upstream gradient")).upstream
+    g_text = st.text_area(
+        f"dL/dY: {out_h}x{out_w}, one number per pooled cell",
+        format_grid(upstream_gradient(trace)),
+        key=g_key,
+        height=110,
+    )
+    typed = ui.keep_last_good(
+        g_key, lambda: lesson.pool_backward(trace, parse_grid(g_text, name="upstream gradient")).upstream
     )
     if typed is None:
         return upstream
     st.session_state["pool_upstream"] = typed
-    set_url_grid("pool_g", typed, default=upstream)
+    ui.set_url_grid("pool_g", typed, default=upstream)
     return typed
 
 
-def backprop_section() -> None:
-    explain(
+def gradient_figures(trace, grad, gi: int, gj: int) -> None:
+    """dL/dY with the cell outlined, the input with that cell's window, dL/dX with the window outlined."""
+    gstep = trace.step(gi, gj)
+    c1, c2, c3 = st.columns([2, 3, 3])
+    with c1:
+        fig = ui.grid(
+            grad.upstream,
+            title="dL/dY (upstream)",
+            colors=color_range([grad.upstream]),
+            showscale=False,
+            outlines=[((gi, gj, gi, gj), WINDOW)],
+        )
+        ui.show_grid(fig, key="pool_grad_upstream")
+    with c2:
+        fig = padded_input_figure(trace, gstep, colors=colours(trace)[1], title="Input, that cell's window")
+        ui.show_grid(fig, key="pool_grad_input")
+    with c3:
+        box = lesson.input_window(trace, gstep)
+        fig = ui.grid(
+            grad.dX, title="dL/dX (to each input)", colors=color_range([grad.dX]), outlines=[(box, WINDOW)]
+        )
+        ui.show_grid(fig, key="pool_grad_dx")
+
+
+def backprop_section(trace) -> None:
+    ui.explain(
         "In training, each pooled cell receives a gradient g = dL/dY from the layer above. Pooling has no "
         "weights, so all it does backwards is hand g to the cells of its window: **max and min** give all of "
         "g to the cell that won (the others get 0; on a tie, PyTorch picks the first in reading order), "
@@ -383,7 +325,8 @@ def backprop_section() -> None:
         "(stride < window), a cell adds up what each window sends. The stepper's gradient panel uses the "
         "dL/dY set here."
     )
-    grad = pool_backward(trace, typed_upstream())
+    grad = lesson.pool_backward(trace, typed_upstream(trace))
+    out_h, out_w = trace.shape
     g_step = st.select_slider(
         "Explain output cell",
         range(trace.n_steps),
@@ -391,149 +334,111 @@ def backprop_section() -> None:
         format_func=lambda n: "({}, {})".format(*trace.cell(n)),
     )
     gi, gj = trace.cell(g_step)
-    gstep = trace.step(gi, gj)
     st.markdown(f"**Output cell ({gi}, {gj})**, g = {fmt(grad.upstream[gi, gj])}: {grad.explain(gi, gj)}")
-    if note := tie_note(gstep):
+    if note := lesson.tie_note(trace, trace.step(gi, gj)):
         st.info(note, icon="⚖️")
-    r0, c0 = plan.rows.pad_before, plan.cols.pad_before
-    b0, b1, b2, b3 = window_box(gstep)
-    # the window in input coordinates, clipped to the input (dL/dX has no padding cells)
-    box = (max(b0 - r0, 0), max(b1 - c0, 0), min(b2 - r0, in_h - 1), min(b3 - c0, in_w - 1))
-    c1, c2, c3 = st.columns([2, 3, 3])
-    with c1:
-        fig = grid(
-            grad.upstream,
-            title="dL/dY (upstream)",
-            colors=color_range([grad.upstream]),
-            showscale=False,
-            outlines=[((gi, gj, gi, gj), WINDOW)],
-        )
-        show_grid(fig, key="pool_grad_upstream")
-    with c2:
-        fig = padded_input_figure(trace, gstep, colors=in_colors, title="Input, that cell's window")
-        show_grid(fig, key="pool_grad_input")
-    with c3:
-        fig = grid(
-            grad.dX, title="dL/dX (to each input)", colors=color_range([grad.dX]), outlines=[(box, WINDOW)]
-        )
-        show_grid(fig, key="pool_grad_dx")
-    summary = (
-        f"{grad.receivers} of {grad.dX.size} input cells receive a gradient. "
-        f"Sum of dL/dX = {fmt(grad.dX.sum())}; sum of dL/dY = {fmt(grad.upstream.sum())}"
+    gradient_figures(trace, grad, gi, gj)
+    st.markdown(lesson.gradient_summary(grad, trace.mode))
+
+
+# ---- Shift invariance ----
+
+
+def shift_controls(trace) -> dict:
+    """The shift lesson's settings: input, kernel, direction, window, ReLU, stride."""
+    inputs = {"X image, zero frame (8x8)": np.pad(np.array(X_IMAGE, float), 1), "This page's input": trace.X}
+    s1, s2, s3, s4 = st.columns(4)
+    shift_input = s1.selectbox("Input", list(inputs), key="pool_shift_input")
+    kernel_name = s2.selectbox(
+        "Kernel", list(KERNELS), index=list(KERNELS).index("X filter 1 (diagonal)"), key="pool_shift_kernel"
     )
-    if trace.mode == "avg" and grad.lost:
-        summary += f"; {fmt(grad.lost)} went to padding and is lost."
-    elif trace.mode in ("max", "min", "avg"):
-        summary += ": every bit of the gradient reaches an input cell."
-    st.markdown(summary)
+    direction = s3.selectbox(
+        "Move the input one cell", list(lesson.DIRECTIONS), index=2, key="pool_shift_dir"
+    )
+    size = s4.slider("Pooling window", 2, 5, 4, key="pool_shift_size")
+    t1, t2 = st.columns(2)
+    use_relu = t1.toggle("ReLU after the convolution", value=True, key="pool_shift_relu")
+    overlap = t2.toggle("Stride 1 (overlapping windows) instead of stride = window", key="pool_shift_overlap")
+    return {
+        "X": inputs[shift_input],
+        "K": KERNELS[kernel_name].array,
+        "direction": direction,
+        "size": size,
+        "stride": 1 if overlap else size,
+        "use_relu": use_relu,
+        "conv_title": "conv" + (" + ReLU" if use_relu else ""),
+        "pool_title": f"{MODE_LABELS[trace.mode].lower()} pool {size}x{size}"
+        + (", stride 1" if overlap else ""),
+    }
 
 
-def shift_section() -> None:
+def shift_panels(cmp, conv_title: str, pool_title: str) -> None:
+    """Input, conv map and pooled map, before and after the move; the pooled cells that changed outlined."""
+    changed = [((int(a), int(b), int(a), int(b)), WINDOW) for a, b in np.argwhere(cmp.pooled_changed_mask)]
+    panels = [
+        ("input", cmp.X, cmp.X_shifted, ()),
+        (conv_title, cmp.feature, cmp.feature_shifted, ()),
+        (pool_title, cmp.pooled, cmp.pooled_shifted, changed),
+    ]
+    for row, when in enumerate(("before", f"moved {cmp.direction}")):
+        for col, (label, before, after, outlines) in zip(st.columns(3), panels, strict=True):
+            with col:
+                Z = before if row == 0 else after
+                fig = ui.grid(
+                    Z,
+                    title=f"{label}:<br>{when}",
+                    colors=color_range([before, after]),  # one scale for the pair
+                    showscale=False,
+                    outlines=outlines if row == 1 else (),
+                    cell_px=min(40, 330 // max(Z.shape)),
+                )
+                ui.show_grid(fig, key=f"pool_shift_{label}_{row}")
+
+
+def shift_section(trace) -> None:
     st.markdown("**Shift the input: the conv map moves with it, the pooled map changes less**")
-    explain(
+    ui.explain(
         "Convolution is **equivariant**: move the input one cell and the feature map moves one cell. Pooling "
         "adds some **invariance**: a pooled cell keeps its value as long as the winning number stays inside the "
         "same window. Small windows buy little of it (try window 2 against window 4 below); bigger windows "
         "forgive bigger moves, at the price of a coarser map."
     )
-    SHIFT_INPUTS = {
-        "X image, zero frame (8x8)": np.pad(np.array(X_IMAGE, float), 1),
-        "This page's input": trace.X,
-    }
-    s1, s2, s3, s4 = st.columns(4)
-    shift_input = s1.selectbox("Input", list(SHIFT_INPUTS), key="pool_shift_input")
-    kernel_name = s2.selectbox(
-        "Kernel", list(KERNELS), index=list(KERNELS).index("X filter 1 (diagonal)"), key="pool_shift_kernel"
-    )
-    direction = s3.selectbox("Move the input one cell", list(DIRECTIONS), index=2, key="pool_shift_dir")
-    shift_size = s4.slider("Pooling window", 2, 5, 4, key="pool_shift_size")
-    t1, t2 = st.columns(2)
-    use_relu = t1.toggle("ReLU after the convolution", value=True, key="pool_shift_relu")
-    overlap = t2.toggle("Stride 1 (overlapping windows) instead of stride = window", key="pool_shift_overlap")
-    shift_stride = 1 if overlap else shift_size
-    Xs = SHIFT_INPUTS[shift_input]
-    K = KERNELS[kernel_name].array
-
-    conv_title = "conv" + (" + ReLU" if use_relu else "")
-    pool_title = f"{name.lower()} pool {shift_size}x{shift_size}" + (", stride 1" if overlap else "")
+    c = shift_controls(trace)
 
     def compare_moves():
-        """The comparison for each of the four moves (the table lists them all), with the titles of its maps."""
-        if shift_size > min(Xs.shape):
-            raise ValueError(
-                f"A {shift_size}x{shift_size} pooling window does not fit the {Xs.shape[0]}x{Xs.shape[1]} "
-                f"input: choose a window of at most {min(Xs.shape)}, or a bigger input."
-            )
-        moves = {
-            d: compare_shift(
-                Xs, K, d, size=shift_size, stride=shift_stride, mode=trace.mode, use_relu=use_relu
-            )
-            for d in DIRECTIONS
-        }
-        return moves, conv_title, pool_title
-
-    shown = keep_last_good("pool_shift", compare_moves)
-    if shown is not None:
-        moves, conv_title, pool_title = shown  # after an error, the last good maps with their own titles
-        cmp = moves[direction]
-        n_feat, n_pool = cmp.feature.size, cmp.pooled.size
-        moved = int(cmp.feature_moved.sum())
-        edge = "" if moved == n_feat else " (the others sit at the edge, where new content came in)"
-        st.markdown(
-            f"**{conv_title} map**: {cmp.feature_changed} of {n_feat} cells changed value, yet {moved} of "
-            f"{n_feat} equal the old map moved one cell {direction}{edge}: the map moves with the input "
-            f"(equivariance).  \n**{pool_title}**: {cmp.pooled_changed} of {n_pool} cells changed "
-            f"({cmp.pooled_changed / n_pool:.0%}, against {cmp.feature_changed / n_feat:.0%} of the conv map); "
-            "the changed ones are outlined."
+        """Every move compared (the table lists them all), with the titles of its maps."""
+        moves = lesson.shift_moves(
+            c["X"], c["K"], size=c["size"], stride=c["stride"], mode=trace.mode, use_relu=c["use_relu"]
         )
-        changed = [
-            ((int(a), int(b), int(a), int(b)), WINDOW) for a, b in np.argwhere(cmp.pooled_changed_mask)
-        ]
-        panels = [
-            ("input", cmp.X, cmp.X_shifted, ()),
-            (conv_title, cmp.feature, cmp.feature_shifted, ()),
-            (pool_title, cmp.pooled, cmp.pooled_shifted, changed),
-        ]
-        for row, when in enumerate(("before", f"moved {direction}")):
-            for col, (label, before, after, outlines) in zip(st.columns(3), panels, strict=True):
-                with col:
-                    Z = before if row == 0 else after
-                    fig = grid(
-                        Z,
-                        title=f"{label}:<br>{when}",
-                        colors=color_range([before, after]),  # one scale for the pair
-                        showscale=False,
-                        outlines=outlines if row == 1 else (),
-                        cell_px=min(40, 330 // max(Z.shape)),
-                    )
-                    show_grid(fig, key=f"pool_shift_{label}_{row}")
-        table = []
-        for d, other in moves.items():
-            table.append(
-                {
-                    "move": d,
-                    "conv cells changed": f"{other.feature_changed} of {n_feat}",
-                    "conv cells = old map moved": f"{int(other.feature_moved.sum())} of {n_feat}",
-                    "pooled cells changed": f"{other.pooled_changed} of {n_pool}",
-                }
-            )
-        st.caption("All four directions, so that no single direction is cherry-picked:")
-        st.dataframe(table, hide_index=True)
+        return moves, c["conv_title"], c["pool_title"]
+
+    shown = ui.keep_last_good("pool_shift", compare_moves)
+    if shown is None:
+        return
+    moves, conv_title, pool_title = shown  # after an error, the last good maps with their own titles
+    cmp = moves[c["direction"]]
+    st.markdown(lesson.shift_verdict(cmp, conv_title, pool_title))
+    shift_panels(cmp, conv_title, pool_title)
+    st.caption("All four directions, so that no single direction is cherry-picked:")
+    st.dataframe(lesson.shift_table(moves), hide_index=True)
+
+
+# ---- Conv, ReLU, pool ----
 
 
 def pipeline_section() -> None:
     st.markdown("**Convolution, then ReLU, then max pooling: the lecture's X**")
-    explain(
+    ui.explain(
         'The 6x6 "X" image goes through the lecture\'s two 3x3 filters (one feature map each), then a ReLU, '
         "then 2x2 max pooling with stride 2. The lecture pools the raw maps; both routes are drawn."
     )
     filters = {n: KERNELS[n].array for n in ("X filter 1 (diagonal)", "X filter 2 (vertical bar)")}
-    pipe = conv_relu_pool(X_IMAGE, list(filters.values()))
+    pipe = lesson.conv_relu_pool(X_IMAGE, list(filters.values()))
     lecture = [POOL_EXAMPLES["X filter 1 map, max pooling"], POOL_EXAMPLES["X filter 2 map, max pooling"]]
     map_colors = color_range([*pipe.conv, *pipe.pooled_raw])
-    show_grid(
-        grid(np.array(X_IMAGE, float), title="X image 6x6", colors=color_range([X_IMAGE]), showscale=False),
-        key="pool_pipe_x",
+    X = np.array(X_IMAGE, float)
+    ui.show_grid(
+        ui.grid(X, title="X image 6x6", colors=color_range([X_IMAGE]), showscale=False), key="pool_pipe_x"
     )
     for c, (fname, K) in enumerate(filters.items()):
         st.markdown(f"**Filter {c + 1}** ({fname})")
@@ -546,57 +451,35 @@ def pipeline_section() -> None:
         ]
         for col, (label, Z, scale) in zip(st.columns(len(stages)), stages, strict=True):
             with col:
-                show_grid(
-                    grid(Z, title=label, colors=scale, showscale=False, cell_px=34),
-                    key=f"pool_pipe_{c}_{label}",
-                )
-        ex = lecture[c]
-        routes = [
-            route
-            for route, Z in (("without the ReLU", pipe.pooled_raw[c]), ("with the ReLU", pipe.pooled[c]))
-            if np.array_equal(Z, ex.output)
-        ]
-        verdict = " and ".join(routes) if routes else "by neither route"
-        line = f"The lecture's answer {format_grid(ex.output).replace(chr(10), ' | ')} comes out {verdict}."
-        if pipe.relu_matters[c]:
-            line += " Here the ReLU matters: a window whose numbers are all negative pools to 0 instead of its max."
-        for i, j, printed, correct in ex.slide_errors:
-            line += f" The slide printed {fmt(printed)} for cell ({i}, {j}); the max of that window is {fmt(correct)}."
-        st.markdown(line)
-
-    raw_ok = all(np.array_equal(pipe.pooled_raw[c], ex.output) for c, ex in enumerate(lecture))
-    relu_ok = all(np.array_equal(pipe.pooled[c], ex.output) for c, ex in enumerate(lecture))
-    if raw_ok and not relu_ok:
-        st.info(
-            "The lecture's pooled numbers are conv -> max pool, **without** the ReLU. A network with the ReLU "
-            "(conv -> ReLU -> pool, as in every CNN after LeNet) gets the left-hand pooled maps instead."
-        )
-    elif relu_ok and raw_ok:
-        st.info("Both routes give the lecture's pooled numbers here.")
-    conv1 = EXAMPLES["X image, filter 1"]
-    if conv1.slide is not None:
-        slide_pooled = pool2d(np.array(conv1.slide, float), 2)
-        slips = conv1.slide_errors
-        st.caption(
-            "The slide's filter-1 map printed "
-            + " and ".join(fmt(printed) for _, _, printed, _ in slips)
-            + " at cells "
-            + " and ".join(f"({i}, {j})" for i, j, _, _ in slips)
-            + " (correct: "
-            + " and ".join(fmt(correct) for _, _, _, correct in slips)
-            + "); pooling the printed map "
-            + (
-                "gives the same pooled numbers: the max hides the slips."
-                if np.array_equal(slide_pooled, pipe.pooled_raw[0])
-                else "changes the pooled numbers."
-            )
-        )
+                fig = ui.grid(Z, title=label, colors=scale, showscale=False, cell_px=34)
+                ui.show_grid(fig, key=f"pool_pipe_{c}_{label}")
+        st.markdown(lesson.pipeline_verdict(pipe, c, lecture[c]))
+    if conclusion := lesson.pipeline_conclusion(pipe, lecture):
+        st.info(conclusion)
+    if note := lesson.slide_map_note(EXAMPLES["X image, filter 1"], pipe.pooled_raw[0]):
+        st.caption(note)
 
 
-SHOW = {
-    "Step through": step_section,
-    "Backpropagation": backprop_section,
-    "Shift invariance": shift_section,
-    "Conv, ReLU, pool": pipeline_section,
-}
-SHOW[section]()
+def main() -> None:
+    ui.page_setup("Pooling, cell by cell", "🔳")
+    preset, X, mode, size, stride, padding = controls_section()
+    if X is None:
+        return
+    trace = ui.keep_last_good(
+        "pool_trace", lambda: pool_trace(X, size, stride=stride, padding=padding, mode=mode)
+    )
+    if trace is None:
+        return
+    matches = lesson.matches_example(preset, mode, size, stride, padding)
+    ui.lazy_tabs(
+        {
+            "Step through": lambda: step_section(trace, preset, matches),
+            "Backpropagation": lambda: backprop_section(trace),
+            "Shift invariance": lambda: shift_section(trace),
+            "Conv, ReLU, pool": pipeline_section,
+        },
+        key="pool_section",
+    )
+
+
+main()

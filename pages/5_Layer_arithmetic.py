@@ -6,17 +6,8 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from cnnviz.draw.layers import FieldView, field_figure, output_figure
 from cnnviz.geometry import as_pair, tf_same_padding
-from cnnviz.lessons.layers import (
-    COLUMNS,
-    KINDS,
-    PRESETS,
-    Preset,
-    analyse,
-    layer_to_row,
-    layers_from_rows,
-    shape_text,
-    torch_code,
-)
+from cnnviz.lessons.layer_rows import COLUMNS, KINDS, layer_to_row, layers_from_rows
+from cnnviz.lessons.layers import PRESETS, Preset, analyse, shape_text, torch_code
 from cnnviz.lessons.netcode import decode_rows, encode_rows
 from cnnviz.lessons.netspec import NET_PRESETS, NetSpec, check_trainable, spec_json
 from cnnviz.trace import fmt

@@ -81,10 +81,11 @@ def test_projector_mode_enlarges_the_stepper_on_the_first_screen(server, browser
         context.close()
 
 
+@pytest.mark.slow
 def test_a_link_reopens_the_same_example_kernel_and_cell(server, browser):
     context, pg = open_stepper(browser, f"{server}/Convolution", "1366x768")
     try:
-        pg.get_by_label("Worked example (lecture notes)").click()
+        pg.get_by_label("Lecture example", exact=True).click()
         pg.get_by_role("option", name="7x7 input, stride 2").click()
         settle(pg)
         stepper(pg).locator('.cell[data-grid="output"][data-r="1"][data-c="2"]').click()

@@ -11,7 +11,7 @@ from cnnviz.draw.net import net_maps_picture
 from cnnviz.lenet.data import load_mnist5k, to_model_input
 from cnnviz.lenet.net_training import take_net_snapshot
 from cnnviz.lenet.netbuild import build
-from cnnviz.lessons.layers import layer_to_row
+from cnnviz.lessons.layer_rows import layer_to_row
 from cnnviz.lessons.netcode import encode_rows
 from cnnviz.lessons.netspec import NET_PRESETS
 

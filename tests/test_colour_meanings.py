@@ -20,7 +20,8 @@ from cnnviz.draw.palette import (
     ink,
     scale_rgb,
 )
-from cnnviz.draw.stepper import check_figure, check_work, stepper_payload
+from cnnviz.draw.stepper import check_figure, stepper_payload
+from cnnviz.lessons.checkwork import check_work
 from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.trace import correlation_trace
 
@@ -139,10 +140,8 @@ def test_figure_titles_fit_their_figures():
 
 SOURCES = [
     *sorted((ROOT / "pages").glob("[1-4]_*.py")),
-    *(
-        ROOT / "cnnviz" / f"{name}.py"
-        for name in ("lessons/compare", "draw/figures", "draw/pooling", "lessons/featuremaps", "draw/stepper")
-    ),
+    *sorted((ROOT / "cnnviz" / "lessons").glob("*.py")),
+    *sorted(p for p in (ROOT / "cnnviz" / "draw").glob("*.py") if p.name != "palette.py"),
     ROOT / "ui" / "stepper.py",
     ROOT / "ui" / "slides.py",
 ]

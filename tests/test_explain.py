@@ -75,6 +75,7 @@ def test_a_click_on_the_pictures_finds_the_map_and_cell(digit):
     assert {t.layer for t in layout.tiles} == {"C1w", "C3w"} and len(layout.tiles) == 6 + 96
 
 
+@pytest.mark.slow
 def test_the_shipped_weights_load_safely_and_read_the_shipped_digits():
     model = load_weights(SHIPPED_WEIGHTS)  # torch.load(weights_only=True) inside
     assert (model.activation, model.pooling) == ("relu", "max")

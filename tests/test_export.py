@@ -62,6 +62,7 @@ def test_csv_numbers_read_back_bit_for_bit_and_the_zip_holds_every_file(trace):
         grid_csv(np.zeros(3))
 
 
+@pytest.mark.slow
 def test_the_gif_has_one_frame_per_output_cell_at_the_given_speed(trace):
     gif = Image.open(io.BytesIO(walk_gif(trace, 250)))
     assert gif.format == "GIF"
@@ -74,6 +75,7 @@ def test_the_gif_has_one_frame_per_output_cell_at_the_given_speed(trace):
     assert gif.info.get("loop") == 0  # plays on a loop on a slide
 
 
+@pytest.mark.slow
 def test_a_gif_of_a_region_has_one_frame_per_cell_of_the_region(trace):
     region = [(i, j) for i in range(1, 3) for j in range(2, 5)]  # rows 1..2, columns 2..4
     gif = Image.open(io.BytesIO(walk_gif(trace, 100, cells=region)))
@@ -139,6 +141,7 @@ def test_a_pooling_step_writes_the_window_and_its_max():
     assert "max of the window" in texts
 
 
+@pytest.mark.slow
 def test_a_strided_dilated_step_outlines_the_whole_dilated_window():
     t = correlation_trace(np.arange(49.0).reshape(7, 7), np.ones((3, 3)), stride=2, padding=1, dilation=2)
     k = t.step_number(1, 1)

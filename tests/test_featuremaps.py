@@ -6,7 +6,6 @@ kernel) and torch.nn.functional in float64.
 
 import base64
 import io
-import sys
 
 import numpy as np
 import pytest
@@ -15,34 +14,25 @@ import torch.nn.functional as F
 from PIL import Image
 
 from cnnviz import KERNELS, conv2d, conv_transpose2d, correlate2d, pool2d
+from cnnviz.draw.featuremaps import colorize, map_figure
 from cnnviz.draw.figures import color_range
 from cnnviz.lessons.featuremaps import (
     LUMA,
     MIX_PRESETS,
     channel_breakdown,
-    colorize,
     filter_bank,
     layer_summary,
-    map_figure,
     mix_channels,
     mixing_formula,
     parse_mixing,
-    relu,
     to_channels,
     transposed_scatter,
     zero_insertion,
 )
+from cnnviz.ops import relu
 
 RNG = np.random.default_rng(4)
 BANK = {n: KERNELS[n].array for n in ["Vertical edge", "Horizontal edge", "Laplacian", "Box blur"]}
-
-
-def test_library_does_not_import_streamlit():
-    import subprocess
-
-    code = "import sys, cnnviz.lessons.featuremaps; print('streamlit' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_to_channels_puts_channels_first():
@@ -246,3 +236,65 @@ def test_map_figure_large_maps_are_images_on_the_same_scale():
     assert np.abs(img[0, 0].astype(int) - expected.astype(int)).max() <= 3
     full = map_figure(Z[:150, :150], colors=colors, side_px=150, heatmap_max=10)
     np.testing.assert_array_equal(_image_of(full), colorize(Z[:150, :150], colors))
+
+
+def test_transposed_scatter_takes_stride_and_padding_pairs_like_the_ops():
+    r = np.random.default_rng(7)
+    X, K = r.normal(size=(3, 4)), r.normal(size=(3, 2))
+    stamps, full, Y = transposed_scatter(X, K, stride=(2, 1), padding=(1, 0))
+    assert full.shape == ((3 - 1) * 2 + 3, (4 - 1) * 1 + 2)
+    np.testing.assert_allclose(Y, conv_transpose2d(X, K, stride=(2, 1), padding=(1, 0)), atol=1e-12)
+    ref = F.conv_transpose2d(
+        torch.tensor(X)[None, None], torch.tensor(K)[None, None], stride=(2, 1), padding=(1, 0)
+    )[0, 0].numpy()
+    np.testing.assert_allclose(Y, ref, atol=1e-12)
+
+
+# ---- the Feature maps page's lesson, in words ----
+
+
+def test_the_strongest_cell_is_found_inside_the_border():
+    from cnnviz.lessons.featuremaps import strongest_cell
+
+    Y = np.zeros((5, 5))
+    Y[0, 0], Y[3, 2] = 100, -7  # the corner is the padding's own edge: not chosen
+    assert strongest_cell(Y) == (3, 2)
+    assert strongest_cell(np.array([[1.0, -9]])) == (0, 1)  # too small for a border
+
+
+def test_the_centre_pixel_is_written_out_for_each_1x1_filter():
+    from cnnviz.lessons.featuremaps import centre_pixel_lines, mix_channels
+
+    X = np.arange(27.0).reshape(3, 3, 3)
+    weights, biases = np.array([[1.0, 0, 0], [0.5, 0.5, 0]]), np.array([0.0, 2])
+    (ci, cj), lines = centre_pixel_lines(X, weights, biases, mix_channels(X, weights, biases))
+    assert (ci, cj) == (1, 1)
+    assert lines == ["map 1: 4*1 + 13*0 + 22*0 = 4", "map 2: 4*0.5 + 13*0.5 + 22*0 + 2 = 10.5"]
+
+
+def test_a_stamp_alone_and_the_transposed_sizes_on_the_numbers():
+    from cnnviz.lessons.featuremaps import stamp_canvas, transposed_size_text, zero_insertion_text
+
+    stamps, full, _ = transposed_scatter(np.array([[1.0, 2], [3, 4]]), np.ones((3, 3)), stride=2)
+    canvas, box = stamp_canvas(stamps[1], full.shape)
+    assert box == (0, 2, 2, 4) and np.nansum(canvas) == 18 and np.isnan(canvas[0, 0])
+    assert "`(2 - 1)*2 - 2*0 + 3 = 5` rows" in transposed_size_text((2, 2), (3, 3), stride=2, padding=0)
+    assert "s - 1 = 1 zero(s)" in zero_insertion_text(3, stride=2, padding=0)
+    assert "k - 1 - p = 1 zero(s)" in zero_insertion_text(3, stride=2, padding=1)
+
+
+def test_the_rgb_check_and_the_two_transposed_routes_in_words():
+    from cnnviz.lessons.featuremaps import breakdown_check, transposed_agree_text, zero_insertion
+
+    rgb = np.arange(48.0).reshape(3, 4, 4)
+    K = np.array([[1.0, 0, -1]] * 3)
+    text = breakdown_check(channel_breakdown(rgb, [K, K, K], 2.0, padding=1), 2.0, K.shape)
+    assert "is **0**" in text and "3 x 3 x 3 weights + 1 bias = **28** parameters" in text
+    X, Kt = np.array([[1.0, 2], [3, 4]]), np.ones((3, 3))
+    _, _, Y = transposed_scatter(X, Kt, stride=2)
+    Z, flipped, _ = zero_insertion(X, Kt, stride=2)
+    from cnnviz.ops import conv_transpose2d
+    from cnnviz.trace import correlation_trace
+
+    words = transposed_agree_text(correlation_trace(Z, flipped), Y, conv_transpose2d(X, Kt, stride=2))
+    assert words.startswith("Z is 7x7") and "**agree** cell for cell" in words

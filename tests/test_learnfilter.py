@@ -121,6 +121,40 @@ def test_fit_converges_to_the_target_kernel_from_a_seeded_start(name, optimizer,
     assert fit.steps == 300 and len(fit.history_W) == len(fit.history_loss) == 301
 
 
+def _torch_optimizer(config: FitConfig, param: torch.Tensor) -> torch.optim.Optimizer:
+    """PyTorch's own optimiser with the settings of `config`."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam([param], lr=config.lr, betas=(config.momentum, config.beta2), eps=config.eps)
+    momentum = config.momentum if config.optimizer == "momentum" else 0.0
+    return torch.optim.SGD([param], lr=config.lr, momentum=momentum)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        FitConfig(lr=0.05, optimizer="adam"),
+        FitConfig(lr=0.3, optimizer="adam", momentum=0.8, beta2=0.99, eps=1e-6),
+        FitConfig(lr=0.02, optimizer="momentum"),
+        FitConfig(lr=0.05, optimizer="momentum", momentum=0.5),
+        FitConfig(lr=0.1, optimizer="gd"),
+    ],
+    ids=lambda c: f"{c.optimizer}-lr{c.lr}-m{c.momentum}",
+)
+def test_optimisers_step_as_torch_optim_does(config):
+    """Same start, same gradients: the numpy optimisers and torch.optim give the same weights every step."""
+    problem = make_problem([SHAPES, *random_images(2, 32, seed=3)], KERNELS["Sobel (vertical)"].array)
+    fit = Fit.start(problem, seed=1).advance(config, 40)
+    param = torch.tensor(fit.history_W[0], dtype=torch.float64, requires_grad=True)  # (3, 3), float64
+    optimizer = _torch_optimizer(config, param)
+    for t in range(1, 41):
+        # The gradient at torch's own weights, so that each side steps from where it stands.
+        param.grad = torch.from_numpy(loss_and_gradient(problem, param.detach().numpy())[1])
+        optimizer.step()
+        np.testing.assert_allclose(
+            param.detach().numpy(), fit.history_W[t], rtol=1e-10, atol=1e-12, err_msg=f"step {t}"
+        )
+
+
 def test_plain_gradient_descent_decreases_the_loss_every_step_below_the_stability_limit():
     problem = make_problem([SHAPES, *random_images(1, 32, seed=2)], KERNELS["Sobel (vertical)"].array)
     eig = curvature(problem)

@@ -1,8 +1,5 @@
 """The ops against the lecture's worked examples and against torch.nn.functional in float64."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -358,7 +355,7 @@ BAD = [
         lambda: pool2d(np.ones((4, 4)), 2, mode="median"),
         "unknown pooling mode 'median'; choose one of max, avg, min, l2",
     ),
-    (lambda: pool2d(np.ones((4, 4)), 2, padding=2), "more than half the window"),
+    (lambda: pool2d(np.ones((4, 4)), 2, padding=2), "more than half the 2x2 window"),
     (lambda: pool2d(np.ones((4, 4)), 0), "pooling size must be a whole number of at least 1"),
     (lambda: pool2d(np.ones((2, 2)), 3), "kernel 3x3 is larger than the padded input 2x2"),
     (
@@ -369,7 +366,7 @@ BAD = [
     (lambda: conv2d(np.ones((1, 5, 5)), np.ones((2, 1, 3, 3)), np.ones(3)), "one number per filter"),
     (
         lambda: conv_transpose2d(np.ones((2, 2)), np.ones((3, 3)), stride=0),
-        "stride must be a whole number of at least 1",
+        "stride must be at least 1",
     ),
     (lambda: convolve1d([1, 2, 3], [1, 1], mode="circular"), "unknown mode 'circular'"),
     (lambda: convolve1d([], [1, 1]), "the signal is empty"),
@@ -380,9 +377,3 @@ BAD = [
 def test_bad_arguments_raise_value_errors_that_say_what_to_do(call, message):
     with pytest.raises(ValueError, match=message):
         call()
-
-
-def test_importing_cnnviz_does_not_import_streamlit():
-    code = "import sys, cnnviz, cnnviz.draw.figures; print('streamlit' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -386,3 +386,22 @@ def test_stride_1_on_a_strided_example_survives_the_link():
     assert not again.exception
     assert again.number_input(key="conv_stride_h").value == 1
     assert again.number_input(key="conv_stride_w").value == 2
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ({"conv_source": "Worked example"}, ("conv_source", "Lecture example")),
+        (
+            {"conv_kernel_choice": "The worked example's kernel"},
+            ("conv_kernel_choice", "The lecture example's kernel"),
+        ),
+    ],
+)
+def test_a_link_with_an_older_label_opens_on_todays_label(old, new):
+    at = app_test(PAGE)
+    at.query_params.update({**old, "conv_example": "7x7 input, stride 2"})
+    at.run()
+    assert not at.exception and not [w for w in at.warning if "This link" in w.value]
+    assert at.selectbox(key=new[0]).value == new[1]
+    assert stepper(at)["shape"] == list(EXAMPLES["7x7 input, stride 2"].output.shape)

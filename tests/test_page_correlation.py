@@ -328,5 +328,6 @@ def test_a_bad_signal_or_array_in_the_link_warns_and_keeps_the_default(params, w
     at.run()
     assert not at.exception
     assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
-    assert at.session_state["corr_1d_x"] == "1 2 3 4 5"
-    assert at.session_state["corr_assoc_a"] == "1 2 0\n0 1 3\n2 0 1"
+    # the boxes take their first text when their tab opens
+    assert open_tab(at, "1-D convolution").text_input(key="corr_1d_x").value == "1 2 3 4 5"
+    assert open_tab(at, "Associativity").text_area(key="corr_assoc_a").value == "1 2 0\n0 1 3\n2 0 1"

@@ -5,7 +5,8 @@ network and weight files."""
 from conftest import app_test
 
 from cnnviz.lenet.netbuild import build, weights_bytes
-from cnnviz.lessons.layers import Conv, Flatten, Linear, ReLU, layer_to_row
+from cnnviz.lessons.layer_rows import layer_to_row
+from cnnviz.lessons.layers import Conv, Flatten, Linear, ReLU
 from cnnviz.lessons.netcode import encode_rows
 from cnnviz.lessons.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, spec_json
 

@@ -2,7 +2,8 @@
 
 from conftest import app_test, error_texts, plotly_figures
 
-from cnnviz.lessons.layers import Conv, Pool, ReLU, layer_to_row, layers_from_rows
+from cnnviz.lessons.layer_rows import layer_to_row, layers_from_rows
+from cnnviz.lessons.layers import Conv, Pool, ReLU
 from cnnviz.lessons.netcode import decode_rows, encode_rows
 
 PAGE = "pages/5_Layer_arithmetic.py"

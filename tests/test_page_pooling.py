@@ -155,7 +155,7 @@ def test_random_grid_and_min_and_l2_pooling():
 
 def test_image_crop_is_pooled():
     at = app()
-    at.selectbox(key="pool_input_source").set_value("Image crop").run()
+    at.selectbox(key="pool_input_source").set_value("Picture").run()
     assert not at.exception
     X = z(at, "Input 12x12")
     assert X.min() >= 0 and X.max() <= 255 and X.max() > X.min()
@@ -301,7 +301,8 @@ def test_the_stepper_routes_the_typed_upstream_gradient():
     at.radio(key="pool_grad_source").set_value("Type my own").run()
     at.text_area(key="pool_grad_2x2").input("5 -2\n3 0.5").run()
     at.query_params["pool_section"] = "Step through"
-    at.radio(key="pool_section").set_value("Step through").run()
+    at.session_state["pool_section"] = "Step through"  # the tab, as a click on it does
+    at.run()
     payload = stepper_payloads(at)[0]
     assert [s["g"] for s in payload["steps"]] == ["5", "-2", "3", "0.5"]
     assert shown_step(payload)["grad"] == [["0", "0"], ["5", "0"]]
@@ -355,3 +356,11 @@ def test_a_bad_link_warns_and_keeps_the_default(params, words):
     assert not at.exception, [e.value for e in at.exception]
     assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
     assert stepper_payloads(at)[0]["steps"]
+
+
+def test_a_link_with_the_older_image_crop_label_opens_on_picture():
+    at = app_test(PAGE)
+    at.query_params["pool_input_source"] = "Image crop"
+    at.run()
+    assert not at.exception and not [w for w in at.warning if "This link" in w.value]
+    assert at.selectbox(key="pool_input_source").value == "Picture"

@@ -10,12 +10,11 @@ from cnnviz.lessons.pooling import (
     compare_shift,
     conv_relu_pool,
     pool_backward,
-    relu,
     shift,
     window_gradient,
 )
 from cnnviz.lessons.presets import EXAMPLES, KERNELS, POOL_EXAMPLES, X_IMAGE
-from cnnviz.ops import correlate2d, pool2d
+from cnnviz.ops import correlate2d, pool2d, relu
 from cnnviz.trace import correlation_trace, pool_trace
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}
@@ -257,3 +256,84 @@ def test_padded_input_figure_labels_padding_and_outlines_window_and_winner():
     r, c = np.unravel_index(np.argmax(step.window), step.window.shape)
     assert X[rows[r], cols[c]] == step.value
     assert (winner.y0 + 0.5, winner.x0 + 0.5) == (rows[r], cols[c])
+
+
+# ---- the Pooling page's lesson, in words ----
+
+
+def test_a_tie_names_pytorchs_rule_and_the_first_cell_in_reading_order():
+    from cnnviz.lessons.pooling import tie_note
+
+    trace = pool_trace(np.array([[5.0, 5], [1, 2]]), 2)
+    note = tie_note(trace, trace.step(0, 0))
+    assert "5 is the max 2 times" in note and "padded cell (0, 0)" in note
+    assert (
+        tie_note(
+            pool_trace(np.array([[5.0, 4], [1, 2]]), 2),
+            pool_trace(np.array([[5.0, 4], [1, 2]]), 2).step(0, 0),
+        )
+        == ""
+    )
+    assert (
+        tie_note(
+            pool_trace(np.ones((2, 2)), 2, mode="avg"), pool_trace(np.ones((2, 2)), 2, mode="avg").step(0, 0)
+        )
+        == ""
+    )
+
+
+def test_a_padded_window_in_input_coordinates_is_clipped_to_the_input():
+    from cnnviz.lessons.pooling import input_window
+
+    trace = pool_trace(np.arange(16.0).reshape(4, 4), 3, stride=2, padding=1)
+    assert input_window(trace, trace.step(0, 0)) == (0, 0, 1, 1)  # the window starts on padding
+    assert input_window(trace, trace.step(1, 1)) == (1, 1, 3, 3)
+
+
+def test_the_summary_names_the_lecture_answer_only_for_its_own_settings():
+    from cnnviz.lessons.pooling import matches_example, pool_summary
+
+    ex = POOL_EXAMPLES["4x4 max pooling"]
+    trace = pool_trace(ex.input, ex.size, stride=ex.stride, padding=ex.padding, mode=ex.pool)
+    assert matches_example(ex, ex.pool, ex.size, ex.stride, ex.padding)
+    assert not matches_example(ex, "avg", ex.size, ex.stride, ex.padding) and not matches_example(
+        None, "max", 2, 2, 0
+    )
+    text = pool_summary(trace, ex)
+    assert text.startswith("Input 4x4, max pooling 2x2, stride 2, padding 0 -> **output 2x2** (4 cells)")
+    assert "(the output here agrees)" in text
+    assert "l2 norm pooling" in pool_summary(pool_trace(ex.input, 2, mode="l2"), mode_name="L2 norm")
+
+
+def test_every_move_is_compared_and_a_window_too_big_is_refused():
+    from cnnviz.lessons.pooling import shift_moves, shift_table, shift_verdict
+
+    K = KERNELS["X filter 1 (diagonal)"].array
+    moves = shift_moves(np.pad(np.array(X_IMAGE, float), 1), K, size=4, stride=4, mode="max", use_relu=True)
+    assert list(moves) == list(DIRECTIONS) and len(shift_table(moves)) == 4
+    assert "equivariance" in shift_verdict(moves["right"], "conv", "max pool")
+    with pytest.raises(ValueError, match="does not fit the 2x2 input"):
+        shift_moves(np.ones((2, 2)), K, size=3, stride=3, mode="max", use_relu=False)
+
+
+def test_the_lecture_pools_the_raw_maps_and_the_max_hides_the_slides_slips():
+    from cnnviz.lessons.pooling import pipeline_conclusion, pipeline_verdict, slide_map_note
+
+    filters = [KERNELS[n].array for n in ("X filter 1 (diagonal)", "X filter 2 (vertical bar)")]
+    pipe = conv_relu_pool(X_IMAGE, filters)
+    lecture = [POOL_EXAMPLES["X filter 1 map, max pooling"], POOL_EXAMPLES["X filter 2 map, max pooling"]]
+    assert "comes out without the ReLU" in pipeline_verdict(pipe, 0, lecture[0])
+    assert pipeline_conclusion(pipe, lecture).startswith("The lecture's pooled numbers are conv -> max pool")
+    assert "the max hides the slips" in slide_map_note(EXAMPLES["X image, filter 1"], pipe.pooled_raw[0])
+
+
+def test_the_gradient_summary_and_the_cells_no_window_reads():
+    from cnnviz.lessons.pooling import gradient_summary, untiled_warning
+
+    trace = pool_trace(np.arange(25.0).reshape(5, 5), 2)
+    assert "9 input cells (cross-hatched) are never looked at" in untiled_warning(trace)
+    assert untiled_warning(pool_trace(np.ones((4, 4)), 2)) == ""
+    text = gradient_summary(pool_backward(trace), "max")
+    assert text.startswith("4 of 25 input cells receive a gradient") and "every bit" in text
+    padded = pool_trace(np.ones((2, 2)), 2, padding=1, mode="avg")
+    assert "went to padding and is lost" in gradient_summary(pool_backward(padded), "avg")

@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.draw.stepper import (
-    check_work,
     default_region,
     input_crop,
     neighbour_blocks,
@@ -16,6 +15,7 @@ from cnnviz.draw.stepper import (
     stepper_payload,
     zoom_region,
 )
+from cnnviz.lessons.checkwork import check_work
 from cnnviz.lessons.pooling import pool_backward
 from cnnviz.lessons.presets import EXAMPLES
 from cnnviz.lessons.snippets import torch_snippet

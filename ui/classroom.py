@@ -10,15 +10,16 @@ explanations with `explain(...)` or `folded(...)`, which projector mode hides.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from cnnviz.gridcode import decode_grid, encode_grid
-from ui.common import PLOTLY_CONFIG
+from cnnviz.gridcode import MAX_SIDE, decode_grid, encode_grid
+from cnnviz.inputs import format_grid, parse_grid
+from ui.common import PLOTLY_CONFIG, keep_last_good
 
 PROJECTOR_KEY = "projector"
 GRID_FONT_PX = 26  # numbers in grids up to 10x10 in projector mode (>= 24 px, readable at the back)
@@ -241,18 +242,36 @@ def url_select(
     widget: Callable = st.selectbox,
     index: int = 0,
     format_func: Callable = str,
+    old_labels: Mapping[str, str] | None = None,
     **kwargs,
 ) -> Any:
     """A selectbox (or `widget=st.radio`, `st.select_slider`...) kept in the link by the option's label.
 
     The link holds `format_func(option)`, so keep labels short (describe the options in `help`).
+    `old_labels` maps a label an older link may hold to today's label, so that old links keep working.
     """
     names = [str(format_func(o)) for o in options]
-    _check(key, names.__contains__, "one of " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
+    _follow_old_label(key, old_labels or {}, names, options)
+    valid = lambda raw: raw in names or raw in (old_labels or {})  # noqa: E731
+    _check(key, valid, "one of " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
     kwargs.update(key=key, bind="query-params", format_func=format_func)
     if widget is st.select_slider:
         return widget(label, options, value=options[index], **kwargs)
     return widget(label, options, index=index, **kwargs)
+
+
+def url_select_slider(label: str, options: Sequence, *, value, key: str, **kwargs) -> Any:
+    """st.select_slider kept in the link, starting at `value` (one of `options`)."""
+    return url_select(
+        label, options, key=key, widget=st.select_slider, index=list(options).index(value), **kwargs
+    )
+
+
+def _follow_old_label(key: str, old_labels: Mapping[str, str], names: list[str], options: Sequence) -> None:
+    """A link that holds an old label opens on the option that label became (once, before the widget)."""
+    raw = _raw(key)
+    if raw in old_labels and old_labels[raw] in names and key not in st.session_state:
+        st.session_state[key] = options[names.index(old_labels[raw])]
 
 
 def url_multiselect(label: str, options: Sequence, default: Sequence, *, key: str, **kwargs) -> list:
@@ -288,6 +307,54 @@ def url_grid(
     except ValueError as err:
         st.warning(f"This link's {name} could not be used: {err}. Showing the default instead.", icon="🔗")
         return default
+    return X
+
+
+def first_value(key: str, make: Callable[[], Any]) -> Any:
+    """The value a widget under `key` starts from when the link holds it in another form (a grid in the link,
+    the text in its box): the widget's own value once it has one, else `make()`, called once per session (so a
+    bad link warns once). Pass it as the widget's `value=`; other sections may read it too."""
+    if key in st.session_state:
+        return st.session_state[key]
+    first = st.session_state.setdefault("_first_values", {})
+    if key not in first:
+        first[key] = make()
+    return first[key]
+
+
+def first_grid_text(
+    key: str, param: str, default: np.ndarray, *, name: str, check: Callable | None = None
+) -> str:
+    """The first text of the box `key` that types a grid kept in the link under `param`: the link's grid, else
+    `default` (`first_value`: read once; call it where a warning is seen, not only inside a popover)."""
+    return first_value(key, lambda: format_grid(url_grid(param, default, name=name, check=check)))
+
+
+def typed_grid(
+    label: str,
+    *,
+    key: str,
+    param: str,
+    default: np.ndarray,
+    name: str,
+    check: Callable | None = None,
+    **kwargs,
+) -> np.ndarray | None:
+    """A grid typed in a text box (`key`), kept in the link under `param` (left out while it is `default`).
+
+    The box starts from the link's grid, else `default`; a typo shows the error and keeps the last good grid.
+    `check(X)` may refuse a grid that parses (a ValueError in words); `kwargs` go to `st.text_area`.
+    """
+    text = st.text_area(
+        label, first_grid_text(key, param, default, name=name, check=check), key=key, **kwargs
+    )
+    X = keep_last_good(key, lambda: (check or _any_grid)(parse_grid(text, name=name)))
+    if X is not None and max(X.shape) <= MAX_SIDE:
+        set_url_grid(param, X, default=default)
+    return X
+
+
+def _any_grid(X: np.ndarray) -> np.ndarray:
     return X
 
 

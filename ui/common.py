@@ -144,6 +144,44 @@ def image_picker(
 UPLOAD = "Upload my own"
 SOURCES = ["Bundled picture", UPLOAD]
 
+# Where a stepper page's input comes from: the same labels on every page (they are in links).
+LECTURE, TYPED, RANDOM, PICTURE = "Lecture example", "Type a grid", "Random grid", "Picture"
+INPUT_SOURCES = [LECTURE, TYPED, RANDOM, PICTURE]
+OLD_SOURCE_LABELS = {"Worked example": LECTURE, "Image crop": PICTURE}  # what older links say
+
+
+def input_source(label: str, *, key: str, **kwargs) -> str:
+    """The input's source, one of `INPUT_SOURCES`, kept in the link under `key` (older links' labels work)."""
+    from ui.classroom import url_select  # here, not at the top: ui.classroom imports this module
+
+    return url_select(label, INPUT_SOURCES, key=key, old_labels=OLD_SOURCE_LABELS, **kwargs)
+
+
+def random_grid(
+    keys: tuple[str, str, str], *, max_side: int, values: tuple[int, int] | None = None, values_key: str = ""
+) -> np.ndarray:
+    """A random grid of whole numbers: rows, columns and seed kept in the link under `keys`.
+
+    `values`: where a slider for the numbers' range (-20 to 20, under `values_key`) starts; without it the
+    numbers are 0..9.
+    """
+    from ui.classroom import url_number  # here, not at the top: ui.classroom imports this module
+
+    rows_key, cols_key, seed_key = keys
+    r, c, s = st.columns(3)
+    with r:
+        rows = url_number("Rows", 2, max_side, 6, key=rows_key)
+    with c:
+        cols = url_number("Columns", 2, max_side, 6, key=cols_key)
+    with s:
+        seed = url_number("Seed", 0, 10_000, 0, key=seed_key)
+    if values is None:
+        lo, hi = 0, 9
+        st.caption("Whole numbers 0..9; the same seed gives the same grid.")
+    else:
+        lo, hi = st.slider("Values from .. to", -20, 20, values, key=values_key)
+    return np.random.default_rng(int(seed)).integers(lo, hi + 1, (int(rows), int(cols))).astype(float)
+
 
 def _source_choice(key: str, label: str, bind: bool) -> str:
     """Bundled or uploaded; with `bind`, kept in the link (`{key}_source`), and what the link said when the

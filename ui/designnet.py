@@ -22,7 +22,8 @@ from cnnviz.lenet.netbuild import build, load_weights, weights_bytes
 from cnnviz.lenet.recorder import TRAINED_STATES, JobState
 from cnnviz.lenet.training import TrainConfig
 from cnnviz.lessons.explain import explain_conv
-from cnnviz.lessons.layers import layer_to_row, layers_from_rows, shape_text, torch_code
+from cnnviz.lessons.layer_rows import layer_to_row, layers_from_rows
+from cnnviz.lessons.layers import shape_text, torch_code
 from cnnviz.lessons.netcode import decode_rows, encode_rows
 from cnnviz.lessons.netspec import (
     INPUT_SHAPE,

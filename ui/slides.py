@@ -17,9 +17,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.trace import Trace
+from cnnviz.draw.stepper import default_region, region_cells
+from cnnviz.trace import Step, Trace
 from ui.classroom import export_buttons as classroom_export_buttons
 from ui.classroom import projector_mode, projector_style, show
+from ui.stepper import render_stepper, selected_cell
 
 SPEEDS_MS = (1200, 600, 250, 100)  # the stepper's play speeds (stepper.js), slow to very fast
 DEFAULT_SPEED_MS = 600
@@ -106,14 +108,34 @@ def export_buttons(
 PROJECTOR_GROW = 1.6  # projector mode draws a fixed-height figure this much taller, so its grid grows too
 
 
-def show_grid(fig, *, key: str, **kwargs) -> None:
+def show_grid(fig, *, key: str, grow: bool = True, **kwargs) -> None:
     """Draw a (possibly shared, cached) grid figure as a restyled copy: the theme's background, and in
-    projector mode the full width, a taller figure and big type (24 px or more on grids up to 10x10)."""
+    projector mode the full width, a taller figure (unless `grow=False`: a figure already sized for the
+    room) and big type (24 px or more on grids up to 10x10)."""
     fig = go.Figure(fig)
     z = getattr(fig.data[0], "z", None) if fig.data else None
     side = max(np.shape(z)) if z is not None else None
-    height = int(fig.layout.height * PROJECTOR_GROW) if projector_mode() and fig.layout.height else None
+    tall = grow and projector_mode() and fig.layout.height
+    height = int(fig.layout.height * PROJECTOR_GROW) if tall else None
     fig = projector_style(fig, grid_side=side, height=height)
     if projector_mode() and "<br>" in (fig.layout.title.text or ""):
         fig.update_layout(margin_t=(fig.layout.margin.t or 70) + 30)  # room for a two-line title in big type
     show(fig, key=key, **kwargs)
+
+
+def linked_stepper(trace: Trace, prefix: str, *, name: str, cells=None, **kwargs) -> Step:
+    """The stepper (`{prefix}_step`) with its selected cell (`?{prefix}_cell=`) and play speed
+    (`?{prefix}_speed=`) kept in the link, and Export for slides under it; returns the selected `Step`.
+
+    `cells`: the output cells the GIF walks (by default the block the stepper steps); `kwargs` go to
+    `ui.stepper.render_stepper`; `name` starts the exported files' names.
+    """
+    step_key = f"{prefix}_step"
+    link_cell(step_key, f"{prefix}_cell", trace.shape)
+    speed = play_speed(step_key, f"{prefix}_speed")
+    step = render_stepper(trace, key=step_key, speed=speed, **kwargs)
+    keep_cell(f"{prefix}_cell", step.index)
+    if cells is None:
+        cells = region_cells(default_region(trace.shape, selected_cell(step_key, trace.shape)))
+    export_buttons(trace, key=f"{prefix}_export", cell=step.index, cells=cells, ms=speed, name=name)
+    return step

@@ -26,12 +26,12 @@ from cnnviz.draw.figures import MAX_NUMBERED
 from cnnviz.draw.stepper import (
     Region,
     check_figure,
-    check_work,
     default_region,
     overview_figures,
     stepper_payload,
 )
 from cnnviz.inputs import parse_grid
+from cnnviz.lessons.checkwork import check_work
 from cnnviz.trace import Step, Trace, fmt
 from ui.classroom import projector_mode, projector_style, show
 from ui.common import keep_last_good
@@ -134,16 +134,8 @@ def render_stepper(
     cell = selected_cell(key, trace.shape)
     region = default_region(trace.shape, cell)
     marks = [(int(i), int(j)) for i, j in marks]
-    payload = stepper_payload(
-        trace,
-        cell=cell,
-        region=region,
-        marks=marks,
-        inserted=inserted,
-        titles=titles,
-        upstream=upstream,
-        cell_name=cell_name,
-    )
+    extra = {"inserted": inserted, "titles": titles, "upstream": upstream, "cell_name": cell_name}
+    payload = stepper_payload(trace, cell=cell, region=region, marks=marks, **extra)
     payload["mark_caption"] = caption if marks else ""
     payload["big"] = projector_mode()
     payload["speed"] = int(speed)

@@ -24,7 +24,16 @@ from xml.sax.saxutils import escape
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cnnviz.draw.palette import MEANINGS, scale_rgb
+from cnnviz.draw.palette import (
+    BLACK_INK,
+    CURRENT_COLOR,
+    GRID_LINE,
+    PAD_COLOR,
+    WHITE_INK,
+    WINDOW_COLOR,
+    scale_rgb,
+    tint,
+)
 from cnnviz.trace import Trace, fmt
 
 __all__ = [
@@ -44,9 +53,9 @@ MAX_FRAMES = 400  # steps one GIF may hold (a 20x20 output); choose a region for
 MIN_NUMBERED_PX = 30  # cells narrower than this show grey levels instead of numbers
 MAX_CELL_PX = 64
 GAP_PX = 48  # space between panels
-INK, PAPER, CELL_LINE = "#000000", "#FFFFFF", "#BBBBBB"
+INK, PAPER, CELL_LINE = BLACK_INK, WHITE_INK, GRID_LINE
 # Light tints of the palette's colours behind numbers (black numbers stay readable on them).
-TINT = {"padding": "#DDDDDD", "window": "#FBE3B0", "current cell": "#B3D4EA"}
+TINT = {"padding": PAD_COLOR, "window": tint("window"), "current cell": tint("current cell")}
 
 
 @dataclass(frozen=True)
@@ -167,9 +176,9 @@ def _panels(trace: Trace, k: int, cells: tuple[int, int], top: float, title_px: 
         shapes += _grid(Z, x, top, cell, fills=fills if numbers else None, numbers=numbers)
         if title.endswith("input"):
             corners = (step.rows[0], step.cols[0], step.rows[-1], step.cols[-1])
-            shapes.append(_outline(*corners, x, top, cell, MEANINGS["window"]))
+            shapes.append(_outline(*corners, x, top, cell, WINDOW_COLOR))
         if title == "Output so far":
-            shapes.append(_outline(i, j, i, j, x, top, cell, MEANINGS["current cell"]))
+            shapes.append(_outline(i, j, i, j, x, top, cell, CURRENT_COLOR))
         x += max(Z.shape[1] * cell, _text_px(title, title_px)) + GAP_PX
     return shapes, x
 

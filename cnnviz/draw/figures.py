@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.palette import DIVERGING as PALETTE_DIVERGING
-from cnnviz.draw.palette import MAGNITUDE, MEANINGS
+from cnnviz.draw.palette import IMAGE, MAGNITUDE, PAD_SHADE, WINDOW_COLOR
 from cnnviz.trace import fmt
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
 MAX_NUMBERED = 32  # numbers are written in cells up to this many rows and columns (Plotly draw time)
 DIVERGING = PALETTE_DIVERGING  # negative blue, zero near-white, positive red (with zmin = -zmax)
 SEQUENTIAL = MAGNITUDE  # viridis
-GRAY = "gray"
+GRAY = IMAGE  # pictures of 0..255
 
 Outline = tuple[int, int, int, int]  # (row0, col0, row1, col1), inclusive cell corners
 
@@ -72,34 +72,43 @@ def grid_trace(
     hover: str = "value",
     x0: int = 0,
     y0: int = 0,
+    gap: int = 1,
+    font_px: int | None = None,
     **kwargs,
-) -> go.Heatmap:
-    """One heatmap trace of a grid; `numbers=None` writes numbers only when the grid is small enough."""
+) -> dict:
+    """One heatmap trace of a grid, the one heatmap builder every figure uses (a plain dict: fast to draw).
+
+    `numbers=None` writes numbers only when the grid is small enough; `text` replaces them. `gap` is the
+    pixel gap between cells (0 for pictures); `x0`, `y0` number the first column and row; `kwargs` are
+    further heatmap properties (`xaxis`, `colorbar`, `hoverinfo`, ...).
+    """
     Z = np.asarray(Z, dtype=float)
     colors = colors or color_range([Z])
     if text is None and numbers is not False:
         text = cell_text(Z) if numbers is None else cell_text(Z, max_numbered=10**9)
-    trace = go.Heatmap(
-        z=Z,
-        x0=x0,
-        y0=y0,
-        dx=1,
-        dy=1,
-        name=name,
-        showscale=showscale,
-        xgap=1,
-        ygap=1,
-        hovertemplate=f"row %{{y}}, column %{{x}}<br>{hover} %{{z:.4~g}}<extra>{name}</extra>",
+    trace = {
+        "type": "heatmap",
+        "z": Z,
+        "x0": x0,
+        "y0": y0,
+        "dx": 1,
+        "dy": 1,
+        "name": name,
+        "showscale": showscale,
+        "xgap": gap,
+        "ygap": gap,
+        "hovertemplate": f"row %{{y}}, column %{{x}}<br>{hover} %{{z:.4~g}}<extra>{name}</extra>",
         **colors,
         **kwargs,
-    )
+    }
     if text is not None:
-        trace.update(text=text, texttemplate="%{text}", textfont={"size": 14 if max(Z.shape) <= 10 else 10})
+        size = font_px or (14 if max(Z.shape) <= 10 else 10)
+        trace.update(text=text, texttemplate="%{text}", textfont={"size": size})
     return trace
 
 
 def outline_shape(
-    cells: Outline, *, color: str = MEANINGS["window"], width: int = 4, dash: str | None = None, **ref
+    cells: Outline, *, color: str = WINDOW_COLOR, width: int = 4, dash: str | None = None, **ref
 ) -> dict:
     """A rectangle around cells (row0, col0)..(row1, col1) inclusive, in heatmap cell coordinates."""
     r0, c0, r1, c1 = cells
@@ -109,20 +118,11 @@ def outline_shape(
     return dict(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, line=line, **ref)
 
 
-def shade_trace(mask: np.ndarray, color: str = "rgba(120, 120, 120, 0.55)", **kwargs) -> go.Heatmap:
+def shade_trace(mask: np.ndarray, color: str = PAD_SHADE, **kwargs) -> dict:
     """A translucent single-colour layer over the cells where `mask` is True (one trace, any grid size)."""
     layer = np.where(np.asarray(mask, dtype=bool), 1.0, np.nan)
-    return go.Heatmap(
-        z=layer,
-        colorscale=[[0, color], [1, color]],
-        zmin=0,
-        zmax=1,
-        showscale=False,
-        hoverinfo="skip",
-        xgap=1,
-        ygap=1,
-        **kwargs,
-    )
+    colors = {"colorscale": [[0, color], [1, color]], "zmin": 0, "zmax": 1}
+    return grid_trace(layer, colors=colors, numbers=False, hoverinfo="skip", **kwargs)
 
 
 def style_grid_axes(
@@ -147,7 +147,7 @@ def grid_figure(
     numbers: bool | None = None,
     outlines: Sequence[tuple[Outline, str]] = (),
     shade: np.ndarray | None = None,
-    shade_color: str = "rgba(120, 120, 120, 0.55)",
+    shade_color: str = PAD_SHADE,
     showscale: bool = True,
     cell_px: int | None = None,
     hover: str = "value",

@@ -10,14 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.figures import MAX_NUMBERED, grid_trace, outline_shape, shade_trace, style_grid_axes
+from cnnviz.draw.palette import CURRENT_COLOR, PAD_SHADE, WINDOW_COLOR
 from cnnviz.lessons.layers import Analysis, axis_reach, paths
 from cnnviz.trace import fmt
 
 __all__ = ["FieldView", "field_figure", "output_figure", "seen_counts"]
 
-REGION = "#ff7f0e"  # the receptive field's outline (orange)
-CELL = "#d62728"  # the chosen output cell (red)
-PADDING = "rgba(140, 140, 140, 0.45)"
 OUTPUT_PX = 300  # the output grid sits in a narrow column beside the input
 
 
@@ -142,8 +140,8 @@ def field_figure(view: FieldView, *, zoom: bool = False) -> go.Figure:
         )
     )
     if not inside.all():
-        fig.add_trace(shade_trace(~inside, PADDING, x0=c_lo, y0=r_lo))
-    fig.add_shape(outline_shape(view.region, color=REGION, width=3))
+        fig.add_trace(shade_trace(~inside, PAD_SHADE, x0=c_lo, y0=r_lo))
+    fig.add_shape(outline_shape(view.region, color=WINDOW_COLOR, width=3))
     title = f"Input {view.h}x{view.w}: what output cell {view.cell} of layer {view.index} sees" + (
         "<br><sub>grey = padding; numbers = paths from that cell back to the pixel</sub>"
     )
@@ -191,7 +189,7 @@ def output_figure(
             )
         )
     i, j = cell
-    fig.add_shape(outline_shape((i, j, i, j), color=CELL, width=4))
+    fig.add_shape(outline_shape((i, j, i, j), color=CURRENT_COLOR, width=4))
     c, _, _ = analysis.rows[index].shape
     _size(
         fig,

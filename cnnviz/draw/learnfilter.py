@@ -14,7 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from cnnviz.draw.figures import color_range
+from cnnviz.draw.figures import color_range, grid_trace
+from cnnviz.draw.palette import IMAGE, OKABE_ITO
 
 __all__ = ["kernels_figure", "loss_figure", "outputs_figure", "weight_names", "weights_figure"]
 
@@ -84,21 +85,19 @@ def _titles(titles: Sequence[str], n: int, gap: float = 0.06) -> list[dict]:
 
 
 def _heatmap(Z, axis: str, colors: dict, *, name: str, text=None, showscale=False, gap=1) -> dict:
-    trace = {
-        "type": "heatmap",
-        "z": np.asarray(Z, dtype=float),
-        "xaxis": f"x{axis}",
-        "yaxis": f"y{axis}",
-        "xgap": gap,
-        "ygap": gap,
-        "name": name,
-        "showscale": showscale,
-        "hovertemplate": f"row %{{y}}, column %{{x}}<br>value %{{z:.4~g}}<extra>{name}</extra>",
-        **colors,
-    }
-    if text is not None:
-        trace.update(text=text, texttemplate="%{text}", textfont={"size": 15})
-    return trace
+    """A panel's grid on axes x<axis>, y<axis>."""
+    return grid_trace(
+        Z,
+        colors=colors,
+        text=text,
+        numbers=text is not None,
+        name=name,
+        showscale=showscale,
+        gap=gap,
+        font_px=15,
+        xaxis=f"x{axis}",
+        yaxis=f"y{axis}",
+    )
 
 
 def kernels_figure(W: np.ndarray, K: np.ndarray, *, step: int, target_title: str = "Target K") -> go.Figure:
@@ -147,7 +146,7 @@ def loss_figure(losses: Sequence[float], *, floor: float | None = None, title: s
                 "y": [floor, floor],
                 "mode": "lines",
                 "name": "noise floor σ²",
-                "line": {"dash": "dot", "color": "gray"},
+                "line": {"dash": "dot", "color": OKABE_ITO["grey"]},
             }
         )
     layout = {
@@ -224,7 +223,7 @@ def outputs_figure(picture: np.ndarray, target_map: np.ndarray, learned_map: np.
     maps = [target_map, learned_map]
     colors = color_range([m for m in maps if np.all(np.isfinite(m))] or [target_map])
     axes, layout = _panels(3, gap=0.04)
-    data = [_heatmap(picture, axes[0], {"colorscale": "gray"}, name=titles[0], gap=0)]
+    data = [_heatmap(picture, axes[0], {"colorscale": IMAGE}, name=titles[0], gap=0)]
     data += [
         _heatmap(Z, axis, colors, name=title, showscale=k == 1, gap=0)
         for k, (Z, axis, title) in enumerate(zip(maps, axes[1:], titles[1:], strict=True))

@@ -26,19 +26,31 @@ from __future__ import annotations
 
 __all__ = [
     "DIVERGING",
+    "BLACK_INK",
+    "CURRENT_COLOR",
+    "GRID_LINE",
     "IMAGE",
     "MAGNITUDE",
     "MAGNITUDE_ALT",
     "MARKS",
+    "MARK_COLOR",
     "MEANINGS",
     "OKABE_ITO",
+    "PAD_COLOR",
+    "PAD_SHADE",
+    "PAD_TEXT",
+    "UNVISITED_COLOR",
     "VIRIDIS",
+    "WHITE_INK",
+    "WINDOW_COLOR",
+    "WINNER_COLOR",
     "contrast_ratio",
     "hex_rgb",
     "ink",
     "rgb",
     "rgba",
     "scale_rgb",
+    "tint",
 ]
 
 OKABE_ITO = {
@@ -64,6 +76,19 @@ MEANINGS = {
     "wrong": OKABE_ITO["vermillion"],
     "extra": OKABE_ITO["sky blue"],
 }
+
+# The colours the figures draw with, by what they mark; each look also has its own outline style or pattern
+# (as in the stepper's stepper.css), so none rests on colour alone.
+CURRENT_COLOR = MEANINGS["current cell"]  # blue outline: the output cell being computed
+WINDOW_COLOR = MEANINGS["window"]  # orange, thick solid outline: the window on the input
+WINNER_COLOR = MEANINGS["winner"]  # yellow on a dark line, dashed, and a star: the tap max/min pooling keeps
+MARK_COLOR = MEANINGS[
+    "wrong"
+]  # vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
+PAD_COLOR = "#D9D9D9"  # light grey (with diagonal hatching in the stepper): padding cells drawn opaque
+PAD_SHADE = "rgba(120, 120, 120, 0.55)"  # padding (or any masked cell) as a translucent grey over a heatmap
+PAD_TEXT = "#707070"  # the numbers written on padding cells
+GRID_LINE = "#BBBBBB"  # the lines between numbered cells in the exports
 
 # The symbol that carries each meaning besides its colour (so it survives colour-blindness and greyscale).
 MARKS = {"right": "✓", "wrong": "✗", "winner": "★", "current cell": "▣"}
@@ -145,3 +170,11 @@ def rgba(name: str, alpha: float) -> str:
     """A meaning's colour as a CSS rgba() string with the given opacity (for translucent tints)."""
     r, g, b = rgb(name)
     return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def tint(name: str, alpha: float = 0.3) -> str:
+    """A meaning's colour laid at `alpha` over white, as "#RRGGBB": a light tint black numbers stay readable on."""
+    return "#{:02X}{:02X}{:02X}".format(*(round(255 + (v - 255) * alpha) for v in rgb(name)))
+
+
+UNVISITED_COLOR = rgba("never read", 0.35)  # reddish-purple cross-hatching: input cells no window reads

@@ -10,27 +10,20 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.draw.figures import Outline, outline_shape, style_grid_axes
-from cnnviz.draw.palette import MEANINGS
+from cnnviz.draw.figures import Outline, grid_trace, outline_shape, style_grid_axes
+from cnnviz.draw.palette import IMAGE, WINDOW_COLOR
 
-__all__ = ["picture_figure"]
+__all__ = ["crop", "picture_figure"]
 
 
-def _trace(image: np.ndarray) -> go.Heatmap | go.Image:
+def _trace(image: np.ndarray) -> dict | go.Image:
     if image.ndim == 3:  # (H, W, 3) RGB
         return go.Image(
             z=np.clip(image, 0, 255).astype(np.uint8),
             hovertemplate="row %{y}, column %{x}<br>R %{z[0]}, G %{z[1]}, B %{z[2]}<extra></extra>",
         )
-    return go.Heatmap(
-        z=np.asarray(image, dtype=float),
-        colorscale="gray",
-        zmin=0,
-        zmax=255,
-        showscale=False,
-        xgap=0,
-        ygap=0,
-        hovertemplate="row %{y}, column %{x}<br>intensity %{z:.0f}<extra></extra>",
+    return grid_trace(
+        image, colors={"colorscale": IMAGE, "zmin": 0, "zmax": 255}, numbers=False, gap=0, hover="intensity"
     )
 
 
@@ -41,7 +34,7 @@ def picture_figure(image, *, window: Outline | None = None, title: str = "", sid
         raise ValueError(f"a picture is (H, W) or (H, W, 3), got shape {image.shape}")
     h, w = image.shape[:2]
     scale = side_px / max(h, w)
-    shapes = [outline_shape(window, color=MEANINGS["window"], width=3)] if window else []
+    shapes = [outline_shape(window, color=WINDOW_COLOR, width=3)] if window else []
     fig = go.Figure(_trace(image))
     fig.update_layout(
         shapes=shapes,
@@ -54,3 +47,8 @@ def picture_figure(image, *, window: Outline | None = None, title: str = "", sid
     fig.update_xaxes(showticklabels=True, dtick=None)
     fig.update_yaxes(showticklabels=True, dtick=None)
     return fig
+
+
+def crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> tuple[np.ndarray, Outline]:
+    """The h x w part of `image` from row `top`, column `left`, and its box (row0, col0, row1, col1)."""
+    return image[top : top + h, left : left + w], (top, left, top + h - 1, left + w - 1)

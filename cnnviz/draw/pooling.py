@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.figures import MAX_NUMBERED, cell_text, color_range, grid_figure, outline_shape
-from cnnviz.draw.stepper import PAD_COLOR, WINDOW_COLOR, WINNER_COLOR
+from cnnviz.draw.palette import PAD_COLOR, PAD_TEXT, WINDOW_COLOR, WINNER_COLOR
 from cnnviz.trace import Step, Trace
 
 __all__ = ["padded_input_figure", "window_box"]
@@ -32,14 +32,14 @@ def padded_input_figure(
     pad = plan.pad_mask()
     Z = np.where(pad, np.nan, trace.padded)  # padding has no colour of its own, only its label
     colors = colors or color_range([trace.X])
-    origin = (-plan.rows.pad_before, -plan.cols.pad_before)
+    origin = trace.input_position(0, 0)  # padded cell (0, 0) sits at input (-p, -p)
     fig = grid_figure(
         Z, title=title, colors=colors, shade=pad, shade_color=PAD_COLOR, origin=origin, showscale=False
     )
     if max(Z.shape) <= MAX_NUMBERED and pad.any():  # the padding's label sits on the grey layer over it
         text = np.array(cell_text(trace.padded), dtype=object)  # (padded_h, padded_w)
         fig.data[1].update(
-            text=np.where(pad, text, "").tolist(), texttemplate="%{text}", textfont={"color": "#707070"}
+            text=np.where(pad, text, "").tolist(), texttemplate="%{text}", textfont={"color": PAD_TEXT}
         )
     if step is not None:
         y0, x0 = origin  # padded position p is drawn at p + origin

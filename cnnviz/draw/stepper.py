@@ -13,7 +13,7 @@ Public API (used by `ui.stepper` and the Convolution, Pooling, Feature maps and 
 - `stepper_payload(trace, *, cell=None, region=None, marks=(), inserted=None, titles=None, ...)`.
 - `default_region(shape, cell)` / `zoom_region(shape, cell)`: which output cells are stepped in the browser.
 - `overview_figures(trace, region)`: the whole input and output as plain heatmaps (large outputs).
-- `check_work(answer, output)` and `check_figure(answer, right)`: "check my work".
+- `check_figure(answer, right)`: "check my work", marked by `cnnviz.lessons.checkwork.check_work`.
 - The colours the pages' Plotly grids share with the stepper (Okabe-Ito, safe for colour-blind readers;
   the stepper's own looks, with their outline styles and patterns, are in `ui/components/stepper/stepper.css`):
   `WINDOW_COLOR`, `WINNER_COLOR`, `PAD_COLOR`, `UNVISITED_COLOR`, `MARK_COLOR`.
@@ -29,7 +29,18 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.draw.figures import GRAY, MAX_NUMBERED, color_range, grid_figure
-from cnnviz.draw.palette import DIVERGING, MARKS, MEANINGS, VIRIDIS, hex_rgb, rgba
+from cnnviz.draw.palette import (
+    DIVERGING,
+    MARK_COLOR,
+    MARKS,
+    PAD_COLOR,
+    UNVISITED_COLOR,
+    VIRIDIS,
+    WINDOW_COLOR,
+    WINNER_COLOR,
+    hex_rgb,
+    rgba,
+)
 from cnnviz.lessons.pooling import window_gradient
 from cnnviz.trace import Step, Trace, fmt
 
@@ -43,7 +54,6 @@ __all__ = [
     "ZOOM",
     "Region",
     "check_figure",
-    "check_work",
     "click_targets",
     "default_region",
     "input_crop",
@@ -57,14 +67,6 @@ __all__ = [
 
 MAX_FRAMES = 144  # a whole output is stepped in the browser up to this many cells (12x12); else a region
 ZOOM = 8  # side of the zoomed region, in output cells
-# The palette's colours by meaning (`cnnviz.draw.palette.MEANINGS`), as in stepper.css, where each look also
-# has its own outline style or pattern, so none rests on colour alone.
-WINDOW_COLOR = MEANINGS["window"]  # orange, thick solid outline: the window on the input
-WINNER_COLOR = MEANINGS["winner"]  # yellow on a dark line, dashed, and a star: the tap max/min pooling keeps
-PAD_COLOR = "#d9d9d9"  # light grey with diagonal hatching: padding
-UNVISITED_COLOR = rgba("never read", 0.35)  # reddish-purple cross-hatching: input cells no window reads
-# vermillion, dashed outline and "!": output cells to call out (a slide's mistake)
-MARK_COLOR = MEANINGS["wrong"]
 
 
 # The stops of the stepper's colour scales, from the palette, as RGB triples for the browser, which
@@ -176,9 +178,8 @@ def _input_kinds(trace: Trace, crop: Region, inserted: np.ndarray | None) -> np.
     plan = trace.plan
     r0, c0, r1, c1 = crop
     kinds = np.full(plan.padded_shape, DATA)
-    pb_r, pb_c = plan.rows.pad_before, plan.cols.pad_before
     never = np.zeros(plan.padded_shape, bool)
-    never[pb_r : pb_r + plan.rows.n, pb_c : pb_c + plan.cols.n] = plan.unvisited_mask()
+    never[plan.input_slices] = plan.unvisited_mask()
     kinds[never] = UNVISITED
     if inserted is not None:
         kinds[np.asarray(inserted, bool)] = INSERTED
@@ -236,62 +237,23 @@ def stepper_payload(
     cells = region_cells(region)
     cell = cell if cell in cells else cells[0]
     cell_name = cell_name or (lambda i, j: f"Y[{i}, {j}]")
-    pooling = trace.kernel is None
     plan = trace.plan
     steps = [trace.step(i, j) for i, j in cells]
     upstream = np.ones(trace.shape) if upstream is None else np.asarray(upstream, dtype=float)
-
-    r0, c0, r1, c1 = crop = input_crop(trace, region)
-    P = trace.padded[r0 : r1 + 1, c0 : c1 + 1]
-    kinds = _input_kinds(trace, crop, inserted)
     whole = region == (0, 0, out_h - 1, out_w - 1)
-    numbered_in = max(P.shape) <= MAX_NUMBERED
-    # A zoomed block is coloured on the whole input's scale, so blocks compare; grey levels for a picture.
-    data_cells = trace.X if not whole else (P[kinds != PADDING] if (kinds != PADDING).any() else np.zeros(1))
-    in_colors = color_range([data_cells], image=not whole and is_picture(trace.X))
-    pb_r, pb_c = plan.rows.pad_before, plan.cols.pad_before
-    input_grid = _grid(
-        P,
-        in_colors,
-        rows=range(r0 - pb_r, r1 + 1 - pb_r),
-        cols=range(c0 - pb_c, c1 + 1 - pb_c),
-        numbers=numbered_in,
-    )
-    input_grid["kind"] = kinds.tolist()
-
-    Y = trace.output[region[0] : region[2] + 1, region[1] : region[3] + 1]
-    out_colors = color_range([Y] + [s.products for s in steps])
-    output_grid = _grid(
-        Y,
-        out_colors,
-        rows=range(region[0], region[2] + 1),
-        cols=range(region[1], region[3] + 1),
-        numbers=True,
-    )
-    kernel_grid = None
-    if not pooling:
-        kh, kw = plan.kernel_shape
-        kernel_grid = _grid(
-            trace.kernel, color_range([trace.kernel]), rows=range(kh), cols=range(kw), numbers=True
-        )
-
-    names = {
-        "input": "Input X" + (" (padded)" if (kinds == PADDING).any() else ""),
-        "kernel": "Kernel K" + (" rotated 180° (as slid)" if trace.mode == "convolve" else ""),
-        "products": "Window values" if pooling else "Products X·K",
-        "gradient": "Gradient back to each tap",
-        "output": "Output Y" if not pooling else f"Output ({trace.mode} pool)",
-    }
-    names.update(titles or {})
+    r0, c0, _, _ = crop = input_crop(trace, region)
+    kinds = _input_kinds(trace, crop, inserted)
+    input_grid = _input_grid(trace, crop, kinds, whole=whole)
+    output_grid, out_colors = _output_grid(trace, region, steps)
     after, before = neighbour_blocks(trace.shape, region) if not whole else (None, None)
     payload = {
-        "pooling": pooling,
+        "pooling": trace.kernel is None,
         "mode": trace.mode,
         "n_steps": trace.n_steps,
         "shape": [out_h, out_w],
-        "titles": names,
+        "titles": _titles(trace, padded=bool((kinds == PADDING).any()), titles=titles),
         "input": input_grid,
-        "kernel": kernel_grid,
+        "kernel": _kernel_grid(trace),
         "output": output_grid,
         "product_scale": {
             "scale": output_grid["scale"],
@@ -314,6 +276,55 @@ def stepper_payload(
     payload["digest"] = hashlib.blake2b(json.dumps(payload).encode(), digest_size=12).hexdigest()
     payload["cell"] = list(cell)
     return payload
+
+
+def _input_grid(trace: Trace, crop: Region, kinds: np.ndarray, *, whole: bool) -> dict:
+    """The drawn input panel: the crop of the padded input, labelled in input coordinates (padding at -1, n)."""
+    r0, c0, r1, c1 = crop
+    P = trace.padded[r0 : r1 + 1, c0 : c1 + 1]
+    # A zoomed block is coloured on the whole input's scale, so blocks compare; grey levels for a picture.
+    data_cells = trace.X if not whole else (P[kinds != PADDING] if (kinds != PADDING).any() else np.zeros(1))
+    in_colors = color_range([data_cells], image=not whole and is_picture(trace.X))
+    top, left = trace.input_position(r0, c0)
+    grid = _grid(
+        P,
+        in_colors,
+        rows=range(top, top + P.shape[0]),
+        cols=range(left, left + P.shape[1]),
+        numbers=max(P.shape) <= MAX_NUMBERED,
+    )
+    grid["kind"] = kinds.tolist()
+    return grid
+
+
+def _output_grid(trace: Trace, region: Region, steps: list[Step]) -> tuple[dict, dict]:
+    """The output panel of the region, and the colour range it shares with the products."""
+    Y = trace.output[region[0] : region[2] + 1, region[1] : region[3] + 1]
+    out_colors = color_range([Y] + [s.products for s in steps])
+    rows, cols = range(region[0], region[2] + 1), range(region[1], region[3] + 1)
+    return _grid(Y, out_colors, rows=rows, cols=cols, numbers=True), out_colors
+
+
+def _kernel_grid(trace: Trace) -> dict | None:
+    """The kernel panel (as slid), or None for pooling."""
+    if trace.kernel is None:
+        return None
+    kh, kw = trace.plan.kernel_shape
+    return _grid(trace.kernel, color_range([trace.kernel]), rows=range(kh), cols=range(kw), numbers=True)
+
+
+def _titles(trace: Trace, *, padded: bool, titles: dict[str, str] | None) -> dict[str, str]:
+    """The panels' titles, with the page's overrides."""
+    pooling = trace.kernel is None
+    names = {
+        "input": "Input X" + (" (padded)" if padded else ""),
+        "kernel": "Kernel K" + (" rotated 180° (as slid)" if trace.mode == "convolve" else ""),
+        "products": "Window values" if pooling else "Products X·K",
+        "gradient": "Gradient back to each tap",
+        "output": "Output Y" if not pooling else f"Output ({trace.mode} pool)",
+    }
+    names.update(titles or {})
+    return names
 
 
 def _ref(name: str, n: int) -> str:
@@ -359,7 +370,8 @@ def click_targets(
 def overview_figures(trace: Trace, region: Region) -> tuple[go.Figure, go.Figure]:
     """The whole input and the whole output as plain heatmaps, with the stepped region outlined on both."""
     r0, c0, r1, c1 = input_crop(trace, region)
-    pb_r, pb_c = trace.plan.rows.pad_before, trace.plan.cols.pad_before
+    top, left = trace.input_position(r0, c0)
+    bottom, right = trace.input_position(r1, c1)
     X = trace.X
     shade = trace.plan.unvisited_mask()
     input_fig = grid_figure(
@@ -367,7 +379,7 @@ def overview_figures(trace: Trace, region: Region) -> tuple[go.Figure, go.Figure
         title="Whole input: the outlined cells are stepped",
         colors=color_range([X], image=is_picture(X)),
         numbers=False,
-        outlines=[((r0 - pb_r, c0 - pb_c, r1 - pb_r, c1 - pb_c), WINDOW_COLOR)],
+        outlines=[((top, left, bottom, right), WINDOW_COLOR)],
         shade=shade if shade.any() else None,
         shade_color=UNVISITED_COLOR,
         showscale=False,
@@ -395,17 +407,6 @@ def _make_clickable(fig: go.Figure, shape: tuple[int, int], cell_px: float, **kw
     fig.add_trace(go.Scatter(click_targets((0, 0, h - 1, w - 1), size_px=cell_px, **kwargs)))
     fig.update_xaxes(range=[-0.5, w - 0.5], autorange=False)  # the markers must not widen the axes
     fig.update_yaxes(range=[h - 0.5, -0.5], autorange=False)
-
-
-def check_work(answer, output, *, tol: float = 0.01) -> np.ndarray:
-    """Boolean grid: True where the student's `answer` is within `tol` of the correct `output`."""
-    answer, output = np.asarray(answer, float), np.asarray(output, float)
-    if answer.shape != output.shape:
-        raise ValueError(
-            f"your grid is {answer.shape[0]}x{answer.shape[1]} but the output is "
-            f"{output.shape[0]}x{output.shape[1]}; type one number per output cell"
-        )
-    return np.abs(answer - output) <= tol
 
 
 def check_figure(answer, right: np.ndarray, *, title: str = "Your answer, marked") -> go.Figure:

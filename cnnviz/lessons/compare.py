@@ -4,7 +4,7 @@ Everything the "Correlation versus convolution" page computes: the two 2-D resul
 difference, the order in which each visits the kernel offsets, associativity, 1-D convolution stepped
 cell by cell, smoothing a noisy signal, and the FFT route. Window positions come from the traces
 (`cnnviz.trace`) and axis plans (`cnnviz.geometry`); nothing here computes `i * stride + u`.
-This module imports plotly but never streamlit.
+Numbers only: the figures are in `cnnviz.draw.compare`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 
-from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_figure, grid_trace, style_grid_axes
-from cnnviz.draw.palette import MEANINGS
-from cnnviz.geometry import AxisPlan, plan_axis
+from cnnviz.geometry import AxisPlan, one_d_padding, plan_axis
 from cnnviz.lessons.presets import EXAMPLES, KERNELS
 from cnnviz.ops import convolve1d, convolve2d, correlate2d
 from cnnviz.trace import Trace, as_grid, convolution_trace, correlation_trace, fmt, fmt_factor
@@ -32,8 +29,8 @@ __all__ = [
     "Pair",
     "Step1D",
     "Stepped1D",
+    "anchor",
     "associativity",
-    "associativity_figures",
     "compare_2d",
     "convolve1d_steps",
     "fft_convolve1d",
@@ -45,18 +42,17 @@ __all__ = [
     "box_window",
     "gaussian_window",
     "loop_order",
-    "loop_order_figure",
     "loop_table",
     "named_grid",
     "noisy_sine",
     "one_d_trace",
     "parse_signal",
     "random_arrays",
-    "side_by_side_figures",
-    "smoothing_figure",
-    "spectrum_figure_1d",
-    "spectrum_figure_2d",
     "visit_numbers",
+    "associativity_line",
+    "convolve1d_check",
+    "fft_cost_text",
+    "smoothing_report",
 ]
 
 PADDINGS = ("valid", "same", "full")  # no padding; keep the size (stride 1); f - 1 on every side
@@ -239,7 +235,7 @@ class LoopStep:
         return self.x * self.k
 
 
-def _anchor(f: int) -> int:
+def anchor(f: int) -> int:
     """The window's anchor tap: the centre for odd kernels, the one before the middle for even ones."""
     return (f - 1) // 2
 
@@ -256,8 +252,7 @@ def loop_order(trace: Trace, i: int, j: int) -> list[LoopStep]:
     step = trace.step(i, j)  # the window's padded rows and columns come from the plan
     K = trace.source_kernel
     kh, kw = K.shape
-    ar, ac = _anchor(kh), _anchor(kw)
-    pr, pc = trace.plan.rows.pad_before, trace.plan.cols.pad_before
+    ar, ac = anchor(kh), anchor(kw)
     flip = trace.mode == "convolve"
     out = []
     for u in range(kh):
@@ -268,7 +263,7 @@ def loop_order(trace: Trace, i: int, j: int) -> list[LoopStep]:
                     n=u * kw + v + 1,
                     tap=(u, v),
                     offset=(wu - ar, wv - ac),
-                    cell=(int(step.rows[wu]) - pr, int(step.cols[wv]) - pc),
+                    cell=tuple(int(x) for x in trace.input_position(step.rows[wu], step.cols[wv])),
                     x=float(step.window[wu, wv]),
                     k=float(K[u, v]),
                 )
@@ -279,115 +274,11 @@ def loop_order(trace: Trace, i: int, j: int) -> list[LoopStep]:
 def visit_numbers(steps: list[LoopStep], kernel_shape: tuple[int, int]) -> np.ndarray:
     """(kh, kw) grid over the input window: the loop step (1-based) at which each window cell is read."""
     kh, kw = kernel_shape
-    ar, ac = _anchor(kh), _anchor(kw)
+    ar, ac = anchor(kh), anchor(kw)
     grid = np.zeros(kernel_shape, dtype=int)
     for s in steps:
         grid[s.offset[0] + ar, s.offset[1] + ac] = s.n
     return grid
-
-
-def loop_order_figure(steps: list[LoopStep], kernel_shape: tuple[int, int], *, title: str = "") -> go.Figure:
-    """The input window with each cell numbered by the loop step that reads it, and its offset."""
-    numbers = visit_numbers(steps, kernel_shape)
-    kh, kw = kernel_shape
-    ar, ac = _anchor(kh), _anchor(kw)
-    by_pos = {(s.offset[0] + ar, s.offset[1] + ac): s for s in steps}
-    text = [
-        [
-            f"<b>{numbers[r, c]}</b><br>({by_pos[r, c].offset[0]},{by_pos[r, c].offset[1]})"
-            f"<br>{fmt_factor(by_pos[r, c].x)}*{fmt_factor(by_pos[r, c].k)}"
-            for c in range(kw)
-        ]
-        for r in range(kh)
-    ]
-    trace = grid_trace(
-        numbers,
-        colors={"colorscale": "Blues", "zmin": 0, "zmax": numbers.max() * 1.6},
-        text=text,
-        hover="loop step",
-        y0=-ar,
-        x0=-ac,
-    )
-    trace.update(textfont={"size": 13})
-    fig = go.Figure(trace)
-    cell = 78 if max(kh, kw) <= 3 else max(40, 300 // max(kh, kw))
-    fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left"} if title else None,
-        height=cell * kh + 100,
-        width=max(300, cell * kw + 70),  # wide enough for the title
-        margin={"l": 40, "r": 20, "t": 80 if title else 40, "b": 10},
-        plot_bgcolor="white",
-    )
-    style_grid_axes(fig)
-    return fig
-
-
-def side_by_side_figures(c: Comparison, i: int, j: int) -> dict[str, go.Figure]:
-    """The input (window of output (i, j) outlined), K and K rotated, and the three results on one scale.
-
-    Keys: "X", "K", "K_flipped", "corr", "conv", "diff", "order_correlate", "order_convolve".
-    """
-    corr, conv = c.correlation, c.convolution
-    step = corr.step(i, j)  # the window's padded rows and columns come from the plan
-    pr, pc = corr.plan.rows.pad_before, corr.plan.cols.pad_before
-    window = (
-        int(step.rows[0]) - pr,
-        int(step.cols[0]) - pc,
-        int(step.rows[-1]) - pr,
-        int(step.cols[-1]) - pc,
-    )
-    pad_mask = corr.plan.pad_mask()
-    figs = {
-        "X": grid_figure(
-            corr.padded,
-            title="Input X" + (" (padding shaded)" if pad_mask.any() else ""),
-            colors=color_range([corr.padded]),
-            shade=pad_mask,
-            outlines=[(window, MEANINGS["window"])],
-            origin=(-pr, -pc),
-            showscale=False,
-            cell_px=max(6, min(48, 300 // max(corr.padded.shape))),
-        )
-    }
-    kcolors = color_range([c.K, c.flipped])
-    kcell = max(24, min(56, 260 // max(c.K.shape)))
-    for key, Z, title in (
-        ("K", c.K, "K (correlation)"),
-        ("K_flipped", c.flipped, "K rotated 180° (conv.)"),
-    ):
-        figs[key] = grid_figure(Z, title=title, colors=kcolors, showscale=False, cell_px=kcell)
-    colors = color_range([corr.output, conv.output, c.difference])  # one scale for the three results
-    out_h, out_w = corr.shape
-    big = max(out_h, out_w) > MAX_NUMBERED  # no numbers in the cells: show the colour bar instead
-    cell = max(6, min(48, 300 // max(out_h, out_w)))
-    for key, Z, title in (
-        ("corr", corr.output, "Cross-correlation with K"),
-        ("conv", conv.output, "Convolution (K rotated)"),
-        ("diff", c.difference, "Convolution − correlation"),
-    ):
-        figs[key] = grid_figure(
-            Z,
-            title=title,
-            colors=colors,
-            outlines=[((i, j, i, j), MEANINGS["current cell"])],
-            showscale=big,
-            cell_px=cell,
-        )
-    for trace, label in ((corr, "Cross-correlation"), (conv, "Convolution")):
-        figs[f"order_{trace.mode}"] = loop_order_figure(
-            loop_order(trace, i, j), c.K.shape, title=f"{label}:<br>visiting order"
-        )
-    return figs
-
-
-def associativity_figures(r: Associativity, symbol: str) -> list[go.Figure]:
-    """Both sides and their difference, on one colour scale."""
-    colors = color_range([r.left, r.right, r.difference])
-    titles = (f"(a {symbol} b) {symbol} c", f"a {symbol} (b {symbol} c)", "difference")
-    return [
-        grid_figure(Z, title=title, colors=colors, showscale=title == "difference")
-        for Z, title in zip((r.left, r.right, r.difference), titles, strict=True)
-    ]
 
 
 def loop_table(trace: Trace, steps: list[LoopStep]) -> dict[str, list]:
@@ -465,20 +356,6 @@ def random_arrays(seed: int, *, low: int = -3, high: int = 3) -> tuple[np.ndarra
 # ---- one-dimensional convolution, stepped ----
 
 
-def _plan_1d(n: int, m: int, mode: str) -> AxisPlan:
-    """The padding of each numpy.convolve mode as a window plan (stride 1, the kernel m <= n long)."""
-    if mode == "full":
-        padding = (m - 1, m - 1)
-    elif mode == "valid":
-        padding = (0, 0)
-    elif mode == "same":
-        start = (m - 1) // 2  # numpy's "same" keeps full[start : start + n]
-        padding = (m - 1 - start, start)
-    else:
-        raise ValueError(f'unknown mode {mode!r}; choose "full", "same" or "valid"')
-    return plan_axis(n, m, padding=padding)
-
-
 @dataclass(frozen=True)
 class Step1D:
     """Output y[t]: the flipped kernel under the signal, the products and their sum."""
@@ -535,14 +412,14 @@ def convolve1d_steps(x, w, mode: str = "full") -> Stepped1D:
     swapped = w.size > x.size
     if swapped:  # convolution commutes; slide the shorter one, as numpy does
         x, w = w, x
-    plan = _plan_1d(x.size, w.size, mode)
+    plan = plan_axis(x.size, w.size, padding=one_d_padding(mode, w.size))  # stride 1, numpy's padding
     padded = np.pad(x, (plan.pad_before, plan.pad_after))
     flipped = w[::-1]
     steps = []
     for t in range(plan.size):
         pos = plan.taps(t)  # padded positions under the flipped kernel
-        idx = pos - plan.pad_before
-        inside = (idx >= 0) & (idx < x.size)
+        idx = plan.to_input(pos)  # outside 0..n-1: a padding zero
+        inside = plan.reads_input(pos)
         steps.append(
             Step1D(
                 t=t,
@@ -599,23 +476,6 @@ def gaussian_window(m: int, sigma: float | None = None) -> np.ndarray:
     return g / g.sum()
 
 
-def smoothing_figure(t, clean, noisy, smooth, *, window_name: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(
-        x=t, y=noisy, mode="lines+markers", name="noisy signal x", marker={"size": 4}, opacity=0.6
-    )
-    fig.add_scatter(x=t, y=clean, mode="lines", name="clean sine", line={"dash": "dot", "color": "gray"})
-    fig.add_scatter(x=t, y=smooth, mode="lines", name=f"x * {window_name}", line={"width": 3})
-    fig.update_layout(
-        height=360,
-        width=900,
-        margin={"l": 40, "r": 20, "t": 30, "b": 40},
-        xaxis_title="t",
-        legend={"orientation": "h", "y": 1.12},
-    )
-    return fig
-
-
 # ---- convolution is multiplication in frequency ----
 
 
@@ -656,47 +516,44 @@ def fft_convolve2d(X, K) -> FFTResult:
     return FFTResult(full_convolve2d(X, K), via, spectra)
 
 
-def spectrum_figure_1d(result: FFTResult, *, names=("x", "w")) -> go.Figure:
-    """Magnitude spectra |FFT x|, |FFT w| and their product against the frequency index."""
-    k = np.arange(result.spectra[0].size)
-    fig = go.Figure()
-    for mag, name in zip(
-        result.spectra, [f"|FFT {names[0]}|", f"|FFT {names[1]}|", "|product|"], strict=True
-    ):
-        fig.add_scatter(x=k, y=mag, mode="lines+markers", name=name)
-    fig.update_layout(
-        height=320,
-        width=700,
-        margin={"l": 40, "r": 20, "t": 30, "b": 40},
-        xaxis_title="frequency index k (of the zero-padded length)",
-        yaxis_title="magnitude",
-        legend={"orientation": "h", "y": 1.15},
+# --- the Correlation page's lesson, in words --------------------------------------------------------------------
+
+
+def associativity_line(op: str, symbol: str, result) -> str:
+    """One operation's associativity check on the numbers (markdown): the largest difference, equal or not."""
+    verdict = "the two sides are **equal**" if result.holds else "the two sides **differ**"
+    return (
+        f"**{op.capitalize()}**: max |(a {symbol} b) {symbol} c − a {symbol} (b {symbol} c)| = "
+        f"**{fmt(result.max_difference)}**, {verdict}"
     )
-    return fig
 
 
-def spectrum_figure_2d(result: FFTResult) -> go.Figure:
-    """log(1 + |FFT|) of the input, the kernel and their product, zero frequency in the centre."""
-    from plotly.subplots import make_subplots
-
-    titles = ("|FFT X|", "|FFT K|", "|FFT X| x |FFT K|")
-    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.06)
-    for col, mag in enumerate(result.spectra, start=1):
-        z = np.log1p(mag)
-        fig.add_trace(
-            grid_trace(
-                z, colors={"colorscale": "Viridis", "zmin": 0, "zmax": float(z.max()) or 1}, numbers=False
-            ),
-            row=1,
-            col=col,
-        )
-        style_grid_axes(fig, row=1, col=col, ticks=False)
-        fig.update_yaxes(scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
-    h, w = result.spectra[0].shape
-    fig.update_layout(
-        height=max(240, int(260 * h / max(w, 1)) + 60),
-        width=900,
-        margin={"l": 20, "r": 20, "t": 50, "b": 10},
-        plot_bgcolor="white",
+def convolve1d_check(x: np.ndarray, w: np.ndarray, mode: str, stepped) -> str:
+    """`convolve1d` against `numpy.convolve` (and the stepped output) on the same signal (markdown)."""
+    reference = np.convolve(x, w, mode)
+    ours = convolve1d(x, w, mode)
+    agree = np.allclose(ours, reference, rtol=1e-12, atol=1e-9) and np.allclose(stepped.output, ours)
+    return (
+        f"`convolve1d(x, w, '{mode}')` = **[{', '.join(fmt(v) for v in ours)}]** (length {ours.size}); "
+        f"`numpy.convolve` gives [{', '.join(fmt(v) for v in reference)}]: "
+        + ("**they agree**." if agree else "**they DISAGREE**.")
     )
-    return fig
+
+
+def smoothing_report(window: np.ndarray, clean: np.ndarray, noisy: np.ndarray, smooth: np.ndarray) -> str:
+    """The window, its sum and the error against the clean signal before and after smoothing (markdown)."""
+    rms_noisy = float(np.sqrt(np.mean((noisy - clean) ** 2)))
+    rms_smooth = float(np.sqrt(np.mean((smooth - clean) ** 2)))
+    return (
+        f"Window [{', '.join(fmt(v) for v in window)}] (sum {fmt(window.sum())}). "
+        f"Error against the clean sine (root mean square): noisy **{rms_noisy:.3f}**, "
+        f"smoothed **{rms_smooth:.3f}**."
+    )
+
+
+def fft_cost_text(n: int) -> str:
+    """What the direct sum and the FFT route cost for two signals of n samples (markdown)."""
+    return (
+        f"For scale: two signals of n = {n:,} samples need n² = {n * n:.0e} multiplications directly, but about "
+        f"3 FFTs of 2n points, roughly {3 * 2 * n * np.log2(2 * n):.0e} operations, by the FFT route."
+    )

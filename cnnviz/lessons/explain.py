@@ -78,30 +78,15 @@ def explain(snapshot, layer: str, k: int, i: int, j: int, *, activation: str, po
         bias = float(snapshot.c3_bias[k])
     if not 0 <= channel < len(inputs):
         raise ValueError(f"{layer} reads {len(inputs)} input channel(s); channel {channel} does not exist")
-    traces = [correlation_trace(inputs[c], kernels[c]) for c in range(len(inputs))]
-    sums = tuple(float(t.output[i, j]) for t in traces)
-    pre = float(np.sum(sums) + bias)
-    value = float(ACTIVATION_FNS[activation](pre))
+    conv = explain_conv(inputs, kernels[None], [bias], 0, i, j, channel=channel)  # filter k alone
+    pre = conv.pre_activation
     pooled_layer = POOLED_BY[layer]
     pi, pj = i // 2, j // 2  # 2x2 pooling, stride 2
     window = maps[k, 2 * pi : 2 * pi + 2, 2 * pj : 2 * pj + 2]  # (2, 2)
     return Explanation(
-        layer=layer,
-        map=k,
-        row=i,
-        col=j,
-        channel=channel,
-        trace=traces[channel],
-        channel_sums=sums,
-        bias=bias,
-        pre_activation=pre,
-        activation_name=activation,
-        activation=value,
-        pooled_layer=pooled_layer,
-        pooled_cell=(pi, pj),
-        pooling=pooling,
-        pool_window=window.copy(),
-        pooled=float(A[pooled_layer][k, pi, pj]),
+        *(layer, k, i, j, channel, conv.trace, conv.channel_sums, bias, pre),  # the convolution
+        *(activation, float(ACTIVATION_FNS[activation](pre))),  # the activation function
+        *(pooled_layer, (pi, pj), pooling, window.copy(), float(A[pooled_layer][k, pi, pj])),  # the pooling
     )
 
 

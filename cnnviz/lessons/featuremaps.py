@@ -3,56 +3,47 @@
 Everything here is a thin layer over `cnnviz.ops`: a filter bank is one `conv2d` with C_out filters, the
 RGB breakdown is one `correlate2d` per channel (and the tests prove their sum plus the bias is `conv2d`),
 a 1x1 convolution is `conv2d` with 1x1 kernels, and the scatter view of a transposed convolution asks a
-`Plan2D` where each input cell's stamp lands. It also draws big maps: a plain heatmap while the map is
-small, a coloured image (with a colour bar) once a heatmap would be too heavy for the browser.
-This module imports plotly and PIL but never streamlit.
+`Plan2D` where each input cell's stamp lands. Numbers only: the maps are drawn by `cnnviz.draw.featuremaps`.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import plotly.colors as pcolors
-import plotly.graph_objects as go
-from PIL import Image
 
-from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_trace
-from cnnviz.geometry import Plan2D, plan_2d
-from cnnviz.ops import conv2d, transposed_as_correlation
+from cnnviz.geometry import Plan2D, as_pair, plan_2d, transposed_output_size
+from cnnviz.ops import conv2d, relu, transposed_as_correlation
 from cnnviz.trace import Trace, as_grid, correlation_trace, fmt, pool_trace
 
 __all__ = [
     "CHANNEL_NAMES",
-    "HEATMAP_MAX",
     "LUMA",
     "MIX_PRESETS",
     "BankResult",
     "ChannelBreakdown",
     "Stamp",
     "channel_breakdown",
-    "colorize",
     "filter_bank",
     "layer_summary",
-    "map_figure",
     "mix_channels",
     "mixing_formula",
     "parse_mixing",
-    "relu",
     "to_channels",
     "transposed_scatter",
     "zero_insertion",
+    "centre_pixel_lines",
+    "stamp_canvas",
+    "strongest_cell",
+    "transposed_size_text",
+    "zero_insertion_text",
+    "breakdown_check",
+    "transposed_agree_text",
 ]
 
 CHANNEL_NAMES = ("R", "G", "B")
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights: what PIL's convert("L") uses
-COLORBAR = {"thickness": 10, "xpad": 4, "tickfont": {"size": 10}}
-COLORBAR_PX = 80  # the width a colour bar with its tick labels takes
-HEATMAP_MAX = 128  # maps up to this many rows and columns are heatmaps (hover values); larger ones images
 
 # 1x1 convolutions that mix the three colour channels: one row of (w_R, w_G, w_B) per output map.
 MIX_PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
@@ -61,11 +52,6 @@ MIX_PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
     "Swap channels (RGB -> BGR): 3 filters": ((0, 0, 1), (0, 1, 0), (1, 0, 0)),
     "Colour opponents: red - green, blue - yellow": ((1, -1, 0), (-0.5, -0.5, 1)),
 }
-
-
-def relu(Y) -> np.ndarray:
-    """max(0, y) cell by cell: negative responses become 0."""
-    return np.maximum(np.asarray(Y, dtype=float), 0.0)
 
 
 def to_channels(image) -> np.ndarray:
@@ -254,9 +240,10 @@ def transposed_scatter(X, K, *, stride=1, padding=0) -> tuple[list[Stamp], np.nd
     X, K = as_grid(X), as_grid(K, "kernel")
     transposed_as_correlation(X, K, stride=stride, padding=padding)  # the same checks, the same messages
     (h, w), (kh, kw) = X.shape, K.shape
-    s = stride
-    full_shape = ((h - 1) * s + kh, (w - 1) * s + kw)  # the transposed output size before cropping
-    forward = plan_2d(full_shape, K.shape, stride=s)  # its windows: one per input cell
+    (sh, sw), (ph, pw) = as_pair(stride, "stride"), as_pair(padding, "padding")
+    # the transposed output size before cropping: padding 0
+    full_shape = (transposed_output_size(h, kh, stride=sh), transposed_output_size(w, kw, stride=sw))
+    forward = plan_2d(full_shape, K.shape, stride=(sh, sw))  # its windows: one per input cell
     full = np.zeros(full_shape)
     stamps = []
     for i in range(h):
@@ -265,8 +252,7 @@ def transposed_scatter(X, K, *, stride=1, padding=0) -> tuple[list[Stamp], np.nd
             values = X[i, j] * K
             full[np.ix_(rows, cols)] += values
             stamps.append(Stamp((i, j), rows, cols, values))
-    p = padding
-    return stamps, full, full[p : full.shape[0] - p, p : full.shape[1] - p]
+    return stamps, full, full[ph : full.shape[0] - ph, pw : full.shape[1] - pw]
 
 
 def zero_insertion(X, K, *, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -281,112 +267,84 @@ def zero_insertion(X, K, *, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray
     return Z, flipped, marker == 0
 
 
-# --- drawing maps of any size ----------------------------------------------------------------------------
+# --- the Feature maps page's lesson, in words ----------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
-def _lut_of(colorscale: str | tuple) -> np.ndarray:
-    """(256, 3) uint8 colours sampled evenly along a named Plotly colour scale or ((stop, "#hex"), ...)."""
-    if isinstance(colorscale, str):
-        scale = pcolors.get_colorscale(colorscale)
-    else:
-        scale = [[p, "rgb({}, {}, {})".format(*pcolors.hex_to_rgb(c))] for p, c in colorscale]
-    samples = pcolors.sample_colorscale(scale, np.linspace(0, 1, 256).tolist())
-    return np.array([pcolors.unlabel_rgb(c) for c in samples], dtype=float).round().astype(np.uint8)
+def strongest_cell(Y: np.ndarray) -> tuple[int, int]:
+    """The cell of the strongest response |Y| inside a one-cell border (the zero padding makes edges of its own);
+    the whole map when it is too small to have an inside."""
+    Y = np.abs(np.asarray(Y, dtype=float))
+    h, w = Y.shape
+    border = 1 if min(h, w) > 2 else 0
+    inner = Y[border : h - border, border : w - border]
+    i, j = np.unravel_index(np.argmax(inner), inner.shape)
+    return int(i) + border, int(j) + border
 
 
-def _lut(colorscale) -> np.ndarray:
-    """`_lut_of`, with a scale given as a list of [stop, colour] pairs made hashable for its cache."""
-    if not isinstance(colorscale, str):
-        colorscale = tuple((float(p), str(c)) for p, c in colorscale)
-    return _lut_of(colorscale)
+def centre_pixel_lines(
+    X: np.ndarray, weights: np.ndarray, biases: np.ndarray, mixed: np.ndarray
+) -> tuple[tuple[int, int], list[str]]:
+    """The centre pixel of (3, H, W) `X` and, for each 1x1 filter, its sum written out down to its value in
+    `mixed` (N, H, W), the maps `mix_channels` made: ((i, j), lines)."""
+    ci, cj = X.shape[1] // 2, X.shape[2] // 2
+    r, g, b = (float(X[c, ci, cj]) for c in range(3))
+    lines = []
+    for k in range(weights.shape[0]):
+        w1, w2, w3 = weights[k]
+        lines.append(
+            f"map {k + 1}: {fmt(r)}*{fmt(w1)} + {fmt(g)}*{fmt(w2)} + {fmt(b)}*{fmt(w3)}"
+            + (f" + {fmt(biases[k])}" if biases[k] else "")
+            + f" = {fmt(mixed[k, ci, cj])}"
+        )
+    return (ci, cj), lines
 
 
-def colorize(Z, colors: dict) -> np.ndarray:
-    """A map as (H, W, 3) uint8 colours: `colors` is a `color_range` dict (colorscale, zmin, zmax)."""
-    Z = np.asarray(Z, dtype=float)
-    lo, hi = float(colors["zmin"]), float(colors["zmax"])
-    t = np.clip((Z - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
-    return _lut(colors["colorscale"])[np.rint(t * 255).astype(np.intp)]
+def stamp_canvas(stamp: Stamp, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """One stamp alone on the full output (NaN where it does not land), and its box (row0, col0, row1, col1)."""
+    canvas = np.full(shape, np.nan)
+    canvas[np.ix_(stamp.rows, stamp.cols)] = stamp.values
+    box = int(stamp.rows[0]), int(stamp.cols[0]), int(stamp.rows[-1]), int(stamp.cols[-1])
+    return canvas, box
 
 
-def _png_uri(rgb: Image.Image) -> str:
-    buf = io.BytesIO()
-    rgb.save(buf, format="PNG", compress_level=1)  # fast: the page draws many maps
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _colorbar_trace(colors: dict) -> dict:
-    """A colour bar on its own (an invisible point), for a map drawn as an image."""
-    return dict(
-        type="scatter",
-        x=[None],
-        y=[None],
-        mode="markers",
-        hoverinfo="skip",
-        showlegend=False,
-        marker={
-            "colorscale": colors["colorscale"],
-            "cmin": colors["zmin"],
-            "cmax": colors["zmax"],
-            "color": [colors["zmin"]],
-            "showscale": True,
-            "colorbar": COLORBAR,
-        },
+def transposed_size_text(X_shape, K_shape, *, stride: int, padding: int) -> str:
+    """The transposed output size written out on the numbers, rows and columns (markdown)."""
+    (h, w), (kh, kw) = X_shape, K_shape
+    rows = transposed_output_size(h, kh, stride=stride, padding=padding)
+    cols = transposed_output_size(w, kw, stride=stride, padding=padding)
+    return (
+        f"Output size `(n - 1)*s - 2p + k`: `({h} - 1)*{stride} - 2*{padding} + {kh} = {rows}` "
+        f"rows, `({w} - 1)*{stride} - 2*{padding} + {kw} = {cols}` columns."
     )
 
 
-def map_figure(
-    Z,
-    *,
-    title: str = "",
-    colors: dict | None = None,
-    showscale: bool = True,
-    side_px: int = 300,
-    heatmap_max: int = HEATMAP_MAX,
-) -> go.Figure:
-    """One feature map about `side_px` wide, row 0 at the top, square cells.
+def zero_insertion_text(k: int, *, stride: int, padding: int) -> str:
+    """How the zero-insertion view builds Z: zeros between the cells and a border, the kernel rotated (markdown)."""
+    return (
+        f"**2. Zero-insertion view.** Put s - 1 = {stride - 1} zero(s) between neighbouring input cells, "
+        f"surround them by a border of k - 1 - p = {k - 1 - padding} zero(s), and slide the kernel "
+        "**rotated 180 degrees** over that at stride 1: an ordinary convolution that gives the same Y."
+    )
 
-    Up to `heatmap_max` cells a side it is a heatmap (hover reads each value; numbers in the cells up to
-    32x32); beyond that a coloured PNG image on the same colour scale, which stays light for the browser.
-    """
-    Z = np.asarray(Z, dtype=float)
-    h, w = Z.shape
-    colors = colors or color_range([Z])
-    numbered = max(h, w) <= min(MAX_NUMBERED, side_px // 14)
-    if max(h, w) <= heatmap_max:
-        traces = [grid_trace(Z, colors=colors, numbers=numbered, showscale=showscale)]
-        traces[0].update(colorbar=COLORBAR)
-        if not numbered:
-            traces[0].update(xgap=0, ygap=0)
-    else:
-        # The browser shows the map about `side_px` pixels wide: send no more pixels than that (each
-        # image pixel the mean of the map cells it covers), then colour them on the map's scale.
-        shown = Z
-        shrink = max(h, w) / side_px
-        if shrink > 1:
-            size = (max(1, round(w / shrink)), max(1, round(h / shrink)))
-            shown = np.asarray(Image.fromarray(Z.astype(np.float32)).resize(size, Image.Resampling.BOX))
-        rgb = Image.fromarray(colorize(shown, colors))
-        dx, dy = w / rgb.width, h / rgb.height  # map cells per image pixel
-        image = {"type": "image", "source": _png_uri(rgb), "x0": (dx - 1) / 2, "y0": (dy - 1) / 2}
-        traces = [dict(image, dx=dx, dy=dy, hoverinfo="skip")]
-        if showscale:
-            traces.append(_colorbar_trace(colors))
-    scale = side_px / max(h, w)
-    # The axes of `style_grid_axes` (row 0 at the top, square cells), given with the figure: Plotly's
-    # property-by-property updates cost ~10 ms a figure, and this page draws two dozen maps.
-    axis = dict(
-        showgrid=False, zeroline=False, ticks="", showticklabels=numbered, dtick=1 if numbered else None
+
+def breakdown_check(breakdown: ChannelBreakdown, bias: float, kernel_shape: tuple[int, int]) -> str:
+    """R + G + B + b against `conv2d`'s map, and the filter's parameter count (markdown)."""
+    out_h, out_w = breakdown.final.shape
+    gap = float(np.max(np.abs(breakdown.total + bias - breakdown.final)))
+    kh, kw = kernel_shape
+    return (
+        f"Check: the largest difference between *R + G + B + b* and `conv2d`'s map is **{fmt(gap)}** "
+        f"over all {out_h * out_w:,} cells (padding 1, stride 1, so the map keeps the picture's {out_h} x {out_w}). "
+        f"This filter has 3 x {kh} x {kw} weights + 1 bias = **{3 * kh * kw + 1}** parameters."
     )
-    left = 30 if numbered else 8
-    layout = dict(
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 13}} if title else None,
-        width=int(w * scale) + left + 4 + (COLORBAR_PX if showscale else 0),
-        height=int(h * scale) + (48 if title else 12) + (22 if numbered else 6),
-        margin={"l": left, "r": 4, "t": (48 if title else 12) + (22 if numbered else 0), "b": 6},
-        plot_bgcolor="white",
-        xaxis=dict(axis, range=[-0.5, w - 0.5], side="top", constrain="domain"),
-        yaxis=dict(axis, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain"),
+
+
+def transposed_agree_text(trace: Trace, Y: np.ndarray, reference: np.ndarray) -> str:
+    """The zero-insertion route's sizes, and whether it, the scatter view and `conv_transpose2d` agree."""
+    Z, (kh, kw) = trace.padded, trace.kernel.shape
+    agree = np.allclose(trace.output, Y) and np.allclose(reference, Y)
+    return (
+        f"Z is {Z.shape[0]}x{Z.shape[1]} (dotted cells are inserted zeros), the flipped kernel {kh}x{kw}, "
+        f"so the output is {trace.shape[0]}x{trace.shape[1]}. Scatter view and zero-insertion view "
+        + ("**agree** cell for cell." if agree else "**disagree**: please report this.")
     )
-    return go.Figure(data=traces, layout=layout)

@@ -16,16 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
-from cnnviz.geometry import AxisPlan, Plan2D, as_pair, plan_2d
+from cnnviz.geometry import AxisPlan, Plan2D, as_pair, check_pool_padding, plan_2d
 from cnnviz.trace import fmt
 
 __all__ = [
-    "COLUMNS",
-    "KINDS",
     "PRESETS",
     "Analysis",
     "Conv",
@@ -41,9 +39,6 @@ __all__ = [
     "analyse",
     "axis_paths",
     "axis_reach",
-    "layer_from_row",
-    "layer_to_row",
-    "layers_from_rows",
     "paths",
     "shape_text",
     "torch_call",
@@ -106,39 +101,34 @@ class Pool:
 
 
 @dataclass(frozen=True)
-class ReLU:
+class _Reshaping:
+    """A layer with no settings and no parameters; `kind` names it, `label` describes it."""
+
+    name: str = ""
+
+    kind = ""
+    label = ""
+
+    def describe(self) -> str:
+        return self.label
+
+
+class ReLU(_Reshaping):
     """max(0, x) element by element: same shape, no parameters."""
 
-    name: str = ""
-
-    kind = "relu"
-
-    def describe(self) -> str:
-        return "ReLU"
+    kind, label = "relu", "ReLU"
 
 
-@dataclass(frozen=True)
-class Tanh:
+class Tanh(_Reshaping):
     """tanh(x) element by element, squashing into (-1, 1): same shape, no parameters."""
 
-    name: str = ""
-
-    kind = "tanh"
-
-    def describe(self) -> str:
-        return "tanh"
+    kind, label = "tanh", "tanh"
 
 
-@dataclass(frozen=True)
-class Flatten:
+class Flatten(_Reshaping):
     """C x H x W maps laid out as one vector of C*H*W features (what goes into a fully connected layer)."""
 
-    name: str = ""
-
-    kind = "flatten"
-
-    def describe(self) -> str:
-        return "flatten"
+    kind, label = "flatten", "flatten"
 
 
 @dataclass(frozen=True)
@@ -321,14 +311,8 @@ def _pool_row(index: int, layer: Pool, shape: Shape, field) -> Row:
             "pooling padding must be a number: PyTorch's pooling layers have no 'same' or 'valid'"
         )
     c, h, w = shape
-    size = as_pair(layer.size, "pool size")
-    for f, p in zip(size, as_pair(layer.padding, "padding"), strict=True):
-        if isinstance(p, Integral) and isinstance(f, Integral) and 2 * p > f:
-            raise ValueError(
-                f"padding {p} is more than half the {size[0]}x{size[1]} window; "
-                f"PyTorch's pooling allows at most {f // 2}: lower the padding or widen the window"
-            )
-    plan = plan_2d((h, w), size, stride=layer.step, padding=layer.padding)
+    plan = plan_2d((h, w), as_pair(layer.size, "pool size"), stride=layer.step, padding=layer.padding)
+    check_pool_padding(plan)
     return Row(
         index,
         layer.name,
@@ -409,125 +393,6 @@ def analyse(input_shape: Sequence[int], layers: Sequence[Layer]) -> Analysis:
     return Analysis(shape, tuple(rows))
 
 
-# --- The builder's table: one dict per layer, the way a teacher types it ----------------------------------
-
-KINDS = ("conv", "max pool", "avg pool", "ReLU", "tanh", "flatten", "linear")
-COLUMNS = ("layer", "name", "out", "kernel", "stride", "padding", "dilation", "in")
-
-
-def _missing(value) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and math.isnan(value))
-        or (isinstance(value, str) and not value.strip())
-    )
-
-
-def _whole(value, what: str, *, default=None, minimum: int = 1):
-    """A table cell as a whole number (1.0 is fine, 1.5 is not); blank gives `default`."""
-    if _missing(value):
-        if default is None:
-            raise ValueError(f"give the {what}")
-        return default
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise ValueError(f"the {what} must be a whole number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, Real) or value != int(value):
-        raise ValueError(f"the {what} must be a whole number, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"the {what} must be at least {minimum}, got {value}")
-    return value
-
-
-def _padding(value, *, words: bool):
-    if _missing(value):
-        return 0
-    text = str(value).strip().lower()
-    if words and text in ("same", "valid"):
-        return text
-    try:
-        return _whole(float(text), "padding", minimum=0)
-    except ValueError:
-        allowed = 'a number, "same" or "valid"' if words else "a number"
-        raise ValueError(f"padding must be {allowed}, got {value!r}") from None
-
-
-def layer_from_row(row: dict) -> Layer:
-    """One row of the builder's table (keys from `COLUMNS`; blanks are None/NaN/"") as a layer spec."""
-    kind = str(row.get("layer") or "").strip()
-    name = "" if _missing(row.get("name")) else str(row["name"]).strip()
-    if kind == "conv":
-        return Conv(
-            out_channels=_whole(row.get("out"), "number of filters C_out (column out)"),
-            kernel=_whole(row.get("kernel"), "kernel size"),
-            stride=_whole(row.get("stride"), "stride", default=1),
-            padding=_padding(row.get("padding"), words=True),
-            dilation=_whole(row.get("dilation"), "dilation", default=1),
-            name=name,
-        )
-    if kind in ("max pool", "avg pool"):
-        size = _whole(row.get("kernel"), "pooling window (column kernel)")
-        stride = _whole(row.get("stride"), "stride", default=size)
-        return Pool(
-            kind.split()[0],
-            size,
-            None if stride == size else stride,
-            _padding(row.get("padding"), words=False),
-            name,
-        )
-    if kind == "ReLU":
-        return ReLU(name)
-    if kind == "tanh":
-        return Tanh(name)
-    if kind == "flatten":
-        return Flatten(name)
-    if kind == "linear":
-        n_in = None if _missing(row.get("in")) else _whole(row.get("in"), "input size (column in)")
-        return Linear(_whole(row.get("out"), "number of outputs (column out)"), n_in, name)
-    raise ValueError(f"the layer kind must be one of {', '.join(KINDS)}; got {kind!r}")
-
-
-def layer_to_row(layer: Layer) -> dict:
-    """A layer spec as a row of the builder's table (square kernels; blanks as None)."""
-    row = dict.fromkeys(COLUMNS)
-    row["name"] = layer.name
-    if isinstance(layer, Conv):
-        row.update(
-            layer="conv",
-            out=layer.out_channels,
-            kernel=layer.kernel,
-            stride=layer.stride,
-            padding=str(layer.padding),
-            dilation=layer.dilation,
-        )
-    elif isinstance(layer, Pool):
-        row.update(
-            layer=f"{layer.mode} pool", kernel=layer.size, stride=layer.step, padding=str(layer.padding)
-        )
-    elif isinstance(layer, Linear):
-        row.update(layer="linear", out=layer.out_features, **{"in": layer.in_features})
-    else:
-        row["layer"] = {"relu": "ReLU", "tanh": "tanh"}.get(layer.kind, "flatten")
-    return row
-
-
-def layers_from_rows(rows: Sequence[dict]) -> tuple[list[Layer], str | None, int | None]:
-    """The layers of a table, read up to the first bad row: (layers, error or None, its 1-based number)."""
-    layers: list[Layer] = []
-    for index, row in enumerate(rows, start=1):
-        if all(_missing(row.get(k)) for k in COLUMNS):
-            continue  # an empty row the editor just added
-        try:
-            layers.append(layer_from_row(row))
-        except ValueError as err:
-            kind = str(row.get("layer") or "?")
-            return layers, f"Layer {index} ({kind}): {err}", index
-    return layers, None, None
-
-
 # --- Which input cells one output cell sees -----------------------------------------------------------------
 
 
@@ -545,7 +410,7 @@ def axis_paths(plans: Sequence[AxisPlan], i: int, n: int) -> np.ndarray:
         padded = np.zeros(plan.padded)
         live = np.flatnonzero(counts)  # only the windows that carry a count (cheap for long axes)
         np.add.at(padded, plan.tap_index[live], counts[live, None])  # every tap of those windows
-        counts = padded[plan.pad_before : plan.pad_before + plan.n]
+        counts = padded[plan.input_slice]
     return counts
 
 
@@ -558,7 +423,7 @@ def axis_reach(plans: Sequence[AxisPlan], n: int) -> np.ndarray:
     reach = np.eye(n, dtype=bool)  # (positions, input positions): at the input each cell reaches itself
     for plan in plans:
         padded = np.zeros((plan.padded, n), dtype=bool)
-        padded[plan.pad_before : plan.pad_before + plan.n] = reach
+        padded[plan.input_slice] = reach
         reach = np.zeros((plan.size, n), dtype=bool)
         for u in range(plan.f):
             reach |= padded[plan.tap_index[:, u]]  # what tap u of every window reaches
@@ -632,6 +497,11 @@ class Preset:
     note: str = ""
 
 
+def _notes_layer(padding: str, conv: Conv, note: str) -> Preset:
+    """The notes' example: one layer of 32 filters 5x5 on a 100x100x3 image, with `padding` in its title."""
+    return Preset(f"100x100x3, 32 filters 5x5, {padding}", (3, 100, 100), (conv,), note)
+
+
 PRESETS: dict[str, Preset] = {
     p.title: p
     for p in (
@@ -659,25 +529,22 @@ PRESETS: dict[str, Preset] = {
             "F = 11, S = 4, P = 0: (227 - 11)/4 + 1 = 55, so 55x55x96 = 290,400 neurons, each seeing "
             "11x11x3 = 363 weights plus a bias: 96*(363 + 1) = 34,944 parameters.",
         ),
-        Preset(
-            "100x100x3, 32 filters 5x5, same, stride 1",
-            (3, 100, 100),
-            (Conv(32, 5, padding="same"),),
+        _notes_layer(
+            "same, stride 1",
+            Conv(32, 5, padding="same"),
             "Same padding p = (5 - 1)/2 = 2 keeps 100x100. Parameters 5*5*3*32 + 32 = 2,400 + 32 = 2,432 "
             "(the notes print 2,430: one more hand-arithmetic slip for students to find).",
         ),
-        Preset(
-            "100x100x3, 32 filters 5x5, same padding, stride 2",
-            (3, 100, 100),
-            (Conv(32, 5, stride=2, padding=2),),
+        _notes_layer(
+            "same padding, stride 2",
+            Conv(32, 5, stride=2, padding=2),
             'The same padding p = 2 with stride 2 halves the size: floor(99/2) + 1 = 50. PyTorch\'s padding="same" '
             "refuses stride 2, so the padding is written as the number 2. Still 2,432 parameters: the stride "
             "changes the output size, never the filter.",
         ),
-        Preset(
-            "100x100x3, 32 filters 5x5, valid",
-            (3, 100, 100),
-            (Conv(32, 5, padding="valid"),),
+        _notes_layer(
+            "valid",
+            Conv(32, 5, padding="valid"),
             "No padding: 100 - 5 + 1 = 96, so 96x96x32, with the same 2,432 parameters.",
         ),
         Preset(

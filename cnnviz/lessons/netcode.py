@@ -1,6 +1,6 @@
 """The builder's table of layers as one URL-safe string and back: how a link carries an edited network.
 
-The rows (dicts with the keys of `cnnviz.lessons.layers.COLUMNS`, blanks as None) are written as compact JSON,
+The rows (dicts with the keys of `cnnviz.lessons.layer_rows.COLUMNS`, blanks as None) are written as compact JSON,
 compressed with zlib and encoded as URL-safe base64, so names and "same" padding travel as typed. A string
 that is not such a table (a truncated or hand-edited link) raises a ValueError that says so.
 """
@@ -14,7 +14,7 @@ import math
 import zlib
 from collections.abc import Sequence
 
-from cnnviz.lessons.layers import COLUMNS
+from cnnviz.lessons.layer_rows import COLUMNS
 
 __all__ = ["MAX_LAYERS", "decode_rows", "encode_rows"]
 

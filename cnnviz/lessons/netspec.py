@@ -18,8 +18,8 @@ import json
 import math
 from dataclasses import dataclass
 
+from cnnviz.lessons.layer_rows import COLUMNS, layer_to_row, layers_from_rows
 from cnnviz.lessons.layers import (
-    COLUMNS,
     Analysis,
     Conv,
     Flatten,
@@ -29,8 +29,6 @@ from cnnviz.lessons.layers import (
     ReLU,
     Tanh,
     analyse,
-    layer_to_row,
-    layers_from_rows,
     shape_text,
 )
 

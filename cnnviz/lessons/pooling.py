@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.ops import correlate2d
+from cnnviz.inputs import format_grid
+from cnnviz.ops import correlate2d, relu
 from cnnviz.trace import Step, Trace, as_grid, fmt, pool_trace
 
 __all__ = [
@@ -24,10 +25,22 @@ __all__ = [
     "conv_relu_pool",
     "input_cell",
     "pool_backward",
-    "relu",
     "shift",
     "window_gradient",
     "winner_input_cell",
+    "input_window",
+    "matches_example",
+    "one_line",
+    "pipeline_conclusion",
+    "pipeline_verdict",
+    "pool_summary",
+    "shift_moves",
+    "shift_table",
+    "shift_verdict",
+    "slide_map_note",
+    "tie_note",
+    "gradient_summary",
+    "untiled_warning",
 ]
 
 MODE_NAMES = {"max": "max", "avg": "average", "min": "min", "l2": "L2"}
@@ -35,9 +48,9 @@ MODE_NAMES = {"max": "max", "avg": "average", "min": "min", "l2": "L2"}
 
 def input_cell(trace: Trace, step: Step, u: int, v: int) -> tuple[int, int] | None:
     """Input (row, column) read by tap (u, v) of `step`'s window; None when that tap is on padding."""
-    r, c = trace.plan.rows, trace.plan.cols
-    row, col = int(step.rows[u]) - r.pad_before, int(step.cols[v]) - c.pad_before
-    return (row, col) if 0 <= row < r.n and 0 <= col < c.n else None
+    row, col = trace.input_position(int(step.rows[u]), int(step.cols[v]))
+    inside = trace.plan.rows.reads_input(step.rows[u]) and trace.plan.cols.reads_input(step.cols[v])
+    return (row, col) if inside else None
 
 
 def winner_input_cell(trace: Trace, step: Step) -> tuple[int, int] | None:
@@ -76,8 +89,7 @@ class PoolGradient:
     @property
     def dX(self) -> np.ndarray:
         """(H, W) gradient reaching each input cell: the padded grid without its padding."""
-        r, c = self.trace.plan.rows, self.trace.plan.cols
-        return self.padded[r.pad_before : r.pad_before + r.n, c.pad_before : c.pad_before + c.n]
+        return self.padded[self.trace.plan.input_slices]
 
     @property
     def lost(self) -> float:
@@ -159,11 +171,6 @@ def pool_backward(trace: Trace, upstream=None) -> PoolGradient:
     for (rs, cs), share in zip(taps, shares, strict=True):
         padded[rs, cs] += share  # one tap's positions are all different: no collisions within a slice
     return PoolGradient(trace, G, padded)
-
-
-def relu(Z) -> np.ndarray:
-    """max(0, z) cell by cell."""
-    return np.maximum(np.asarray(Z, dtype=float), 0.0)
 
 
 # ---- shift invariance ----
@@ -278,4 +285,183 @@ def conv_relu_pool(
 
     return Pipeline(
         X, kernels, conv, rectified, tuple(pool(F) for F in rectified), tuple(pool(F) for F in conv)
+    )
+
+
+# ---- the Pooling page's lesson, in words ----
+
+
+def tie_note(trace: Trace, step: Step) -> str:
+    """What happens on a tie for the max (or min) in `step`'s window: PyTorch's rule ("" when no tie)."""
+    if step.winner is None:
+        return ""
+    window = step.window
+    ties = np.argwhere(window == window[step.winner])
+    if len(ties) < 2:
+        return ""
+    taps = ", ".join(f"({int(step.rows[r])}, {int(step.cols[c])})" for r, c in ties)
+    r, c = step.winner
+    return (
+        f"**A tie**: {fmt(window[step.winner])} is the {trace.mode} {len(ties)} times in this window (padded "
+        f"input cells {taps}). PyTorch, and this page, send the whole gradient to the **first** of them in "
+        f"reading (row-major) order, padded cell ({int(step.rows[r])}, {int(step.cols[c])}); the others get 0."
+    )
+
+
+def input_window(trace: Trace, step: Step) -> tuple[int, int, int, int]:
+    """(row0, col0, row1, col1) of `step`'s window in input coordinates, clipped to the input (dL/dX has no
+    padding cells)."""
+    r0, c0 = trace.input_position(int(step.rows[0]), int(step.cols[0]))
+    r1, c1 = trace.input_position(int(step.rows[-1]), int(step.cols[-1]))
+    h, w = trace.X.shape
+    return max(r0, 0), max(c0, 0), min(r1, h - 1), min(c1, w - 1)
+
+
+def matches_example(example, mode: str, size: int, stride: int, padding: int) -> bool:
+    """True when the settings are the lecture example's own (`example` None: no example chosen)."""
+    if example is None:
+        return False
+    return (mode, size, stride, padding) == (example.pool, example.size, example.stride, example.padding)
+
+
+def one_line(Y) -> str:
+    """A small grid on one line, rows split by " | " ("1 2 | 3 4")."""
+    return format_grid(np.asarray(Y)).replace("\n", " | ")
+
+
+def pool_summary(trace: Trace, example=None, *, mode_name: str = "") -> str:
+    """One line (markdown): the sizes and settings, and with `example` its answer and whether this agrees.
+
+    `mode_name`: the pooling's name as the page shows it ("L2 norm"; by default `MODE_NAMES`)."""
+    (in_h, in_w), (out_h, out_w) = trace.X.shape, trace.shape
+    size, stride, padding = trace.plan.rows.f, trace.plan.rows.stride, trace.plan.rows.pad_before
+    text = (
+        f"Input {in_h}x{in_w}, {(mode_name or MODE_NAMES[trace.mode]).lower()} pooling {size}x{size}, stride {stride}, "
+        f"padding {padding} -> **output {out_h}x{out_w}** ({trace.n_steps} cells)"
+    )
+    if example is not None:
+        agrees = np.array_equal(trace.output, example.output)
+        text += f" · lecture's answer `{one_line(example.output)}`"
+        text += " (the output here agrees)" if agrees else " (the output here DIFFERS: report this)"
+    return text
+
+
+def shift_moves(X, K, *, size: int, stride: int, mode: str, use_relu: bool) -> dict[str, ShiftComparison]:
+    """`compare_shift` for each of the four moves (so that no single direction is cherry-picked)."""
+    X = as_grid(X)
+    if size > min(X.shape):
+        raise ValueError(
+            f"A {size}x{size} pooling window does not fit the {X.shape[0]}x{X.shape[1]} input: choose a "
+            f"window of at most {min(X.shape)}, or a bigger input."
+        )
+    return {
+        d: compare_shift(X, K, d, size=size, stride=stride, mode=mode, use_relu=use_relu) for d in DIRECTIONS
+    }
+
+
+def shift_verdict(cmp: ShiftComparison, conv_title: str, pool_title: str) -> str:
+    """What one move did to the conv map (it moves along: equivariance) and to the pooled map (less change)."""
+    n_feat, n_pool = cmp.feature.size, cmp.pooled.size
+    moved = int(cmp.feature_moved.sum())
+    edge = "" if moved == n_feat else " (the others sit at the edge, where new content came in)"
+    return (
+        f"**{conv_title} map**: {cmp.feature_changed} of {n_feat} cells changed value, yet {moved} of "
+        f"{n_feat} equal the old map moved one cell {cmp.direction}{edge}: the map moves with the input "
+        f"(equivariance).  \n**{pool_title}**: {cmp.pooled_changed} of {n_pool} cells changed "
+        f"({cmp.pooled_changed / n_pool:.0%}, against {cmp.feature_changed / n_feat:.0%} of the conv map); "
+        "the changed ones are outlined."
+    )
+
+
+def shift_table(moves: dict[str, ShiftComparison]) -> list[dict[str, str]]:
+    """One row per move: how many conv and pooled cells changed, and how many conv cells just moved."""
+    rows = []
+    for d, cmp in moves.items():
+        n_feat, n_pool = cmp.feature.size, cmp.pooled.size
+        rows.append(
+            {
+                "move": d,
+                "conv cells changed": f"{cmp.feature_changed} of {n_feat}",
+                "conv cells = old map moved": f"{int(cmp.feature_moved.sum())} of {n_feat}",
+                "pooled cells changed": f"{cmp.pooled_changed} of {n_pool}",
+            }
+        )
+    return rows
+
+
+def pipeline_verdict(pipe: Pipeline, c: int, example) -> str:
+    """Which route (with or without the ReLU) gives the lecture's pooled map for filter `c`, and the slide's slips."""
+    routes = [
+        route
+        for route, Z in (("without the ReLU", pipe.pooled_raw[c]), ("with the ReLU", pipe.pooled[c]))
+        if np.array_equal(Z, example.output)
+    ]
+    verdict = " and ".join(routes) if routes else "by neither route"
+    line = f"The lecture's answer {one_line(example.output)} comes out {verdict}."
+    if pipe.relu_matters[c]:
+        line += (
+            " Here the ReLU matters: a window whose numbers are all negative pools to 0 instead of its max."
+        )
+    for i, j, printed, correct in example.slide_errors:
+        line += f" The slide printed {fmt(printed)} for cell ({i}, {j}); the max of that window is {fmt(correct)}."
+    return line
+
+
+def pipeline_conclusion(pipe: Pipeline, examples) -> str:
+    """Across the filters: is the lecture's pooling done with or without the ReLU ("" when neither fits)?"""
+    raw_ok = all(np.array_equal(pipe.pooled_raw[c], ex.output) for c, ex in enumerate(examples))
+    relu_ok = all(np.array_equal(pipe.pooled[c], ex.output) for c, ex in enumerate(examples))
+    if raw_ok and not relu_ok:
+        return (
+            "The lecture's pooled numbers are conv -> max pool, **without** the ReLU. A network with the ReLU "
+            "(conv -> ReLU -> pool, as in every CNN after LeNet) gets the left-hand pooled maps instead."
+        )
+    if relu_ok and raw_ok:
+        return "Both routes give the lecture's pooled numbers here."
+    return ""
+
+
+def slide_map_note(example, pooled: np.ndarray) -> str:
+    """Pooling a slide's misprinted conv map: do the slips survive the max? ("" without a printed map)."""
+    if example.slide is None:
+        return ""
+    slips = example.slide_errors
+    same = np.array_equal(pool_trace(np.array(example.slide, float), 2).output, pooled)
+    return (
+        "The slide's filter-1 map printed "
+        + " and ".join(fmt(printed) for _, _, printed, _ in slips)
+        + " at cells "
+        + " and ".join(f"({i}, {j})" for i, j, _, _ in slips)
+        + " (correct: "
+        + " and ".join(fmt(correct) for _, _, _, correct in slips)
+        + "); pooling the printed map "
+        + (
+            "gives the same pooled numbers: the max hides the slips."
+            if same
+            else "changes the pooled numbers."
+        )
+    )
+
+
+def gradient_summary(grad: PoolGradient, mode: str) -> str:
+    """How many input cells receive a gradient, and whether all of dL/dY reaches the input (markdown)."""
+    text = (
+        f"{grad.receivers} of {grad.dX.size} input cells receive a gradient. "
+        f"Sum of dL/dX = {fmt(grad.dX.sum())}; sum of dL/dY = {fmt(grad.upstream.sum())}"
+    )
+    if mode == "avg" and grad.lost:
+        return text + f"; {fmt(grad.lost)} went to padding and is lost."
+    if mode in ("max", "min", "avg"):
+        return text + ": every bit of the gradient reaches an input cell."
+    return text
+
+
+def untiled_warning(trace: Trace) -> str:
+    """Input cells no window looks at, in words ("" when the windows tile the input)."""
+    n = int(trace.plan.unvisited_mask().sum())
+    if not n:
+        return ""
+    return (
+        f"The windows do not tile the input: {n} input cells (cross-hatched) are never looked at. "
+        "Libraries floor the size and silently drop them."
     )

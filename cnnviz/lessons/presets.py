@@ -137,15 +137,18 @@ def _t(rows):
     return tuple(tuple(r) for r in rows)
 
 
-X_IMAGE = _t(
-    [
-        [1, 0, 0, 0, 0, 1],
-        [0, 1, 0, 0, 1, 0],
-        [0, 0, 1, 1, 0, 0],
-        [1, 0, 0, 0, 1, 0],
-        [0, 1, 0, 0, 1, 0],
-        [0, 0, 1, 0, 1, 0],
-    ]
+def _picture(*rows: str):
+    """A 0/1 picture drawn in text: "X" is 1, "." is 0."""
+    return tuple(tuple(int(ch == "X") for ch in row) for row in rows)
+
+
+X_IMAGE = _picture(
+    "X....X",
+    ".X..X.",
+    "..XX..",
+    "X...X.",
+    ".X..X.",
+    "..X.X.",
 )
 _SIX = _t(
     [

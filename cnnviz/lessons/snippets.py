@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.trace import Trace, fmt
+from cnnviz.trace import Trace, fmt, fmt_exact
 
 __all__ = ["tensor_literal", "torch_snippet"]
 
 
-def _number(v: float) -> str:
-    """A number as Python source that reads back exactly: 3, -0.5, 0.1111111111111111."""
-    v = float(v)
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-
-
 def tensor_literal(A: np.ndarray, indent: int) -> str:
     """A 2-D array as a nested list literal, one row per line, aligned under the first bracket."""
-    rows = [", ".join(_number(v) for v in row) for row in np.asarray(A, dtype=float)]
+    rows = [", ".join(fmt_exact(v) for v in row) for row in np.asarray(A, dtype=float)]
     pad = " " * (indent + 1)
     return "[" + f",\n{pad}".join(f"[{r}]" for r in rows) + "]"
 
