@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from cnnviz.lenet.data import IDX_FILES, load_digits, load_mnist5k, to_model_input, write_idx
-from cnnviz.lenet.job import TrainingJob
+from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
 from cnnviz.lenet.model import LeNet5, load_weights
 from cnnviz.lenet.recorder import JobState
 from cnnviz.lenet.training import (
@@ -247,7 +247,7 @@ def test_cli_reads_idx_files_and_explains_missing_ones(tmp_path):
 SERVER = """
 import sys, time
 from cnnviz.lenet.data import load_digits
-from cnnviz.lenet.job import TrainingJob
+from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
 from cnnviz.lenet.model import LeNet5
 from cnnviz.lenet.training import TrainConfig
 
@@ -291,3 +291,27 @@ def test_a_child_never_outlives_a_killed_server(tmp_path, how):
         wait_for(lambda: gone(child), timeout=30)
     finally:
         server.kill()
+
+
+class FinishedRun:
+    """What `model_to_train` reads of a previous run."""
+
+    def __init__(self, model, data):
+        self.model, self.data = model, data
+
+    def current_model(self):
+        return self.model
+
+
+def test_start_continues_the_previous_run_only_on_the_same_images_and_architecture(digits):
+    previous = FinishedRun(LeNet5("relu", "max", seed=5), digits)
+    pretrained = LeNet5("tanh", "avg", seed=6).requires_grad_(False)
+    assert model_to_train(previous, digits, "relu", "max", pretrained, 0) is previous.model
+    other_images = digits.subset(10, 10)
+    copied = model_to_train(previous, other_images, "tanh", "avg", pretrained, 0)  # the start weights, copied
+    assert copied is not pretrained and copied.c1.weight.requires_grad
+    torch.testing.assert_close(copied.c1.weight, pretrained.c1.weight)
+    fresh = model_to_train(previous, digits, "sigmoid", "max", None, 3)  # another architecture: from scratch
+    torch.testing.assert_close(fresh.c1.weight, LeNet5("sigmoid", "max", seed=3).c1.weight)
+    assert model_in_view(None, "relu", "max", pretrained, 0) is pretrained
+    assert model_in_view(None, "relu", "avg", None, 3).pooling == "avg"

@@ -29,6 +29,7 @@ from collections.abc import Callable
 import torch
 
 from cnnviz.lenet.data import Dataset, to_model_input
+from cnnviz.lenet.model import LeNet5
 from cnnviz.lenet.recorder import JobState, JobView, RunRecorder, snapshot_every
 from cnnviz.lenet.training import Progress, TrainConfig, take_snapshot, train
 
@@ -460,3 +461,30 @@ class TrainingJob:
                 self._end(JobState.STOPPED, "stopped")
             else:
                 self._end(JobState.FAILED, f"the training process ended unexpectedly (exit code {code})")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Which network the Train page trains and shows
+
+
+def model_to_train(
+    previous: TrainingJob | None, data: Dataset, activation: str, pooling: str, start, seed: int
+):
+    """The network Start trains. After a run that trained on the same images with the same architecture (it
+    was stopped or it finished), the same network again, as that run left it; otherwise a trainable copy of
+    the chosen start weights `start` (pretrained or uploaded), or fresh random weights from `seed`."""
+    same_images = previous is not None and previous.data is data
+    if same_images and (previous.model.activation, previous.model.pooling) == (activation, pooling):
+        return previous.current_model()
+    if start is not None:
+        return copy.deepcopy(start).requires_grad_(True)
+    return LeNet5(activation, pooling, seed=seed)
+
+
+def model_in_view(job: TrainingJob | None, activation: str, pooling: str, start, seed: int):
+    """The network the view and "Try it" use: the run's (as of its last snapshot), else the starting one."""
+    if job is not None:
+        return job.current_model()
+    if start is not None:
+        return start
+    return LeNet5(activation, pooling, seed=seed).eval()
