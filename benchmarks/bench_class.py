@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve_class import ClassServer, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
 
-from cnnviz.lenet.training import OS_THREAD_NAME  # noqa: E402
+from cnnviz.lenet.job import training_processes  # noqa: E402
 
 BARE_PAGE = '''"""A bare page: one slider and its value (benchmarks/bench_class.py's yardstick)."""
 
@@ -83,13 +83,8 @@ def rss_mb(pids: list[int]) -> float:
 
 
 def training_threads(pids: list[int]) -> int:
-    """Threads named cnnviz-train (cnnviz.lenet.training names them for the OS) in these processes."""
-    count = 0
-    for pid in pids:
-        for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
-            with contextlib.suppress(OSError):
-                count += comm.read_text().strip() == OS_THREAD_NAME
-    return count
+    """Training processes (named cnnviz-train by cnnviz.lenet.job) that these server processes run."""
+    return sum(len(training_processes(pid)) for pid in pids)
 
 
 @dataclass

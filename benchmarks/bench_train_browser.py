@@ -6,12 +6,12 @@ Serves the app with `streamlit run` on a free loopback port, opens the Train LeN
 at 1920x1080 with the live view on screen (curves, filters and activations redrawn every 2 s), starts a run from
 fresh random weights on the shipped MNIST digits and reads the samples/s the page reports when the run ends.
 In the same run it calls `python -m cnnviz.lenet.train` with the same data, batch size, epochs, seed and one torch
-thread (what the page's training thread uses), and reads `samples_per_s` from its JSON line. Rounds alternate
+thread (what the page's training process uses), and reads `samples_per_s` from its JSON line. Rounds alternate
 the order. Prints both, the ratio per round and the median ratio; target: page >= 0.85 x CLI.
 
 The machine's load is printed before and after: on a shared machine the ratio is as noisy as the neighbours.
-Beside the clock, each side is also counted per CPU second (the server process's CPU time during the page's
-run, the CLI process's own), which the neighbours do not inflate: it tells the page's own overhead apart from
+Beside the clock, each side is also counted per CPU second (the CPU time of the server process and its
+training processes during the page's run, the CLI process's own), which the neighbours do not inflate: it tells the page's own overhead apart from
 a training thread that simply got less of a core on a busy machine.
 """
 
@@ -82,10 +82,20 @@ def wait_for_app(page) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process `pid` (all its threads) so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of process `pid` and its descendants (the training runs are child
+    processes of a fork server the server started): their threads, and the children they have reaped."""
+    stats = {}
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(path.parent.name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    tree, frontier = {pid}, {pid}
+    while frontier:
+        frontier = {p for p, (parent, _) in stats.items() if parent in frontier} - tree
+        tree |= frontier
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def page_run(browser, url: str, epochs: int, server_pid: int) -> tuple[float, int, float]:

@@ -1,48 +1,31 @@
 """Train LeNet-5 live on real handwriting: one view of curves, filters and activations, click any activation
 to see how it was computed, replay the run, try your own digit."""
 
-import copy
 import hashlib
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 import torch
 
+import ui.page as ui
 from cnnviz.draw.export import curves_csv
 from cnnviz.draw.lenet import activations_picture, filters_picture, window_picture
 from cnnviz.inputs import format_grid, load_image, parse_grid
-from cnnviz.lenet.data import DATASETS, grid_to_image, prepare_picture, to_model_input
+from cnnviz.lenet.data import DATASETS, Dataset, grid_to_image, prepare_picture, to_model_input
+from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
 from cnnviz.lenet.model import LeNet5, load_weights, weights_bytes
-from cnnviz.lenet.training import (
-    OPTIMIZERS,
-    TrainConfig,
-    TrainingJob,
-    confusion_matrix,
-    predict,
-    take_snapshot,
-)
+from cnnviz.lenet.recorder import TRAINED_STATES, JobState, JobView
+from cnnviz.lenet.training import OPTIMIZERS, TrainConfig, confusion_matrix, predict, take_snapshot
 from cnnviz.lessons.explain import EXPLAINABLE, explain
-from ui.classroom import (
-    classroom_bar,
-    folded,
-    url_number,
-    url_select,
-)
-from ui.classroom import (
-    explain as explain_text,
-)
 from ui.click_image import click_image
-from ui.common import page_setup, plot
+from ui.common import plot
 from ui.curves_svg import curves_chart
 from ui.designnet import network_choice, your_network_page
 from ui.stepper import render_stepper
-from ui.train_figures import (
-    architecture_figure,
-    confusion_figure,
-    stage_picture,
-    symmetric_limit,
-)
+from ui.train_figures import architecture_figure, confusion_figure, stage_picture, symmetric_limit
 from ui.train_session import (
+    JobHolder,
     attach_from_url,
     dataset_or_error,
     forget_run,
@@ -54,24 +37,9 @@ from ui.train_session import (
     submit,
 )
 
-page_setup("Train LeNet-5", "🧠")
-projector = classroom_bar()
-explain_text(
-    "LeNet-5 (LeCun et al. 1998) reads a 32x32 image through two convolution + pooling stages and three "
-    "fully connected layers. It comes trained on real handwriting: try it on your own digit at once, "
-    "or train it here on this computer's CPU and watch its loss, its filters and the activations of one "
-    "test image change while it learns. Click any C1 or C3 activation to see how it was computed."
-)
-holder = session_holder()
-attach_from_url(holder)  # after a refresh or in a second tab: the run named in the URL
-if network_choice() == "yours":  # a network designed on Layer arithmetic: its own part, ui/designnet.py
-    your_network_page(dataset_or_error("mnist5k")[0])
-    st.stop()
-LIVE = {"created", "queued", "running", "paused"}
-# The live view redraws every 2 s while a run is live (never faster than once a second). Each redraw wakes the
-# server's event loop for every element it sends, and the training thread in the same process waits for the
-# GIL meanwhile: measured in Chromium on 2 busy cores, a 1 s redraw trained at 0.35-0.66 of the CLI's speed,
-# a 2 s redraw at 0.67-0.78 (benchmarks/bench_train_browser.py).
+# The live view redraws every 2 s while a run is live (never faster than once a second). The run trains in a
+# child process (cnnviz.lenet.job), so a redraw no longer takes the GIL from it; on 2 cores a redraw still
+# takes CPU time from it (benchmarks/bench_train_browser.py measures the page against the CLI).
 REDRAW_SECONDS = 2.0
 DATA_LABELS = {  # short: the link holds the label
     "mnist5k": "MNIST 5k (shipped)",
@@ -85,15 +53,40 @@ START_FROM = {
     "random": "fresh random weights",
     "uploaded": "your uploaded weights",
 }
+SOURCES_SHOWN = {"probe": "the followed test image", "replay": "a replay snapshot", "try": "your input"}
+WORDS = {
+    JobState.CREATED: "starting",
+    JobState.RUNNING: "training",
+    JobState.PAUSED: "paused",
+    JobState.QUEUED: "queued",
+}
+
+
+class Setup(NamedTuple):
+    """What the data, starting weights and architecture section chose (the live view reads it)."""
+
+    data: Dataset
+    start_from: str  # "pretrained", "random" or "uploaded"
+    fixed: LeNet5 | None  # the chosen start weights, None for random ones
+    activation: str
+    pooling: str
+
+
+class Run(NamedTuple):
+    """This session's run and the live view's settings, as the settings row left them."""
+
+    job: TrainingJob | None
+    probe: int  # the test image followed
+    seed: int
+    detail: bool  # redraw the pictures while training
+
 
 # ---------------------------------------------------------------------------------------------------------
-# The live view with its settings and Start/Pause/Stop come first on the screen (the lesson); the data, the
-# starting weights and the architecture, which the live view reads, are chosen below it.
-train_box = st.container()
-st.header("Data, starting weights and architecture")
-data_col, arch_col = st.columns([1, 2], gap="large")
-with data_col:
-    name = url_select(
+# Data, starting weights and architecture (drawn below the live view, which reads them)
+
+
+def data_choice() -> Dataset:
+    name = ui.url_select(
         "Images",
         DATASETS,
         format_func=DATA_LABELS.get,
@@ -111,7 +104,10 @@ with data_col:
         f"**{data.name}**: {len(data.X_train):,} training and {len(data.X_test):,} test images, "
         f"{size}x{size}; " + ("upscaled 4x to 32x32." if size == 8 else "padded by 2 to 32x32.")
     )
+    return data
 
+
+def uploaded_weights(holder: JobHolder) -> None:
     with st.expander("Upload saved weights (to try or to continue training)"):
         upload = st.file_uploader("LeNet-5 weights (.pt) saved by this page", key="train_weights_upload")
         if upload is not None and st.session_state.get("train_weights_seen") != upload.file_id:
@@ -130,10 +126,14 @@ with data_col:
                 holder.base = None
                 st.session_state["train_start_from"] = "pretrained"
                 st.rerun()
+
+
+def start_choice(holder: JobHolder) -> tuple[str, LeNet5 | None]:
+    """Where training starts from, and those weights (None: fresh random ones)."""
     choices = ["pretrained", "random"] + (["uploaded"] if holder.base is not None else [])
     if "train_start_from" in st.session_state and st.session_state["train_start_from"] not in choices:
         st.session_state["train_start_from"] = "pretrained"
-    start_from = url_select(
+    start_from = ui.url_select(
         "Start from",
         choices,
         widget=st.radio,
@@ -146,15 +146,18 @@ with data_col:
     if fixed is not None:  # the weights fix the architecture's choices
         st.session_state["train_activation"] = fixed.activation
         st.session_state["train_pooling"] = fixed.pooling
+    return start_from, fixed
 
-with arch_col:
+
+def architecture(fixed: LeNet5 | None) -> tuple[str, str]:
+    """Activation and pooling (fixed by start weights), and the layer table."""
     a_col, p_col = st.columns(2)
     with a_col:
-        activation = url_select(
+        activation = ui.url_select(
             "Activation", ["relu", "tanh", "sigmoid"], key="train_activation", disabled=fixed is not None
         )
     with p_col:
-        pooling = url_select(
+        pooling = ui.url_select(
             "Pooling (S2, S4)",
             ["max", "avg"],
             key="train_pooling",
@@ -172,21 +175,40 @@ with arch_col:
         hide_index=True,
     )
     st.caption(f"{sum(r.params for r in rows):,} parameters in all (full C3 connectivity).")
-with folded("The architecture drawn", key="train_architecture_fold") as open_:
-    if open_:
-        plot(architecture_figure(rows), key="train_architecture", width="stretch")
+    return activation, pooling
+
+
+def setup_section(holder: JobHolder) -> Setup:
+    st.header("Data, starting weights and architecture")
+    data_col, arch_col = st.columns([1, 2], gap="large")
+    with data_col:
+        data = data_choice()
+        uploaded_weights(holder)
+        start_from, fixed = start_choice(holder)
+    with arch_col:
+        activation, pooling = architecture(fixed)
+    with ui.folded("The architecture drawn", key="train_architecture_fold") as open_:
+        if open_:
+            rows = LeNet5(activation, pooling).describe()
+            plot(architecture_figure(rows), key="train_architecture", width="stretch")
+    return Setup(data, start_from, fixed, activation, pooling)
+
 
 # ---------------------------------------------------------------------------------------------------------
-with train_box:
+# The live view's settings and Start/Pause/Stop (first on the screen: the lesson)
+
+
+def settings_row(data: Dataset) -> tuple[TrainConfig, int]:
+    """The run's settings and the test image to follow."""
     defaults = TrainConfig()
     h = st.columns([1.1, 1.3, 1.3, 0.8, 0.8, 1.2])
     with h[0]:
-        optimizer = url_select(
+        optimizer = ui.url_select(
             "Optimiser", OPTIMIZERS, key="train_optimizer", format_func={"adam": "Adam", "sgd": "SGD"}.get
         )
     lr_choices = sorted({1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.05, 0.1, defaults.lr})
     with h[1]:
-        lr = url_select(
+        lr = ui.url_select(
             "Learning rate",
             lr_choices,
             widget=st.select_slider,
@@ -196,7 +218,7 @@ with train_box:
         )
     batches = [8, 16, 32, 64, 128, 256]
     with h[2]:
-        batch_size = url_select(
+        batch_size = ui.url_select(
             "Batch size",
             batches,
             widget=st.select_slider,
@@ -204,90 +226,92 @@ with train_box:
             key="train_batch",
         )
     with h[3]:
-        epochs = url_number("Epochs", 1, 100, defaults.epochs, key="train_epochs")
+        epochs = ui.url_number("Epochs", 1, 100, defaults.epochs, key="train_epochs")
     with h[4]:
-        seed = url_number("Seed", 0, 10_000, defaults.seed, key="train_seed")
+        seed = ui.url_number("Seed", 0, 10_000, defaults.seed, key="train_seed")
     with h[5]:
-        probe = url_number(
-            f"Test image to follow (0..{len(data.X_test) - 1})", 0, len(data.X_test) - 1, 0, key="train_probe"
-        )
+        last = len(data.X_test) - 1
+        probe = ui.url_number(f"Test image to follow (0..{last})", 0, last, 0, key="train_probe")
+    config = TrainConfig(
+        optimizer=optimizer, lr=lr, batch_size=int(batch_size), epochs=int(epochs), seed=int(seed)
+    )
+    return config, int(probe)
 
-    job: TrainingJob | None = holder.job
-    if job is not None and job.data is not data:
-        st.warning("The images changed since this run started; Reset to train on the new ones.")
-    state = job.view().state if job else "none"
-    # The buttons follow what was asked: right after "Pause" the thread may still finish its batch.
+
+def act_now(action: str) -> None:
+    """Pause, Resume and Stop act in a callback, at the very start of the rerun their click causes, before
+    the page redraws its settings: under a class's load that is the difference between 0.1 s and seconds."""
+    if (run := session_holder().job) is not None:
+        getattr(run, action)()
+
+
+def buttons_row(job: TrainingJob | None) -> tuple[dict[str, bool], bool]:
+    """Start, Pause, Resume, Stop and Reset (which were clicked), and the redraw switch."""
+    live = job is not None and job.view().state.active
+    # The buttons follow what was asked: right after "Pause" the run may still finish its batch.
     paused = job is not None and job.pause_requested
-
-    def act_now(action: str) -> None:
-        """Pause, Resume and Stop act in a callback, at the very start of the rerun their click causes, before
-        the page redraws its settings: under a class's load that is the difference between 0.1 s and seconds."""
-        if (run := session_holder().job) is not None:
-            getattr(run, action)()
-
     b = st.columns([1.25, 1.25, 1.4, 1.2, 0.75, 2.15], vertical_alignment="center")
-    start = b[0].button("Start training", key="train_start", type="primary", disabled=state in LIVE)
-    pause = b[1].button(
-        "Pause training",
-        key="train_pause",
-        on_click=act_now,
-        args=("pause",),
-        disabled=state not in LIVE or paused,
-    )
-    resume = b[2].button(
-        "Resume training",
-        key="train_resume",
-        on_click=act_now,
-        args=("resume",),
-        disabled=state not in LIVE or not paused,
-    )
-    stop = b[3].button(
-        "Stop training", key="train_stop", on_click=act_now, args=("stop",), disabled=state not in LIVE
-    )
-    reset = b[4].button("Reset", key="train_reset", disabled=job is None)
+    clicks = {
+        "start": b[0].button("Start training", key="train_start", type="primary", disabled=live),
+        "pause": b[1].button(
+            "Pause training",
+            key="train_pause",
+            on_click=act_now,
+            args=("pause",),
+            disabled=not live or paused,
+        ),
+        "resume": b[2].button(
+            "Resume training",
+            key="train_resume",
+            on_click=act_now,
+            args=("resume",),
+            disabled=not live or not paused,
+        ),
+        "stop": b[3].button(
+            "Stop training", key="train_stop", on_click=act_now, args=("stop",), disabled=not live
+        ),
+        "reset": b[4].button("Reset", key="train_reset", disabled=job is None),
+    }
     detail = b[5].toggle(
         "Redraw pictures every 2 s",
         value=True,
         key="train_live_detail",
         help="The filters and activations, redrawn while training. Drawing takes a little CPU time from training: turn it off to train a bit faster (curves stay live).",
     )
+    return clicks, detail
 
-    if start:
-        config = TrainConfig(
-            optimizer=optimizer, lr=lr, batch_size=int(batch_size), epochs=int(epochs), seed=int(seed)
-        )
-        if (
-            job is not None
-            and job.data is data
-            and (job.model.activation, job.model.pooling) == (activation, pooling)
-        ):
-            model = job.current_model()  # Start after Stop/finish: keep training the same network
-        elif fixed is not None:
-            model = copy.deepcopy(fixed).requires_grad_(True)
-        else:
-            model = LeNet5(activation, pooling, seed=int(seed))
-        job = TrainingJob(model, data, config, probe_index=int(probe), live_every=1.0)
-        submit(holder, job)
+
+def act(holder: JobHolder, clicks: dict[str, bool], setup: Setup, config: TrainConfig, probe: int) -> None:
+    """What a click asks for; any click reruns the page."""
+    job = holder.job
+    if clicks["start"]:
+        model = model_to_train(job, setup.data, setup.activation, setup.pooling, setup.fixed, config.seed)
+        submit(holder, TrainingJob(model, setup.data, config, probe_index=probe, live_every=1.0))
         st.session_state["train_view_source"] = "probe"
-    elif pause and job:
+    elif job is not None and (clicks["stop"] or clicks["reset"]):
+        job.stop()
+        job.join(2)
+        if clicks["reset"]:
+            forget_run(holder)
+            holder.analysis.clear()
+    elif job is not None and clicks["pause"]:
         job.pause()
-    elif resume and job:
+    elif job is not None and clicks["resume"]:
         job.resume()
-    elif stop and job:
-        job.stop()
-        job.join(2)
-    elif reset and job:
-        job.stop()
-        job.join(2)
-        forget_run(holder)
-        job = None
-        holder.analysis.clear()
-    if job is not None and job.data is data and job.view().state in LIVE and job.probe_index != probe:
-        job.set_probe(int(probe))
-    if start or pause or resume or stop or reset:
+    if any(clicks.values()):
         st.rerun()
 
-    view = job.view() if job else None
+
+def controls_section(holder: JobHolder, setup: Setup, projector: bool):
+    """Settings and buttons; returns this session's `Run` and the place the view is drawn in."""
+    config, probe = settings_row(setup.data)
+    job = holder.job
+    if job is not None and job.data is not setup.data:
+        st.warning("The images changed since this run started; Reset to train on the new ones.")
+    clicks, detail = buttons_row(job)
+    act(holder, clicks, setup, config, probe)
+    if job is not None and job.data is setup.data and job.view().state.active and job.probe_index != probe:
+        job.set_probe(probe)
     view_box = st.container()  # the one view: filled at the end of the script, once "Try it" has been read
     if not projector:  # said aloud in class
         st.caption(
@@ -295,22 +319,15 @@ with train_box:
             f"above. {slots_caption()} "
             "This page's address holds the run: reload it, or open it in a second tab, and you find the run again."
         )
-explain_box = st.container()
-
-
-def model_now() -> LeNet5:
-    """The network the view and "Try it" use: the run's (as of its last snapshot), else the starting one."""
-    if job is not None:
-        return job.current_model()
-    if fixed is not None:
-        return fixed
-    return LeNet5(activation, pooling, seed=int(seed)).eval()
+    return Run(job, probe, config.seed, detail), view_box
 
 
 # ---------------------------------------------------------------------------------------------------------
-if view is not None and view.state in ("finished", "stopped"):
-    st.header("3. After training")
-    model, trained_on = job.current_model(), job.data  # the run's own images, even if the choice changed
+# 3. After training
+
+
+def confusion_and_misses(holder: JobHolder, job: TrainingJob, model: LeNet5) -> None:
+    trained_on = job.data  # the run's own images, even if the choice changed
     key = id(job)
     if key not in holder.analysis:
         logits = predict(model, to_model_input(trained_on.X_test))
@@ -338,10 +355,15 @@ if view is not None and view.state in ("finished", "stopped"):
         else:
             st.success("Every test image is classified correctly.")
 
+
+def after_training_section(holder: JobHolder, job: TrainingJob) -> None:
+    st.header("3. After training")
+    model = job.current_model()
+    confusion_and_misses(holder, job, model)
     st.subheader("Replay: how the filters and activations evolved")
     snaps = job.snapshots()
-    if st.session_state.get("train_replay_of") != key:  # a new run: start the scrubber at its end
-        st.session_state["train_replay_of"] = key
+    if st.session_state.get("train_replay_of") != id(job):  # a new run: start the scrubber at its end
+        st.session_state["train_replay_of"] = id(job)
         st.session_state.pop("train_replay", None)
     if len(snaps) > 1:
         st.slider(
@@ -353,81 +375,83 @@ if view is not None and view.state in ("finished", "stopped"):
             on_change=lambda: st.session_state.update(train_view_source="replay"),
         )
         st.caption("Moving the scrubber shows that snapshot in the view above, on scales fixed over the run.")
-
     st.download_button(
         "Download the trained weights",
         data=weights_bytes(model),
-        file_name=f"lenet5_{trained_on.name}_{model.activation}_{model.pooling}.pt",
+        file_name=f"lenet5_{job.data.name}_{model.activation}_{model.pooling}.pt",
         mime="application/octet-stream",
         key="train_download_weights",
     )
 
+
 # ---------------------------------------------------------------------------------------------------------
-st.header("4. Try it")
-if job is not None:
-    st.caption(
-        "Using the network " + ("as trained." if view.state not in LIVE else "as of the last snapshot.")
-    )
-elif fixed is not None:
-    st.caption(
-        f"Using {START_FROM[start_from]}" + (f" ({holder.base_name})." if start_from == "uploaded" else ".")
-    )
-else:
-    st.caption("The network is untrained: its guesses are random until you train it.")
+# 4. Try it
 
-source = st.radio(
-    "Input", ["Type a grid", "Draw", "Upload a picture"], horizontal=True, key="train_try_source"
-)
-image, steps, try_error = None, (), ""
-try:
-    if source == "Type a grid":
-        example = data.X_test[int(probe)] * (16 if size == 8 else 255)
-        text = st.text_area(
-            "8 rows of 8 numbers (0..16, like the small digits) or 28 rows of 28 (0..255, like MNIST)",
-            format_grid(np.round(example)),
-            height=220 if size == 8 else 400,
-            key="train_try_grid",
-        )
-        image = grid_to_image(parse_grid(text))
-    elif source == "Draw":
-        try:
-            from streamlit_drawable_canvas import st_canvas
-        except Exception as error:  # the component may be missing or fail to register
-            raise ValueError(
-                f"the drawing canvas is not available here ({error}); type or upload instead"
-            ) from None
-        st.caption("Draw one digit, large, in the middle of the box.")
-        drawing = st_canvas(
-            stroke_width=18,
-            stroke_color="#FFFFFF",
-            background_color="#000000",
-            height=280,
-            width=280,
-            drawing_mode="freedraw",
-            key="train_canvas",
-            return_image_data=True,
-        )
-        pixels = getattr(drawing, "image_data", None)
-        if pixels is not None and np.asarray(pixels)[..., :3].max() > 0:
-            prepared = prepare_picture(np.asarray(pixels, dtype=float)[..., :3].mean(axis=2), size)
-            image, steps = prepared.image, prepared.steps
-    else:
-        picture = st.file_uploader("A picture of one digit (PNG, JPEG...)", key="train_try_upload")
-        if picture is not None:
-            prepared = prepare_picture(load_image(picture.getvalue(), mode="L", max_side=512), size)
-            image, steps = prepared.image, prepared.steps
-except ValueError as error:
-    try_error = str(error)
-if try_error:
-    st.error(try_error, icon="⚠️")
-    if "train_try_last" in st.session_state:
-        st.caption("Still showing your last valid input.")
-        image, steps = st.session_state["train_try_last"]
-elif image is not None:
-    st.session_state["train_try_last"] = (image, steps)
 
-holder.try_input = None
-if image is not None:
+def drawn_digit(size: int):
+    """The digit drawn on the canvas, prepared for the model (None while the canvas is empty)."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception as error:  # the component may be missing or fail to register
+        raise ValueError(
+            f"the drawing canvas is not available here ({error}); type or upload instead"
+        ) from None
+    st.caption("Draw one digit, large, in the middle of the box.")
+    drawing = st_canvas(
+        stroke_width=18,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        key="train_canvas",
+        return_image_data=True,
+    )
+    pixels = getattr(drawing, "image_data", None)
+    if pixels is not None and np.asarray(pixels)[..., :3].max() > 0:
+        return prepare_picture(np.asarray(pixels, dtype=float)[..., :3].mean(axis=2), size)
+    return None
+
+
+def try_input(data: Dataset, probe: int):
+    """(image, preprocessing steps) from the chosen input; after a bad input, the last valid one."""
+    source = st.radio(
+        "Input", ["Type a grid", "Draw", "Upload a picture"], horizontal=True, key="train_try_source"
+    )
+    size = data.image_size
+    image, steps, try_error, prepared = None, (), "", None
+    try:
+        if source == "Type a grid":
+            example = data.X_test[probe] * (16 if size == 8 else 255)
+            text = st.text_area(
+                "8 rows of 8 numbers (0..16, like the small digits) or 28 rows of 28 (0..255, like MNIST)",
+                format_grid(np.round(example)),
+                height=220 if size == 8 else 400,
+                key="train_try_grid",
+            )
+            image = grid_to_image(parse_grid(text))
+        elif source == "Draw":
+            prepared = drawn_digit(size)
+        else:
+            picture = st.file_uploader("A picture of one digit (PNG, JPEG...)", key="train_try_upload")
+            if picture is not None:
+                prepared = prepare_picture(load_image(picture.getvalue(), mode="L", max_side=512), size)
+        if prepared is not None:
+            image, steps = prepared.image, prepared.steps
+    except ValueError as error:
+        try_error = str(error)
+    if try_error:
+        st.error(try_error, icon="⚠️")
+        if "train_try_last" in st.session_state:
+            st.caption("Still showing your last valid input.")
+            image, steps = st.session_state["train_try_last"]
+    elif image is not None:
+        st.session_state["train_try_last"] = (image, steps)
+    return image, steps
+
+
+def prediction(holder: JobHolder, setup: Setup, run: Run, image, steps) -> None:
+    """The network's guess for the input, and the preprocessing that led to its 1@32x32 input."""
     X = to_model_input(image)  # (1, 1, 32, 32)
     holder.try_input = X
     digest = hashlib.blake2b(X.numpy().tobytes(), digest_size=8).hexdigest()
@@ -435,10 +459,11 @@ if image is not None:
     if st.session_state.get("train_try_digest") not in (None, digest):
         st.session_state["train_view_source"] = "try"
     st.session_state["train_try_digest"] = digest
+    model = model_in_view(run.job, setup.activation, setup.pooling, setup.fixed, run.seed)
     with torch.no_grad():
-        p = torch.softmax(model_now().eval()(X), dim=1)[0].numpy()
+        p = torch.softmax(model.eval()(X), dim=1)[0].numpy()
     guess = int(np.argmax(p))
-    st.subheader(f"Prediction: {data.class_names[guess]} ({p[guess]:.1%})")
+    st.subheader(f"Prediction: {setup.data.class_names[guess]} ({p[guess]:.1%})")
     stages = [*(steps or [(f"your {image.shape[0]}x{image.shape[1]} grid", image)])]
     stages.append(("model input 1@32x32", X[0, 0].numpy()))
     pictures = [stage_picture(stage) for _, stage in stages]
@@ -449,52 +474,140 @@ if image is not None:
     )
     for col, (caption, _), (picture, _) in zip(st.columns(len(stages)), stages, pictures, strict=True):
         col.image(picture, caption=caption)
-else:
-    st.session_state["train_try_digest"] = ""  # nothing to show; the next input is new
+
+
+def try_it_section(holder: JobHolder, setup: Setup, run: Run) -> None:
+    st.header("4. Try it")
+    if run.job is not None:
+        live = run.job.view().state.active
+        st.caption("Using the network " + ("as of the last snapshot." if live else "as trained."))
+    elif setup.fixed is not None:
+        uploaded = f" ({holder.base_name})." if setup.start_from == "uploaded" else "."
+        st.caption(f"Using {START_FROM[setup.start_from]}" + uploaded)
+    else:
+        st.caption("The network is untrained: its guesses are random until you train it.")
+    image, steps = try_input(setup.data, run.probe)
+    holder.try_input = None
+    if image is not None:
+        prediction(holder, setup, run, image, steps)
+    else:
+        st.session_state["train_try_digest"] = ""  # nothing to show; the next input is new
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The one view (section 2): curves, filters, activations. Redrawn once a second while a run is live only.
-SOURCES_SHOWN = {"probe": "the followed test image", "replay": "a replay snapshot", "try": "your input"}
+# The one view (section 2): curves, filters, activations. Redrawn every REDRAW_SECONDS while a run is live.
 
 
-def shown_snapshot(source: str):
+def shown_snapshot(source: str, holder: JobHolder, setup: Setup, run: Run):
     """(Snapshot, caption, colour limits for the filters) of what the view shows."""
+    job = run.job
     if source == "replay" and job is not None:
         snaps = job.snapshots()
         i = min(int(st.session_state.get("train_replay", len(snaps) - 1)), len(snaps) - 1)
         limits = (symmetric_limit(*(s.c1 for s in snaps)), symmetric_limit(*(s.c3 for s in snaps)))
         s = snaps[i]
         return s, f"Replay snapshot {i} of {len(snaps) - 1}: step {s.step} (epoch {s.epoch:.2f}).", limits
+    model = model_in_view(job, setup.activation, setup.pooling, setup.fixed, run.seed)
     if source == "try" and holder.try_input is not None:
-        return take_snapshot(model_now(), holder.try_input, -1), "Your input from Try it.", (None, None)
+        return take_snapshot(model, holder.try_input, -1), "Your input from Try it.", (None, None)
     v = job.view() if job else None
     if v is not None and v.live is not None:
         s = v.live
-        return (
-            s,
-            f"Test image {s.probe_index}, snapshot at step {s.step} (epoch {s.epoch:.2f}).",
-            (None, None),
-        )
-    X = to_model_input(data.X_test[int(probe)])
-    weights = START_FROM[start_from] if fixed is not None else "fresh random weights, before training"
-    return take_snapshot(model_now(), X, int(probe)), f"Test image {int(probe)}, {weights}.", (None, None)
+        caption = f"Test image {s.probe_index}, snapshot at step {s.step} (epoch {s.epoch:.2f})."
+        return s, caption, (None, None)
+    X = to_model_input(setup.data.X_test[run.probe])
+    weights = (
+        START_FROM[setup.start_from] if setup.fixed is not None else "fresh random weights, before training"
+    )
+    return take_snapshot(model, X, run.probe), f"Test image {run.probe}, {weights}.", (None, None)
 
 
-@st.fragment(run_every=REDRAW_SECONDS if view is not None and view.state in LIVE else None)
-def model_view() -> None:
-    v = None
-    if job is not None:
-        keep_alive(holder)
-        v = job.view()
-    live = v is not None and v.state in LIVE
+def view_source(holder: JobHolder, v: JobView | None) -> str:
+    """What the view shows: the followed test image, a replay snapshot or the input from Try it."""
     options = ["probe"]
-    if v is not None and not live and v.n_snapshots > 1:
+    if v is not None and not v.state.active and v.n_snapshots > 1:
         options.append("replay")
     if holder.try_input is not None:
         options.append("try")
     if st.session_state.get("train_view_source") not in options:
         st.session_state["train_view_source"] = "probe"
+    return st.radio("Show", options, format_func=SOURCES_SHOWN.get, horizontal=True, key="train_view_source")
+
+
+def run_status(holder: JobHolder, job: TrainingJob, v: JobView) -> None:
+    """The progress bar, the queue or failure, the curves and their CSV."""
+    left_s = f", about {v.seconds_left:.0f} s left" if v.seconds_left is not None else ""
+    accuracy = f", test accuracy {v.test_curve['accuracy'][-1]:.2%}" if v.test_curve["accuracy"] else ""
+    st.progress(
+        v.step / v.total_steps if v.total_steps else 0.0,
+        text=f"**{WORDS.get(v.state, v.state)}**: epoch {v.epoch:.2f} of {job.config.epochs}, step "
+        f"{v.step} of {v.total_steps}, {v.samples_per_s:,.0f} samples/s{left_s}{accuracy}",
+    )
+    if v.state is JobState.QUEUED:
+        st.warning(queue_message(holder))
+    if v.state is JobState.FAILED:
+        st.error(f"Training failed: {v.message}. Press Reset and try other settings.", icon="⚠️")
+    elif v.message:
+        st.caption(v.message)
+    curves_chart(v.train_curve, v.test_curve, job.config.epochs, key="live_curves")
+    st.download_button(
+        "Curves as CSV",
+        lambda: curves_csv(job.view().train_curve, job.view().test_curve),
+        file_name="lenet_curves.csv",
+        mime="text/csv",
+        key="train_curves_csv",
+        on_click="ignore",
+        help="Epoch, train loss and accuracy, test loss and accuracy, as the curves show them",
+    )
+
+
+def filters_panel(snap, limits) -> None:
+    png, _ = filters_picture(snap.c1, snap.c3, limits)
+    st.image(png, caption="The filters: one diverging scale per group, centred on 0", width="stretch")
+    st.download_button(
+        "C1 and C3 filters as PNG",
+        png,
+        file_name="lenet_filters.png",
+        mime="image/png",
+        key="train_filters_png",
+        on_click="ignore",
+    )
+
+
+def activations_panel(snap, caption: str, setup: Setup, run: Run, projector: bool) -> None:
+    """The image's activations; a click on a C1 or C3 cell asks for its explanation."""
+    png, layout = activations_picture(snap.activations, setup.data.class_names)
+    at = click_image(
+        png,
+        width=layout.width * 4 if projector else layout.width,  # projector: the full width
+        key="train_maps",
+        name="activations",
+        alt="the image's activations, layer by layer",
+        title="click a C1 or C3 cell",
+    )
+    st.caption(caption + " Click a cell of a C1 or C3 map to see how it was computed.")
+    hit = layout.hit(*at) if at else None
+    if hit and hit[0] in EXPLAINABLE:
+        model = model_in_view(run.job, setup.activation, setup.pooling, setup.fixed, run.seed)
+        st.session_state["train_explain"] = {
+            "at": hit,
+            "snapshot": snap,
+            "activation": model.activation,
+            "pooling": model.pooling,
+            "caption": caption,
+        }
+        st.rerun(scope="app")  # the explanation is drawn outside this fragment, once
+    elif hit:
+        st.caption(f"{hit[0]} is not computed by a filter: click a C1 or C3 map.")
+
+
+def model_view(holder: JobHolder, setup: Setup, run: Run, projector: bool) -> None:
+    """Curves, filters and activations (a fragment, redrawn on a timer while the run is live)."""
+    job, v = run.job, None
+    if job is not None:
+        keep_alive(holder)
+        v = job.view()
+    live = v is not None and v.state.active
     # Projector mode: one figure under the other, each the page's full width.
     # At the desk: curves, filters and activations side by side, so the whole view fits a laptop's first screen.
     if projector:
@@ -502,83 +615,20 @@ def model_view() -> None:
     else:
         left, middle, right = st.columns([1, 0.9, 1.15], gap="small")
     with left:
-        source = st.radio(
-            "Show", options, format_func=SOURCES_SHOWN.get, horizontal=True, key="train_view_source"
-        )
+        source = view_source(holder, v)
         if v is None:
             st.info(
                 "Press **Start training**. Meanwhile: the starting network's filters and the followed test "
                 "image's activations. Click a C1 or C3 cell to see how it was computed."
             )
         else:
-            words = {"created": "starting", "running": "training", "paused": "paused", "queued": "queued"}
-            left_s = f", about {v.seconds_left:.0f} s left" if v.seconds_left is not None else ""
-            accuracy = (
-                f", test accuracy {v.test_curve['accuracy'][-1]:.2%}" if v.test_curve["accuracy"] else ""
-            )
-            st.progress(
-                v.step / v.total_steps if v.total_steps else 0.0,
-                text=f"**{words.get(v.state, v.state)}**: epoch {v.epoch:.2f} of {job.config.epochs}, step "
-                f"{v.step} of {v.total_steps}, {v.samples_per_s:,.0f} samples/s{left_s}{accuracy}",
-            )
-            if v.state == "queued":
-                st.warning(queue_message(holder))
-            if v.state == "failed":
-                st.error(f"Training failed: {v.message}. Press Reset and try other settings.", icon="⚠️")
-            elif v.message:
-                st.caption(v.message)
-            curves_chart(v.train_curve, v.test_curve, job.config.epochs, key="live_curves")
-            st.download_button(
-                "Curves as CSV",
-                lambda: curves_csv(job.view().train_curve, job.view().test_curve),
-                file_name="lenet_curves.csv",
-                mime="text/csv",
-                key="train_curves_csv",
-                on_click="ignore",
-                help="Epoch, train loss and accuracy, test loss and accuracy, as the curves show them",
-            )
-    drawn = not live or detail or source != "probe"
-    snap, caption, limits = shown_snapshot(source) if drawn else (None, "", (None, None))
-    if snap is not None:
+            run_status(holder, job, v)
+    if not live or run.detail or source != "probe":
+        snap, caption, limits = shown_snapshot(source, holder, setup, run)
         with middle:
-            png, _ = filters_picture(snap.c1, snap.c3, limits)
-            st.image(
-                png,
-                caption="The filters: one diverging scale per group, centred on 0",
-                width="stretch",
-            )
-            st.download_button(
-                "C1 and C3 filters as PNG",
-                png,
-                file_name="lenet_filters.png",
-                mime="image/png",
-                key="train_filters_png",
-                on_click="ignore",
-            )
+            filters_panel(snap, limits)
         with right:
-            png, layout = activations_picture(snap.activations, data.class_names)
-            at = click_image(
-                png,
-                width=layout.width * 4 if projector else layout.width,  # projector: the full width
-                key="train_maps",
-                name="activations",
-                alt="the image's activations, layer by layer",
-                title="click a C1 or C3 cell",
-            )
-            st.caption(caption + " Click a cell of a C1 or C3 map to see how it was computed.")
-            hit = layout.hit(*at) if at else None
-            if hit and hit[0] in EXPLAINABLE:
-                model = model_now()
-                st.session_state["train_explain"] = {
-                    "at": hit,
-                    "snapshot": snap,
-                    "activation": model.activation,
-                    "pooling": model.pooling,
-                    "caption": caption,
-                }
-                st.rerun(scope="app")  # the explanation is drawn outside this fragment, once
-            elif hit:
-                st.caption(f"{hit[0]} is not computed by a filter: click a C1 or C3 map.")
+            activations_panel(snap, caption, setup, run, projector)
     elif v is not None:
         with right:
             st.caption("Filters and activations are drawn again when the run ends (or switch the redraw on).")
@@ -643,7 +693,35 @@ def explain_panel() -> None:
     )
 
 
-with view_box:
-    model_view()
-with explain_box:
-    explain_panel()
+def main() -> None:
+    projector = ui.page_setup("Train LeNet-5", "🧠")
+    ui.explain(
+        "LeNet-5 (LeCun et al. 1998) reads a 32x32 image through two convolution + pooling stages and three "
+        "fully connected layers. It comes trained on real handwriting: try it on your own digit at once, "
+        "or train it here on this computer's CPU and watch its loss, its filters and the activations of one "
+        "test image change while it learns. Click any C1 or C3 activation to see how it was computed."
+    )
+    holder = session_holder()
+    attach_from_url(holder)  # after a refresh or in a second tab: the run named in the URL
+    if network_choice() == "yours":  # a network designed on Layer arithmetic: its own part, ui/designnet.py
+        your_network_page(dataset_or_error("mnist5k")[0])
+        return
+    # The live view with its settings and Start/Pause/Stop come first on the screen (the lesson); the data, the
+    # starting weights and the architecture, which the live view reads, are chosen below it.
+    train_box = st.container()
+    setup = setup_section(holder)
+    with train_box:
+        run, view_box = controls_section(holder, setup, projector)
+    explain_box = st.container()
+    view = run.job.view() if run.job else None
+    if view is not None and view.state in TRAINED_STATES:
+        after_training_section(holder, run.job)
+    try_it_section(holder, setup, run)
+    live = view is not None and view.state.active
+    with view_box:
+        st.fragment(model_view, run_every=REDRAW_SECONDS if live else None)(holder, setup, run, projector)
+    with explain_box:
+        explain_panel()
+
+
+main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import socket
 import sys
@@ -19,7 +18,7 @@ from serve_class import ClassServer, find_nginx, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from cnnviz.lenet.training import OS_THREAD_NAME  # noqa: E402
+from cnnviz.lenet.job import training_processes  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -123,13 +122,16 @@ def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
     assert not (tmp_path / "nginx.pid").exists() or all(proc.poll() is not None for _, proc in server.apps)
 
 
-def training_threads(pid: int) -> int:
-    """Threads of process `pid` named cnnviz-train (cnnviz.lenet.training names them for the OS)."""
-    names = []
-    for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
-        with contextlib.suppress(OSError):
-            names.append(comm.read_text().strip())
-    return names.count(OS_THREAD_NAME)
+def training_runs(pid: int) -> int:
+    """Training processes (named cnnviz-train by cnnviz.lenet.job) that server process `pid` runs."""
+    return len(training_processes(pid))
+
+
+def wait_until(condition, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return condition()
 
 
 def progress(student: Session) -> str:
@@ -153,13 +155,13 @@ def test_a_run_outlives_a_network_drop_and_ends_when_its_page_is_gone(tmp_path, 
         pid = server.apps[0][1].pid
         student = Session(f"http://127.0.0.1:{port}", "Train_LeNet").open()
         student.run()
-        assert training_threads(pid) == 0
+        assert training_runs(pid) == 0
         epochs = student.find("number_input", "train_epochs")
         state = WidgetState(id=epochs.id, int_value=100)
         student.run([state])
         student.click(student.find("button", "train_start"))
         assert "**training**" in live_tick(student)
-        assert training_threads(pid) == 1
+        assert wait_until(lambda: training_runs(pid) == 1)  # its process may take a moment to start
 
         student.drop()  # the network goes away for 5 s; the browser then reconnects to its session
         time.sleep(5)
@@ -170,7 +172,4 @@ def test_a_run_outlives_a_network_drop_and_ends_when_its_page_is_gone(tmp_path, 
         assert "**training**" in text and int(re.search(r"step (\d+)", text).group(1)) > step
 
         student.close()  # the tab is closed for good: the run ends after the grace
-        deadline = time.monotonic() + 30
-        while training_threads(pid) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert training_threads(pid) == 0
+        assert wait_until(lambda: training_runs(pid) == 0)

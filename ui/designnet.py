@@ -19,6 +19,7 @@ from cnnviz.draw.net import first_filters_picture, net_maps_picture
 from cnnviz.lenet.data import to_model_input
 from cnnviz.lenet.net_training import NetTrainingJob, take_net_snapshot
 from cnnviz.lenet.netbuild import build, load_weights, weights_bytes
+from cnnviz.lenet.recorder import TRAINED_STATES, JobState
 from cnnviz.lenet.training import TrainConfig
 from cnnviz.lessons.explain import explain_conv
 from cnnviz.lessons.layer_rows import layer_to_row, layers_from_rows
@@ -41,8 +42,7 @@ from ui.curves_svg import curves_chart
 from ui.stepper import render_stepper
 from ui.train_session import JOBS, owner_id, queue_message_for
 
-LIVE = {"created", "queued", "running", "paused"}
-REDRAW_SECONDS = 2.0  # as the LeNet view: a slower redraw leaves the training thread the GIL
+REDRAW_SECONDS = 2.0  # as the LeNet view
 HEARTBEAT_TIMEOUT = 30.0  # a run whose page stopped looking for this long stops itself
 NETWORKS = {"lenet": "LeNet-5 (this page's model)", "yours": "Your network (designed on Layer arithmetic)"}
 NETWORK_LABELS = {"lenet": "LeNet-5", "yours": "Your network"}  # short: the link holds the label
@@ -177,7 +177,7 @@ def _controls(spec: NetSpec, data, job) -> None:
     batch = c[2].select_slider("Batch size", [16, 32, 64, 128], defaults.batch_size, key="designnet_batch")
     n_train = c[3].select_slider("Training images", TRAIN_SIZES, TRAIN_SIZES[-1], key="designnet_n_train")
     seed = c[4].number_input("Seed", 0, 10_000, 0, key="designnet_seed")
-    live = job is not None and job.view().state in LIVE
+    live = job is not None and job.view().state.active
     b = st.columns([1, 1, 4])
     if b[0].button("Start training your network", type="primary", key="designnet_start", disabled=live):
         base = _base_weights_model(spec)
@@ -231,9 +231,9 @@ def _names(spec: NetSpec) -> dict[int, str]:
 def _progress(job) -> bool:
     """The run's progress bar and curves; True while it is live."""
     v = job.view()
-    if v.state == "queued":
+    if v.state is JobState.QUEUED:
         st.warning(queue_message_for(st.session_state.get("designnet_token", "")))
-    if v.state == "failed":
+    if v.state is JobState.FAILED:
         st.error(f"Training failed: {v.message}", icon="⚠️")
     accuracy = f", test accuracy {v.test_curve['accuracy'][-1]:.2%}" if v.test_curve["accuracy"] else ""
     st.progress(
@@ -241,12 +241,12 @@ def _progress(job) -> bool:
         text=f"**{v.state}**: epoch {v.epoch:.2f} of {job.config.epochs}, step {v.step} of {v.total_steps}{accuracy}",
     )
     curves_chart(v.train_curve, v.test_curve, job.config.epochs, key="designnet_curves")
-    return v.state in LIVE
+    return v.state.active
 
 
 def live_view(spec: NetSpec, data, job) -> None:
     """Curves, the first conv layer's filters and the conv layers' maps; a click on a map explains that cell."""
-    live = job is not None and job.view().state in LIVE
+    live = job is not None and job.view().state.active
 
     @st.fragment(run_every=REDRAW_SECONDS if live else None)
     def view() -> None:
@@ -280,7 +280,7 @@ def live_view(spec: NetSpec, data, job) -> None:
                 st.session_state["designnet_map"] = hit[1]
                 st.session_state["designnet_row"], st.session_state["designnet_col"] = hit[2], hit[3]
                 st.rerun(scope="app")
-        if live and job.view().state not in LIVE:
+        if live and not job.view().state.active:
             st.rerun(scope="app")  # once, when the run ends: the page shows the downloads and stops the timer
 
     view()
@@ -358,7 +358,7 @@ def downloads(spec: NetSpec, job) -> None:
         "application/json",
         key="designnet_dl_json",
     )
-    if job is not None and job.view().state in ("finished", "stopped"):
+    if job is not None and job.view().state in TRAINED_STATES:
         st.download_button(
             "Download the trained weights (.pt)",
             weights_bytes(spec, job.current_model()),

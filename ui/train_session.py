@@ -37,8 +37,9 @@ from cnnviz.lenet.data import (
     load_mnist5k,
     read_idx,
 )
+from cnnviz.lenet.job import TrainingJob, warm_up
 from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
-from cnnviz.lenet.training import TrainingJob, TrainingQueue
+from cnnviz.lenet.runqueue import TrainingQueue
 
 
 def _env_number(name: str, default: float) -> float:
@@ -48,8 +49,8 @@ def _env_number(name: str, default: float) -> float:
         return default
 
 
-# How many runs train at once in this server process (each on one torch thread); the others wait in line and
-# the page says where. `make class` runs one process per core and sets this to 1.
+# How many runs train at once for this server process (each a child process on one torch thread); the others
+# wait in line and the page says where. `make class` runs one process per core and sets this to 1.
 MAX_CONCURRENT_JOBS = max(1, int(_env_number("CNNVIZ_TRAINING_SLOTS", 2)))
 # A run outlives its page by this many seconds: a network drop or a refresh shorter than this changes nothing.
 RECONNECT_GRACE = _env_number("CNNVIZ_RECONNECT_GRACE", 10.0)
@@ -63,6 +64,7 @@ def _connected(session_id: str) -> bool:
 # Every run of this process, owned by a module global rather than a cache: Streamlit's "clear caches" (which
 # any client can send) empties st.cache_resource, and must neither stop runs nor reset the cap.
 JOBS = TrainingQueue(MAX_CONCURRENT_JOBS, owner_alive=_connected, grace=RECONNECT_GRACE)
+warm_up()  # the fork server that starts training processes imports torch now, not at the first Start
 
 
 @dataclass

@@ -1,22 +1,20 @@
 """Training a designed network (`cnnviz.lessons.netspec.SpecNet`) with the same job as LeNet-5's live view.
 
-`NetTrainingJob` is `cnnviz.lenet.training.TrainingJob` with another snapshot: every layer's output for the followed
+`NetTrainingJob` is `cnnviz.lenet.job.TrainingJob` with another snapshot: every layer's output for the followed
 test image and the weights of every conv layer (what the page draws and explains), instead of LeNet's named
-layers. The training loop, the pause/stop events and the heartbeat are LeNet's own.
+layers. The training loop, the child process, pause/stop and the heartbeat are LeNet's own.
 """
 
 from __future__ import annotations
 
-import copy
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from cnnviz.lenet.job import TrainingJob
 from cnnviz.lenet.netbuild import SpecNet
-from cnnviz.lenet.training import TrainingJob
 
 __all__ = ["NetSnapshot", "NetTrainingJob", "take_net_snapshot"]
 
@@ -57,24 +55,6 @@ def take_net_snapshot(
 
 
 class NetTrainingJob(TrainingJob):
-    """A `TrainingJob` for a `SpecNet`: the same thread, events and curves; `NetSnapshot`s for the view."""
+    """A `TrainingJob` for a `SpecNet`: the same process, commands and curves; `NetSnapshot`s for the view."""
 
-    def _record_snapshot(self, step: int, epoch: float, keep: bool) -> None:
-        """Called with `_lock` held: refresh the live snapshot, and keep it for the replay if `keep`."""
-        snap = take_net_snapshot(self.model, self._probe, self._probe_index, step, epoch)
-        self._live = snap
-        self._live_state = {k: v.clone() for k, v in self.model.state_dict().items()}
-        self._live_at = time.monotonic()
-        if keep and (not self._snapshots or self._snapshots[-1].step != step):
-            self._snapshots.append(snap)
-
-    def current_model(self) -> SpecNet:
-        """A copy of the network as of the last snapshot (safe to use while the thread trains)."""
-        with self._lock:
-            if self.state in ("finished", "stopped", "failed") or self._live_state is None:
-                state = {k: v.clone() for k, v in self.model.state_dict().items()}
-            else:
-                state = self._live_state
-            model = copy.deepcopy(self.model)
-        model.load_state_dict(state)
-        return model.eval()
+    snapshot_fn = staticmethod(take_net_snapshot)
