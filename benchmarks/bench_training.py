@@ -169,7 +169,7 @@ def main() -> int:
     drawn = app_path(data, config, draw=True)
     print(
         "   for information: the app path while the live view's pictures are built once a "
-        f"second in the same process (sharing the GIL, as on the page): {drawn.per_s:,.0f}/s "
+        f"second in the server process (as on the page; the run trains in its child): {drawn.per_s:,.0f}/s "
         f"({drawn.per_cpu_s:,.0f}/CPU-s, which includes drawing)"
     )
 
