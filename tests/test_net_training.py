@@ -9,12 +9,14 @@ from cnnviz.draw.net import first_filters_picture, net_maps_picture
 from cnnviz.lenet.data import load_mnist5k
 from cnnviz.lenet.net_training import NetTrainingJob, take_net_snapshot
 from cnnviz.lenet.netbuild import build
+from cnnviz.lenet.recorder import JobState
 from cnnviz.lenet.training import TrainConfig
 from cnnviz.lessons.explain import explain_conv
 from cnnviz.lessons.layers import Conv, Flatten, Linear, Pool, ReLU
 from cnnviz.lessons.netspec import INPUT_SHAPE, NET_PRESETS, NetSpec, check_trainable
 
 
+@pytest.mark.slow
 def test_a_designed_network_trains_in_the_job_and_learns_a_little():
     spec = NET_PRESETS["No pooling (stride-2 convolutions)"]
     model = build(check_trainable(spec), seed=0)
@@ -24,7 +26,7 @@ def test_a_designed_network_trains_in_the_job_and_learns_a_little():
     job.start()
     assert job.join(120)
     view = job.view()
-    assert view.state == "finished", view.message
+    assert view.state is JobState.FINISHED, view.message
     assert view.step == 8 and len(view.test_curve["accuracy"]) == 1
     assert not torch.equal(before["0.weight"], job.current_model().state_dict()["0.weight"])
     snap = view.live

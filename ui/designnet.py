@@ -3,8 +3,9 @@ refused before training when it cannot train here, trained live in the same job 
 
 The network arrives as the table's rows: in `st.session_state["designnet_rows"]` from Layer arithmetic's
 button, or in the link (`?net=`, `cnnviz.lessons.netcode`), so a lecturer can hand it out. Everything here is keyed
-`designnet_*`; the run lives in this session's state and stops when the session ends (a session-scoped
-`cache_resource`'s `on_release`) or when no page has looked at it for `HEARTBEAT_TIMEOUT` seconds.
+`designnet_*`; the run (a child process, `cnnviz.lenet.job`) lives in this session's state and in the server's
+queue (`ui.train_session.JOBS`), and stops once the session has been gone for the reconnect grace or when no
+page has looked at it for `HEARTBEAT_TIMEOUT` seconds.
 """
 
 from __future__ import annotations

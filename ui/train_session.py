@@ -64,7 +64,9 @@ def _connected(session_id: str) -> bool:
 # Every run of this process, owned by a module global rather than a cache: Streamlit's "clear caches" (which
 # any client can send) empties st.cache_resource, and must neither stop runs nor reset the cap.
 JOBS = TrainingQueue(MAX_CONCURRENT_JOBS, owner_alive=_connected, grace=RECONNECT_GRACE)
-warm_up()  # the fork server that starts training processes imports torch now, not at the first Start
+# The fork server that starts training processes imports torch now, not at the first Start; and Streamlit's
+# command line, which `streamlit run`'s main script imports and each training process runs again.
+warm_up(("streamlit.web.cli",))
 
 
 @dataclass
