@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 import numpy as np  # noqa: E402
+from timing import serve_streamlit  # noqa: E402
 
 from cnnviz.draw.stepper import stepper_payload  # noqa: E402
 from cnnviz.lessons.presets import EXAMPLES  # noqa: E402
@@ -82,41 +79,6 @@ STEP_TIMES = """async root => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(folder: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "streamlit"),
-            "run",
-            str(folder / "bench_app.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not come up")
-
-
 def step_ms(browser, url: str, grid: str, repeats: int) -> tuple[float, float, int]:
     """Median ms from Next to the redrawn step, of the key handler alone, and the messages sent meanwhile."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -162,7 +124,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "bench_app.py").write_text(APP)
-        proc, url = serve(folder)
+        proc, url = serve_streamlit(folder / "bench_app.py", folder)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(

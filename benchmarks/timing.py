@@ -1,7 +1,13 @@
 """The one timing helper the benchmark scripts share (a script's own folder is on sys.path)."""
 
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
+from pathlib import Path
 
 
 def median_seconds(fn, repeats: int = 7) -> float:
@@ -13,3 +19,42 @@ def median_seconds(fn, repeats: int = 7) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_streamlit(script: Path, cwd: Path, *, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """`streamlit run script` on a free local port, headless; returns (the server process, its URL) once healthy."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "streamlit"),
+            "run",
+            str(script),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("streamlit did not come up")

@@ -208,23 +208,16 @@ def settings_row(data: Dataset) -> tuple[TrainConfig, int]:
         )
     lr_choices = sorted({1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.05, 0.1, defaults.lr})
     with h[1]:
-        lr = ui.url_select(
+        lr = ui.url_select_slider(
             "Learning rate",
             lr_choices,
-            widget=st.select_slider,
-            index=lr_choices.index(defaults.lr),
+            value=defaults.lr,
             key="train_lr",
             help="At the start; it falls smoothly to 0 by the last step. Adam: 0.001 to 0.002; SGD + momentum: 0.05",
         )
     batches = [8, 16, 32, 64, 128, 256]
     with h[2]:
-        batch_size = ui.url_select(
-            "Batch size",
-            batches,
-            widget=st.select_slider,
-            index=batches.index(defaults.batch_size),
-            key="train_batch",
-        )
+        batch_size = ui.url_select_slider("Batch size", batches, value=defaults.batch_size, key="train_batch")
     with h[3]:
         epochs = ui.url_number("Epochs", 1, 100, defaults.epochs, key="train_epochs")
     with h[4]:
@@ -694,12 +687,13 @@ def explain_panel() -> None:
 
 
 def main() -> None:
-    projector = ui.page_setup("Train LeNet-5", "🧠")
-    ui.explain(
-        "LeNet-5 (LeCun et al. 1998) reads a 32x32 image through two convolution + pooling stages and three "
+    projector = ui.page_setup(
+        "Train LeNet-5",
+        "🧠",
+        intro="LeNet-5 (LeCun et al. 1998) reads a 32x32 image through two convolution + pooling stages and three "
         "fully connected layers. It comes trained on real handwriting: try it on your own digit at once, "
         "or train it here on this computer's CPU and watch its loss, its filters and the activations of one "
-        "test image change while it learns. Click any C1 or C3 activation to see how it was computed."
+        "test image change while it learns. Click any C1 or C3 activation to see how it was computed.",
     )
     holder = session_holder()
     attach_from_url(holder)  # after a refresh or in a second tab: the run named in the URL

@@ -362,11 +362,12 @@ def live_section(
 
 
 def main() -> None:
-    projector = ui.page_setup("Learn a filter by gradient descent", "🎯")
-    ui.explain(
-        '"Learning to detect edges": treat the nine numbers of a 3x3 kernel as weights w1..w9 and **learn** '
+    projector = ui.page_setup(
+        "Learn a filter by gradient descent",
+        "🎯",
+        intro='"Learning to detect edges": treat the nine numbers of a 3x3 kernel as weights w1..w9 and **learn** '
         "them from examples. A target kernel makes the desired maps Y from training pictures X; gradient "
-        "descent shrinks the squared error between W ⋆ X and Y, and the nine weights walk to the target."
+        "descent shrinks the squared error between W ⋆ X and Y, and the nine weights walk to the target.",
     )
     task, config, batch = controls_section()
     fit = run_section(task, config)

@@ -50,12 +50,12 @@ def sidebar_menu() -> None:
 
 
 def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> None:
-    """Page config, the sidebar menu, the title and a one-paragraph introduction.
+    """Page config, the sidebar menu, the title and a one-paragraph introduction (hidden in projector mode).
 
     A session opened in projector mode (`?projector=true`) starts with the sidebar collapsed, so the room
     sees the page; switching projector mode on later keeps the sidebar (and its Copy link button) open.
     """
-    from ui.classroom import projector_mode  # ui.classroom imports this module
+    from ui.classroom import explain, projector_mode  # ui.classroom imports this module
 
     sidebar = st.session_state.setdefault("_sidebar_state", "collapsed" if projector_mode() else "auto")
     st.set_page_config(
@@ -64,7 +64,7 @@ def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> None:
     sidebar_menu()
     st.title(title)
     if intro:
-        st.markdown(intro)
+        explain(intro)
 
 
 @st.cache_data(show_spinner=False)
