@@ -49,6 +49,8 @@ def controls_section() -> tuple[np.ndarray, str, np.ndarray, tuple[int, int, int
     with row[2]:
         zoom = ui.url_slider("Zoom (cells per side)", 4, MAX_NUMBERED, min(16, h, w), key="home_zoom")
     zoom_h, zoom_w = min(zoom, h), min(zoom, w)
+    ui.keep_within("home_top", h - zoom_h)  # a larger zoom (or a smaller picture) shrinks their ranges
+    ui.keep_within("home_left", w - zoom_w)
     with row[3]:
         top = ui.url_slider("Top row", 0, h - zoom_h, (h - zoom_h) // 2, key="home_top") if h > zoom_h else 0
     with row[4]:

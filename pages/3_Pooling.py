@@ -77,7 +77,10 @@ def picture_crop() -> np.ndarray | None:
     if image is None:
         return None
     h, w = image.shape
+    ui.keep_within("pool_crop", min(32, h, w))  # a smaller picture, or a larger crop, shrinks these ranges
     side = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
+    ui.keep_within("pool_top", h - side)
+    ui.keep_within("pool_left", w - side)
     top = st.slider("Crop: top row", 0, h - side, (h - side) // 2, key="pool_top") if h > side else 0
     left = st.slider("Crop: left column", 0, w - side, (w - side) // 2, key="pool_left") if w > side else 0
     part, (r0, c0, r1, c1) = crop(image, top, left, side, side)

@@ -224,6 +224,7 @@ def settings_row(data: Dataset) -> tuple[TrainConfig, int]:
         seed = ui.url_number("Seed", 0, 10_000, defaults.seed, key="train_seed")
     with h[5]:
         last = len(data.X_test) - 1
+        ui.keep_within("train_probe", last)  # a smaller test set (another data set) shrinks the range
         probe = ui.url_number(f"Test image to follow (0..{last})", 0, last, 0, key="train_probe")
     config = TrainConfig(
         optimizer=optimizer, lr=lr, batch_size=int(batch_size), epochs=int(epochs), seed=int(seed)

@@ -123,3 +123,17 @@ def test_a_bad_picture_source_in_the_link_warns_and_shows_the_bundled_picture():
     assert not at.exception
     assert any("home_source" in w.value for w in at.warning)
     assert at.radio(key="home_source").value == "Bundled picture"
+
+
+def test_a_larger_zoom_after_moving_the_window_to_the_far_corner_keeps_the_window_inside():
+    """Top row and left column at their largest, then a larger zoom: their range shrinks under them (a class
+    benchmark's random slider moves raised Streamlit's value-above-max error here)."""
+    at = app_test().run()
+    at.slider(key="home_zoom").set_value(4).run()
+    bottom, right = at.slider(key="home_top").max, at.slider(key="home_left").max
+    at.slider(key="home_top").set_value(bottom).run()
+    at.slider(key="home_left").set_value(right).run()
+    at.slider(key="home_zoom").set_value(24).run()
+    assert not at.exception, at.exception
+    top, left = at.slider(key="home_top"), at.slider(key="home_left")
+    assert top.value == top.max < bottom and left.value == left.max < right  # the window sits at the new edge

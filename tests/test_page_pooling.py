@@ -364,3 +364,17 @@ def test_a_link_with_the_older_image_crop_label_opens_on_picture():
     at.run()
     assert not at.exception and not [w for w in at.warning if "This link" in w.value]
     assert at.selectbox(key="pool_input_source").value == "Picture"
+
+
+def test_a_larger_crop_after_moving_it_to_the_far_corner_keeps_the_crop_inside():
+    """Crop at its bottom-right corner, then a larger crop size: the corner's range shrinks under it."""
+    at = app()
+    at.selectbox(key="pool_input_source").set_value("Picture").run()
+    at.slider(key="pool_crop").set_value(4).run()
+    bottom, right = at.slider(key="pool_top").max, at.slider(key="pool_left").max
+    at.slider(key="pool_top").set_value(bottom).run()
+    at.slider(key="pool_left").set_value(right).run()
+    at.slider(key="pool_crop").set_value(20).run()
+    assert not at.exception, at.exception
+    top, left = at.slider(key="pool_top"), at.slider(key="pool_left")
+    assert top.value == top.max < bottom and left.value == left.max < right

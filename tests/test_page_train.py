@@ -384,3 +384,12 @@ def test_clearing_the_caches_neither_stops_a_run_nor_resets_the_cap():
         assert not any("images changed" in w.value for w in at.warning)  # the same data set object
     finally:
         stop_training(at)
+
+
+def test_following_a_test_image_the_smaller_digits_set_lacks_moves_to_its_last_image():
+    """Test image 900 of the MNIST digits, then the 8x8 digits (fewer test images): the field's range shrinks."""
+    at = app_test(PAGE).run()
+    at.number_input(key="train_probe").set_value(len(load_mnist5k().X_test) - 1).run()
+    at.selectbox(key="train_dataset").set_value("digits").run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="train_probe").value == len(load_digits().X_test) - 1
