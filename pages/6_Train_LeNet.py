@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
-import torch
 
 import ui.page as ui
 from cnnviz.draw.export import curves_csv
@@ -454,8 +453,7 @@ def prediction(holder: JobHolder, setup: Setup, run: Run, image, steps) -> None:
         st.session_state["train_view_source"] = "try"
     st.session_state["train_try_digest"] = digest
     model = model_in_view(run.job, setup.activation, setup.pooling, setup.fixed, run.seed)
-    with torch.no_grad():
-        p = torch.softmax(model.eval()(X), dim=1)[0].numpy()
+    p = model.probabilities(X)[0]  # (10,)
     guess = int(np.argmax(p))
     st.subheader(f"Prediction: {setup.data.class_names[guess]} ({p[guess]:.1%})")
     stages = [*(steps or [(f"your {image.shape[0]}x{image.shape[1]} grid", image)])]

@@ -7,12 +7,20 @@ from conftest import ARTIFACTS, wait_for_app
 SCREENS = {"1920x1080": (1920, 1080), "1366x768": (1366, 768)}
 
 
-def open_at(browser, url: str, size: tuple[int, int], **context_options):
-    """A fresh browser context (no cookies, no session) at `size`, with `url` loaded and the run finished."""
+def open_watched(browser, url: str, size: tuple[int, int], **context_options):
+    """`open_at`, plus the list that collects the page's JavaScript errors from the start: (context, pg, errors)."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, **context_options)
     pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(url)
     wait_for_app(pg)
+    return context, pg, errors
+
+
+def open_at(browser, url: str, size: tuple[int, int], **context_options):
+    """A fresh browser context (no cookies, no session) at `size`, with `url` loaded and the run finished."""
+    context, pg, _ = open_watched(browser, url, size, **context_options)
     return context, pg
 
 

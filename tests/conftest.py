@@ -170,6 +170,14 @@ def page(browser):
     context.close()
 
 
+def wait_for(condition, timeout: float = 30.0) -> None:
+    """Poll `condition` until true (fails after `timeout`: a bound for a loaded machine, not a target)."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "timed out"
+        time.sleep(0.01)
+
+
 def wait_for_app(pg, timeout: float = 60_000) -> None:
     """Wait until the Streamlit script run has finished (the running indicator is gone)."""
     pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout)

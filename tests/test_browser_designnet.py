@@ -4,7 +4,7 @@
 import re
 
 import pytest
-from browser_helpers import move_slider, settle
+from browser_helpers import move_slider, open_watched, settle
 from conftest import screenshot, wait_for_app
 
 from cnnviz.draw.net import net_maps_picture
@@ -34,13 +34,8 @@ def test_a_linked_network_trains_and_a_clicked_activation_is_explained(server, b
     snap = take_net_snapshot(build(SPEC.analysis()), to_model_input(load_mnist5k().X_test[0]), 0)
     _, layout = net_maps_picture(snap.activations, [1, 3], {1: "conv1", 3: "conv2"}, tuple("0123456789"))
     net = encode_rows([layer_to_row(x) for x in SPEC.layers])
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, errors = open_watched(browser, f"{server}/Train_LeNet?net={net}", (1600, 1000))
     try:
-        page.goto(f"{server}/Train_LeNet?net={net}")
-        wait_for_app(page)
         assert page.get_by_text("nn.Conv2d(1, 8, kernel_size=3, stride=2, padding=1)").count() == 0  # folded
         move_slider(page, "Training images", -3)  # 500 images: 16 batches of 32
         epochs = page.get_by_label("Epochs")

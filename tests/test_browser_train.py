@@ -4,6 +4,7 @@ refresh (and a second tab) finding the run again by its URL token, a closed tab'
 import re
 
 import pytest
+from browser_helpers import open_watched
 from conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -33,13 +34,10 @@ def start(page, epochs: int) -> None:
 
 
 def test_the_live_view_fits_one_full_hd_screen_and_the_run_finishes(server, browser):
-    context = browser.new_context(viewport=FULL_HD)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, errors = open_watched(
+        browser, f"{server}/Train_LeNet", (FULL_HD["width"], FULL_HD["height"])
+    )
     try:
-        page.goto(f"{server}/Train_LeNet")
-        wait_for_app(page)
         assert "Train LeNet-5" in page.locator("h1").first.inner_text()
         start(page, 3)
         first = curve_points(page)

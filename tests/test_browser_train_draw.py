@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+from browser_helpers import open_watched
 from conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -92,13 +93,8 @@ DIGITS = {"3": THREE, "0": RING, "1": BAR, "7": SEVEN, "2": TWO}
 
 def test_drawn_digits_are_read_by_the_shipped_weights(server, browser):
     """No training first: the pretrained LeNet-5 reads a clear 3 (and 0, 1, 7, 2) drawn with the mouse."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, errors = open_watched(browser, f"{server}/Train_LeNet", (1400, 1000))
     try:
-        page.goto(f"{server}/Train_LeNet")
-        wait_for_app(page)
         page.get_by_text("Using the shipped pretrained weights.").wait_for(timeout=30_000)
         page.get_by_text("Draw", exact=True).click()
         wait_for_app(page)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 import torch
+from browser_helpers import open_watched
 from conftest import screenshot, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -51,13 +52,8 @@ def test_clicked_c1_and_c3_cells_are_explained_as_torch_computed_them(server, br
         pre_c1 = model.c1(X)[0].numpy()
     _, layout = activations_picture(A, tuple("0123456789"))
 
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, errors = open_watched(browser, f"{server}/Train_LeNet", (1920, 1080))
     try:
-        page.goto(f"{server}/Train_LeNet")
-        wait_for_app(page)
         k, i, j = 2, 13, 9
         heading = page.get_by_role("heading", name=f"Explain C1 map {k}, row {i}, column {j}")
         click_until(page, heading, lambda: click_cell(page, layout, "C1", k, i, j))

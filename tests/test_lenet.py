@@ -3,6 +3,7 @@
 import io
 import pickle
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -153,3 +154,12 @@ def test_a_pickle_that_would_run_code_is_refused(capsys):
     # PyTorch's own text is not passed on: its colour codes and its advice to load the file unsafely.
     message = str(refused.value)
     assert "weights_only" not in message and "\x1b" not in message and "WeightsUnpickler" not in message
+
+
+def test_probabilities_are_the_softmax_of_the_logits_as_numpy():
+    model = LeNet5(seed=1)
+    X = torch.rand(2, 1, 32, 32)
+    p = model.probabilities(X)
+    assert isinstance(p, np.ndarray) and p.shape == (2, 10) and not model.training
+    np.testing.assert_allclose(p, torch.softmax(model(X), dim=1).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-6)

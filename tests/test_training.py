@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import wait_for
 
 from cnnviz.lenet.data import IDX_FILES, load_digits, load_mnist5k, to_model_input, write_idx
 from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
@@ -35,14 +36,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    """Poll `condition` until true (fails after `timeout`: a bound for a loaded machine, not a target)."""
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, "timed out"
-        time.sleep(0.01)
 
 
 def test_config_rejects_bad_values_in_words():

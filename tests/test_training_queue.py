@@ -10,6 +10,7 @@ import time
 
 import pytest
 import torch
+from conftest import wait_for
 
 from cnnviz.lenet.data import load_digits
 from cnnviz.lenet.job import TrainingJob, training_processes
@@ -29,13 +30,6 @@ def one_thread():
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, "timed out"
-        time.sleep(0.01)
 
 
 def long_job(digits, seed: int = 0) -> TrainingJob:

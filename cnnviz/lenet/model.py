@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -89,6 +90,11 @@ class LeNet5(nn.Module):
         A["output"] = self.out(A["F6"])  # (N, 10)
         A["probabilities"] = torch.softmax(A["output"], dim=1)  # (N, 10)
         return A
+
+    def probabilities(self, X: torch.Tensor) -> np.ndarray:
+        """The class probabilities (the softmax of the logits), (N, 10), in evaluation mode, with no gradient."""
+        with torch.no_grad():
+            return self.eval().activations(X)["probabilities"].numpy()
 
     def describe(self) -> list[LayerInfo]:
         """The architecture layer by layer: name, what it does, output shape, parameter count."""
