@@ -170,6 +170,25 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(scope="module")
+def digits():
+    """The 8x8 digits (small and fast to train on), loaded once per test module."""
+    from cnnviz.lenet.data import load_digits
+
+    return load_digits()
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch in this process on one thread for the test (as a training process is), restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def wait_for(condition, timeout: float = 30.0) -> None:
     """Poll `condition` until true (fails after `timeout`: a bound for a loaded machine, not a target)."""
     start = time.monotonic()

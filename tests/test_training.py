@@ -11,7 +11,7 @@ import pytest
 import torch
 from conftest import wait_for
 
-from cnnviz.lenet.data import IDX_FILES, load_digits, load_mnist5k, to_model_input, write_idx
+from cnnviz.lenet.data import IDX_FILES, load_mnist5k, to_model_input, write_idx
 from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
 from cnnviz.lenet.model import LeNet5, load_weights
 from cnnviz.lenet.recorder import JobState
@@ -25,17 +25,7 @@ from cnnviz.lenet.training import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits()
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_config_rejects_bad_values_in_words():

@@ -9,27 +9,15 @@ import threading
 import time
 
 import pytest
-import torch
 from conftest import wait_for
 
-from cnnviz.lenet.data import load_digits
 from cnnviz.lenet.job import TrainingJob, training_processes
 from cnnviz.lenet.model import LeNet5
 from cnnviz.lenet.recorder import JobState
 from cnnviz.lenet.runqueue import TrainingQueue
 from cnnviz.lenet.training import TrainConfig
 
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits()
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def long_job(digits, seed: int = 0) -> TrainingJob:
