@@ -9,20 +9,28 @@ import streamlit as st
 
 import ui.page as ui
 from cnnviz.draw.export import curves_csv
-from cnnviz.draw.lenet import activations_picture, filters_picture, window_picture
+from cnnviz.draw.lenet import window_picture
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lenet.data import DATASETS, Dataset, grid_to_image, prepare_picture, to_model_input
 from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
 from cnnviz.lenet.model import LeNet5, load_weights, weights_bytes
 from cnnviz.lenet.recorder import TRAINED_STATES, JobState, JobView
-from cnnviz.lenet.training import OPTIMIZERS, TrainConfig, confusion_matrix, predict, take_snapshot
+from cnnviz.lenet.training import OPTIMIZERS, TrainConfig, confusion_matrix, predict
 from cnnviz.lessons.explain import EXPLAINABLE, explain
 from ui.click_image import click_image
 from ui.common import plot
 from ui.curves_svg import curves_chart
 from ui.designnet import network_choice, your_network_page
 from ui.stepper import render_stepper
-from ui.train_figures import architecture_figure, confusion_figure, stage_picture, symmetric_limit
+from ui.train_figures import (
+    activations_png,
+    architecture_figure,
+    confusion_figure,
+    filters_png,
+    snapshot_of,
+    stage_picture,
+    symmetric_limit,
+)
 from ui.train_session import (
     JobHolder,
     attach_from_url,
@@ -499,19 +507,20 @@ def shown_snapshot(source: str, holder: JobHolder, setup: Setup, run: Run):
         limits = (symmetric_limit(*(s.c1 for s in snaps)), symmetric_limit(*(s.c3 for s in snaps)))
         s = snaps[i]
         return s, f"Replay snapshot {i} of {len(snaps) - 1}: step {s.step} (epoch {s.epoch:.2f}).", limits
-    model = model_in_view(job, setup.activation, setup.pooling, setup.fixed, run.seed)
-    if source == "try" and holder.try_input is not None:
-        return take_snapshot(model, holder.try_input, -1), "Your input from Try it.", (None, None)
     v = job.view() if job else None
-    if v is not None and v.live is not None:
+    yours = source == "try" and holder.try_input is not None
+    if not yours and v is not None and v.live is not None:
         s = v.live
         caption = f"Test image {s.probe_index}, snapshot at step {s.step} (epoch {s.epoch:.2f})."
         return s, caption, (None, None)
+    model = model_in_view(job, setup.activation, setup.pooling, setup.fixed, run.seed)
+    if yours:
+        return snapshot_of(model, holder.try_input, -1), "Your input from Try it.", (None, None)
     X = to_model_input(setup.data.X_test[run.probe])
     weights = (
         START_FROM[setup.start_from] if setup.fixed is not None else "fresh random weights, before training"
     )
-    return take_snapshot(model, X, run.probe), f"Test image {run.probe}, {weights}.", (None, None)
+    return snapshot_of(model, X, run.probe), f"Test image {run.probe}, {weights}.", (None, None)
 
 
 def view_source(holder: JobHolder, v: JobView | None) -> str:
@@ -554,11 +563,11 @@ def run_status(holder: JobHolder, job: TrainingJob, v: JobView) -> None:
 
 
 def filters_panel(snap, limits) -> None:
-    png, _ = filters_picture(snap.c1, snap.c3, limits)
+    png = filters_png(snap.c1, snap.c3, limits)
     st.image(png, caption="The filters: one diverging scale per group, centred on 0", width="stretch")
     st.download_button(
         "C1 and C3 filters as PNG",
-        png,
+        lambda: png,  # made on the click, not stored on every redraw
         file_name="lenet_filters.png",
         mime="image/png",
         key="train_filters_png",
@@ -568,7 +577,7 @@ def filters_panel(snap, limits) -> None:
 
 def activations_panel(snap, caption: str, setup: Setup, run: Run, projector: bool) -> None:
     """The image's activations; a click on a C1 or C3 cell asks for its explanation."""
-    png, layout = activations_picture(snap.activations, setup.data.class_names)
+    png, layout = activations_png(snap.activations, setup.data.class_names)
     at = click_image(
         png,
         width=layout.width * 4 if projector else layout.width,  # projector: the full width

@@ -96,10 +96,14 @@ def test_job_runs_to_the_end_with_curves_and_snapshots(digits):
     config = TrainConfig(epochs=2, batch_size=16)
     job = TrainingJob(LeNet5(seed=0), digits.subset(400, 60), config, probe_index=3)
     assert job.view().state is JobState.CREATED
+    before = job.current_model()  # one read-only copy, shared by every live view until the next snapshot
+    assert job.current_model() is before and not before.c1.weight.requires_grad
     job.start()
     assert job.join(120)
     view = job.view()
     assert view.state is JobState.FINISHED, view.message
+    assert job.current_model() is not before and job.current_model() is job.current_model()
+    assert not torch.equal(job.current_model().c1.weight, before.c1.weight)
     assert view.step == view.total_steps == 2 * 25
     assert len(view.test_curve["accuracy"]) == 2 and len(view.train_curve["loss"]) >= 2
     assert view.train_curve["epoch"][-1] == 2.0
@@ -289,7 +293,9 @@ class FinishedRun:
 def test_start_continues_the_previous_run_only_on_the_same_images_and_architecture(digits):
     previous = FinishedRun(LeNet5("relu", "max", seed=5), digits)
     pretrained = LeNet5("tanh", "avg", seed=6).requires_grad_(False)
-    assert model_to_train(previous, digits, "relu", "max", pretrained, 0) is previous.model
+    continued = model_to_train(previous, digits, "relu", "max", pretrained, 0)  # the run's network, copied
+    assert continued is not previous.model and continued.c1.weight.requires_grad
+    torch.testing.assert_close(continued.c1.weight, previous.model.c1.weight)
     other_images = digits.subset(10, 10)
     copied = model_to_train(previous, other_images, "tanh", "avg", pretrained, 0)  # the start weights, copied
     assert copied is not pretrained and copied.c1.weight.requires_grad

@@ -1,13 +1,58 @@
 """Plotly figures for the Train LeNet page that are drawn once, not while a run trains (the architecture, the
-confusion matrix), and the preprocessing pictures; built from plain arrays (no streamlit here). The live view's
-filters and activations are pictures (`cnnviz.draw.lenet`), its curves an SVG (`ui.curves_svg`)."""
+confusion matrix), and the preprocessing pictures; built from plain arrays. The live view's filters and
+activations are pictures (`cnnviz.draw.lenet`), its curves an SVG (`ui.curves_svg`).
+
+The live view redraws every 2 s in every student's page, mostly the same pictures (30 students waiting in line
+see the same starting network on the same test image): `snapshot_of`, `filters_png` and `activations_png` make
+each once per content and share it.
+"""
 
 from __future__ import annotations
 
+import threading
+import weakref
+
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
-from cnnviz.lenet.model import LayerInfo
+from cnnviz.draw.lenet import Layout, activations_picture, filters_picture
+from cnnviz.lenet.model import LayerInfo, LeNet5
+from cnnviz.lenet.training import Snapshot, take_snapshot
+
+_SNAPSHOTS: weakref.WeakKeyDictionary = (
+    weakref.WeakKeyDictionary()
+)  # model -> {(probe, input bytes): Snapshot}
+_SNAPSHOTS_LOCK = threading.Lock()
+
+
+def snapshot_of(model: LeNet5, X, probe: int) -> Snapshot:
+    """`take_snapshot(model, X, probe)` (X: the model input, a (1, 1, 32, 32) tensor), once per model object and input: a model the view shows is read-only
+    (the shipped one, a run's `current_model`), and forgotten with it."""
+    key = (probe, X.numpy().tobytes())
+    with _SNAPSHOTS_LOCK:
+        known = _SNAPSHOTS.setdefault(model, {})
+        if key in known:
+            return known[key]
+    snap = take_snapshot(model, X, probe)
+    with _SNAPSHOTS_LOCK:
+        if len(known) >= 16:
+            known.clear()
+        known[key] = snap
+    return snap
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def filters_png(c1: np.ndarray, c3: np.ndarray, limits: tuple[float | None, float | None]) -> bytes:
+    """`filters_picture`'s PNG, made once per weights and shared by every session."""
+    return filters_picture(c1, c3, limits)[0]
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def activations_png(activations: dict[str, np.ndarray], class_names: tuple[str, ...]) -> tuple[bytes, Layout]:
+    """`activations_picture` (PNG and Layout), made once per activations and shared by every session."""
+    return activations_picture(activations, class_names)
+
 
 TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#d62728"
 

@@ -37,7 +37,7 @@ from cnnviz.lenet.data import (
     load_mnist5k,
     read_idx,
 )
-from cnnviz.lenet.job import TrainingJob, warm_up
+from cnnviz.lenet.job import TrainingJob, leave_cores_to_training, warm_up
 from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
 from cnnviz.lenet.runqueue import TrainingQueue
 
@@ -67,6 +67,7 @@ JOBS = TrainingQueue(MAX_CONCURRENT_JOBS, owner_alive=_connected, grace=RECONNEC
 # The fork server that starts training processes imports torch now, not at the first Start; and Streamlit's
 # command line, which `streamlit run`'s main script imports and each training process runs again.
 warm_up(("streamlit.web.cli",))
+leave_cores_to_training()
 
 
 @dataclass

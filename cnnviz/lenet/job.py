@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import ctypes
+import functools
 import math
 import multiprocessing
 import os
@@ -57,6 +58,15 @@ def warm_up(modules: tuple[str, ...] = ()) -> None:
     _CONTEXT.set_forkserver_preload([PRELOAD, *modules])  # only before the fork server has started
     with contextlib.suppress(Exception):
         forkserver.ensure_running()
+
+
+def leave_cores_to_training() -> None:
+    """The server's own torch work (the live view's forward pass of a starting network, Try it) on one thread.
+
+    By default torch takes a thread per core; in a server beside training processes its short forward passes
+    then wait on busy cores (measured: tens of milliseconds for one 32x32 image while a run trained, a third
+    of a millisecond alone)."""
+    torch.set_num_threads(1)
 
 
 def _name_process(name: str) -> None:
@@ -233,6 +243,7 @@ class TrainingJob:
         self._pause_requested = False
         self._stop_requested_at: float | None = None
         self._last_heartbeat = time.monotonic()
+        self._view_model = None  # (ended, the weights it was made from, the model): see current_model
         # Set by a TrainingQueue: whether the run's owner is still there, and what to do when the run ends.
         self.child_pid: int | None = None  # the training process, once it has started
         self.child_torch_threads: int | None = None  # the torch threads it trains on, as it reported
@@ -330,14 +341,24 @@ class TrainingJob:
             return self._record.snapshots()
 
     def current_model(self) -> torch.nn.Module:
-        """A copy of the model as of the last snapshot (the trained model once the run has ended)."""
+        """The model as of the last snapshot (the trained model once the run has ended), in eval mode.
+
+        One copy per snapshot, shared by every caller until the next one (the live view asks every 2 s, and
+        30 students' views would otherwise copy the network each time): read it, never train it
+        (`model_to_train` copies it)."""
         with self._lock:
             ended = self._record.state.ended
             state = None if ended else self._record.weights
+            cached = self._view_model
+            if cached is not None and cached[0] == ended and cached[1] is state:
+                return cached[2]
             model = copy.deepcopy(self.model)
         if state is not None:
             model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
-        return model.eval()
+        model.eval().requires_grad_(False)
+        with self._lock:
+            self._view_model = (ended, state, model)
+        return model
 
     # --- the reader thread --------------------------------------------------------------------------------
     def _send(self, command) -> None:
@@ -482,7 +503,7 @@ def model_to_train(
     the chosen start weights `start` (pretrained or uploaded), or fresh random weights from `seed`."""
     same_images = previous is not None and previous.data is data
     if same_images and (previous.model.activation, previous.model.pooling) == (activation, pooling):
-        return previous.current_model()
+        return copy.deepcopy(previous.current_model()).requires_grad_(True)
     if start is not None:
         return copy.deepcopy(start).requires_grad_(True)
     return LeNet5(activation, pooling, seed=seed)
@@ -494,4 +515,10 @@ def model_in_view(job: TrainingJob | None, activation: str, pooling: str, start,
         return job.current_model()
     if start is not None:
         return start
-    return LeNet5(activation, pooling, seed=seed).eval()
+    return _fresh_model(activation, pooling, seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _fresh_model(activation: str, pooling: str, seed: int) -> LeNet5:
+    """Fresh random weights from `seed`, made once per choice (the view asks every 2 s); read-only."""
+    return LeNet5(activation, pooling, seed=seed).eval().requires_grad_(False)
