@@ -174,3 +174,36 @@ def test_finished_runs_are_forgotten_once_no_page_holds_them(digits):
 def test_the_cap_must_be_a_positive_number():
     with pytest.raises(ValueError, match="at least 1, got 0"):
         TrainingQueue(0)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.slow
+def test_a_closed_page_gets_the_short_grace_and_a_broken_connection_the_long_one(digits):
+    owners, left, clock = Owners("closed", "dropped"), set(), Clock()
+    queue = TrainingQueue(
+        2, owner_alive=owners, grace=60.0, owner_left=left.__contains__, left_grace=3.0, clock=clock
+    )
+    closed, dropped = long_job(digits), long_job(digits, 1)
+    queue.submit("closed", closed)
+    queue.submit("dropped", dropped)
+    try:
+        wait_for(lambda: closed.view().step > 3 and dropped.view().step > 3)
+        owners.here.clear()  # both connections end...
+        left.add("closed")  # ...one page said goodbye, the other's network broke
+        clock.now += 2.0
+        queue.reap()
+        assert not closed.stop_requested  # a refresh within the short grace still finds its run
+        clock.now += 2.0  # 4 s away: past the short grace, far from the long one
+        queue.reap()
+        assert closed.join(20) and closed.view().state is JobState.STOPPED
+        assert dropped.view().state is JobState.RUNNING and not dropped.stop_requested
+    finally:
+        dropped.stop()
+        dropped.join(10)

@@ -2,8 +2,8 @@
 
 The run lives in `st.session_state` (one per browser session) and in `JOBS`, this process's
 `TrainingQueue`, which caps the runs training at once and queues the rest. A run stops when its session has
-been disconnected for `RECONNECT_GRACE` seconds (the tab was closed), not on a short network drop, and not
-when a client clears the caches.
+been disconnected for `RECONNECT_GRACE` seconds, or `CLOSE_GRACE` seconds after its tab was closed
+(`ui.departures`), not on a short network drop, and not when a client clears the caches.
 
 A run also belongs to a token kept in the page's URL (`?run=...`, the run's token in `JOBS`): a refresh (a
 new session) or a second tab of the same link finds the run again and adopts it (`attach_from_url`); a link
@@ -40,6 +40,7 @@ from cnnviz.lenet.data import (
 from cnnviz.lenet.job import TrainingJob, leave_cores_to_training, warm_up
 from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
 from cnnviz.lenet.runqueue import TrainingQueue
+from ui import departures
 
 
 def _env_number(name: str, default: float) -> float:
@@ -54,6 +55,8 @@ def _env_number(name: str, default: float) -> float:
 MAX_CONCURRENT_JOBS = max(1, int(_env_number("CNNVIZ_TRAINING_SLOTS", 2)))
 # A run outlives its page by this many seconds: a network drop or a refresh shorter than this changes nothing.
 RECONNECT_GRACE = _env_number("CNNVIZ_RECONNECT_GRACE", 10.0)
+# ...and by this many once the page has said goodbye (its tab was closed; a refresh adopts the run in time).
+CLOSE_GRACE = _env_number("CNNVIZ_CLOSE_GRACE", 3.0)
 
 
 def _connected(session_id: str) -> bool:
@@ -63,7 +66,14 @@ def _connected(session_id: str) -> bool:
 
 # Every run of this process, owned by a module global rather than a cache: Streamlit's "clear caches" (which
 # any client can send) empties st.cache_resource, and must neither stop runs nor reset the cap.
-JOBS = TrainingQueue(MAX_CONCURRENT_JOBS, owner_alive=_connected, grace=RECONNECT_GRACE)
+departures.install()
+JOBS = TrainingQueue(
+    MAX_CONCURRENT_JOBS,
+    owner_alive=_connected,
+    grace=RECONNECT_GRACE,
+    owner_left=departures.said_goodbye,
+    left_grace=CLOSE_GRACE,
+)
 # The fork server that starts training processes imports torch now, not at the first Start; and Streamlit's
 # command line, which `streamlit run`'s main script imports and each training process runs again.
 warm_up(("streamlit.web.cli",))

@@ -35,7 +35,9 @@ class TrainingQueue:
 
     Each run has an `owner` (a browser session's id) and a token. A run whose owner has been gone for
     `grace` seconds is stopped (or leaves the line): `owner_alive(owner)` says whether the owner is connected,
-    and `touch(token)` says that it just was. A network drop shorter than `grace` changes nothing.
+    and `touch(token)` says that it just was. A network drop shorter than `grace` changes nothing. An owner
+    that left on purpose (`owner_left(owner)`: its page was closed, not its connection broken) gets the
+    shorter `left_grace`, time enough for a refresh to adopt the run.
     """
 
     def __init__(
@@ -44,12 +46,15 @@ class TrainingQueue:
         *,
         owner_alive: Callable[[str], bool] | None = None,
         grace: float = 10.0,
+        owner_left: Callable[[str], bool] | None = None,
+        left_grace: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         if limit < 1:
             raise ValueError(f"the cap on concurrent training runs must be at least 1, got {limit}")
-        self.limit, self.grace = limit, grace
+        self.limit, self.grace, self.left_grace = limit, grace, min(left_grace, grace)
         self._owner_alive = owner_alive or (lambda owner: False)
+        self._owner_left = owner_left or (lambda owner: False)
         self._clock = clock
         self._lock = threading.RLock()
         self._entries: dict[str, _Entry] = {}
@@ -137,7 +142,9 @@ class TrainingQueue:
             now = self._clock()
             if self._owner_alive(entry.owner):
                 entry.last_seen = now
-            return now - entry.last_seen <= self.grace
+                return True
+            grace = self.left_grace if self._owner_left(entry.owner) else self.grace
+            return now - entry.last_seen <= grace
 
     def _admit(self) -> None:
         """Start runs from the front of the line while slots are free (called with the lock held)."""
