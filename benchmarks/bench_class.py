@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from serve_class import ClassServer, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from cnnviz.lenet.job import training_processes  # noqa: E402
 
@@ -266,10 +267,16 @@ def pause_seconds(session: Session, timeout: float = 60.0) -> float:
     return float("inf")
 
 
+RUN_EPOCHS = 100  # long enough that every run is still training (or waiting) when the bench clicks Pause
+
+
 def press(session: Session) -> None:
-    button = session.find("button", "train_start")
+    """Set a long run (the default 12 epochs end before the drive does), then press Start training."""
+    epochs, button = session.find("number_input", "train_epochs"), session.find("button", "train_start")
     if button is not None:
         with contextlib.suppress(SessionClosed, TimeoutError):
+            if epochs is not None:
+                session.run([WidgetState(id=epochs.id, int_value=RUN_EPOCHS)])
             session.click(button)
 
 
