@@ -185,6 +185,7 @@ class ClassServer:
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "CNNVIZ_TRAINING_SLOTS": str(args.slots),
+            "CNNVIZ_TRAINING_NICENESS": str(args.training_niceness),
             # One secret for all processes (and machines: set it there too), so the XSRF cookie one process
             # issued is accepted by another after a failover.
             "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")
@@ -263,6 +264,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--upstream", action="append", default=[], help="HOST:PORT of an app on another machine"
     )
     parser.add_argument("--slots", type=int, default=1, help="training runs at once per process")
+    parser.add_argument(
+        "--training-niceness",
+        type=int,
+        default=10,
+        help="niceness of the training processes: the students' clicks go first (0: train at full priority)",
+    )
     parser.add_argument("--max-fails", type=int, default=2, help="failed tries before nginx skips a process")
     parser.add_argument("--fail-timeout", type=int, default=10, help="seconds a failed process is skipped")
     parser.add_argument("--run-dir", default=str(ROOT / "run" / "class"), help="generated config and logs")

@@ -127,6 +127,10 @@ def training_runs(pid: int) -> int:
     return len(training_processes(pid))
 
 
+def niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def wait_until(condition, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
@@ -163,6 +167,8 @@ def test_a_run_outlives_a_network_drop_and_ends_when_its_page_is_gone(tmp_path, 
         student.click(student.find("button", "train_start"))
         assert "**training**" in live_tick(student)
         assert wait_until(lambda: training_runs(pid) == 1)  # its process may take a moment to start
+        (child,) = training_processes(pid)  # it yields the CPU to the servers: niceness 10 above theirs
+        assert niceness(child) == min(19, niceness(pid) + 10)
 
         student.drop()  # the network goes away for 5 s; the browser then reconnects to its session
         time.sleep(5)

@@ -1,6 +1,7 @@
 """Training: the function, the recorder, the job in its child process (pause, stop, heartbeat) and the command line."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import torch
 from conftest import wait_for
 
 from cnnviz.lenet.data import IDX_FILES, load_mnist5k, to_model_input, write_idx
-from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
+from cnnviz.lenet.job import NICENESS, TrainingJob, model_in_view, model_to_train
 from cnnviz.lenet.model import LeNet5, load_weights
 from cnnviz.lenet.recorder import JobState
 from cnnviz.lenet.training import (
@@ -181,6 +182,9 @@ def test_the_child_is_named_and_trains_on_the_torch_threads_asked(digits, thread
         wait_for(lambda: job.child_torch_threads is not None)
         assert job.child_torch_threads == threads  # as the CLI's --threads (default 1)
         assert Path(f"/proc/{job.child_pid}/comm").read_text().strip() == "cnnviz-train"  # what `ps` shows
+        # its niceness: NICENESS above the server's own (field 19 of stat; `make class` sets 10)
+        child_nice = int(Path(f"/proc/{job.child_pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+        assert child_nice == min(19, os.nice(0) + NICENESS)
     finally:
         job.stop()
         job.join(30)

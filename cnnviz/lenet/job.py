@@ -39,6 +39,10 @@ __all__ = ["OS_PROCESS_NAME", "TrainingJob", "training_processes"]
 OS_PROCESS_NAME = "cnnviz-train"  # what `ps`, top and /proc/<pid>/comm show for a training process
 SEND_EVERY = 0.1  # seconds: the child sends its steps in batches, so the server wakes ~10 times a second
 STOP_GRACE = 10.0  # seconds a child has to end after a stop before it is terminated
+# A training process's niceness. `make class` sets 10: the servers go first (a student's click, a live view's
+# redraw), training takes the rest, and with the cores to itself trains as fast as at 0. `make run` (one user,
+# who waits for the run) leaves it at 0.
+NICENESS = int(os.environ.get("CNNVIZ_TRAINING_NICENESS", "0"))
 # "forkserver": each child is forked from a clean server process that has imported torch once (never from the
 # threaded Streamlit server, which a plain fork would copy mid-flight); a child starts in well under a second.
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -188,6 +192,8 @@ def _watch_server(pid: int) -> None:
 def _child_main(conn, model_bytes: bytes, data: Dataset, config: TrainConfig, settings: dict) -> None:
     """The child process: train, report, obey; end quietly when the server has gone."""
     _name_process(OS_PROCESS_NAME)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     threading.Thread(target=_watch_server, args=(settings["server_pid"],), daemon=True).start()
     torch.set_num_threads(settings["threads"])  # as the command line's --threads
     try:
