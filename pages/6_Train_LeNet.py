@@ -9,7 +9,7 @@ import streamlit as st
 
 import ui.page as ui
 from cnnviz.draw.export import curves_csv
-from cnnviz.draw.lenet import window_picture
+from cnnviz.draw.lenet import filters_picture, window_picture
 from cnnviz.inputs import format_grid, load_image, parse_grid
 from cnnviz.lenet.data import DATASETS, Dataset, grid_to_image, prepare_picture, to_model_input
 from cnnviz.lenet.job import TrainingJob, model_in_view, model_to_train
@@ -562,12 +562,21 @@ def run_status(holder: JobHolder, job: TrainingJob, v: JobView) -> None:
     )
 
 
-def filters_panel(snap, limits) -> None:
-    png = filters_png(snap.c1, snap.c3, limits)
-    st.image(png, caption="The filters: one diverging scale per group, centred on 0", width="stretch")
+def filters_panel(snap, limits, projector: bool) -> None:
+    png, layout = filters_png(snap.c1, snap.c3, limits)
+    click_image(
+        png,
+        width=layout.width * 4 if projector else layout.width,  # projector: the full width
+        key="train_filters",
+        name="filters",
+        alt="the C1 and C3 filters",
+        layout=layout,
+        clickable=False,
+    )
+    st.caption("The filters: one diverging scale per group, centred on 0")
     st.download_button(
         "C1 and C3 filters as PNG",
-        lambda: png,  # made on the click, not stored on every redraw
+        lambda: filters_picture(snap.c1, snap.c3, limits)[0],  # with its names; made on the click
         file_name="lenet_filters.png",
         mime="image/png",
         key="train_filters_png",
@@ -585,6 +594,7 @@ def activations_panel(snap, caption: str, setup: Setup, run: Run, projector: boo
         name="activations",
         alt="the image's activations, layer by layer",
         title="click a C1 or C3 cell",
+        layout=layout,
     )
     st.caption(caption + " Click a cell of a C1 or C3 map to see how it was computed.")
     hit = layout.hit(*at) if at else None
@@ -627,7 +637,7 @@ def model_view(holder: JobHolder, setup: Setup, run: Run, projector: bool) -> No
     if not live or run.detail or source != "probe":
         snap, caption, limits = shown_snapshot(source, holder, setup, run)
         with middle:
-            filters_panel(snap, limits)
+            filters_panel(snap, limits, projector)
         with right:
             activations_panel(snap, caption, setup, run, projector)
     elif v is not None:

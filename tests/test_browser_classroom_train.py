@@ -8,16 +8,32 @@ from conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
 
-VIEW = '[data-testid="stImage"]'
-
 
 def live_view(pg) -> dict:
     return {
         "Start": pg.get_by_role("button", name="Start training"),
         "Stop": pg.get_by_role("button", name="Stop training"),
-        "the filters": pg.locator(VIEW).filter(has_text="The filters"),
+        "the filters": pg.locator('img[data-name="filters"]'),
         "the activations": pg.locator('img[data-name="activations"]'),
     }
+
+
+def assert_text_readable(pg, screen: str) -> None:
+    """The names on the filters and activations are HTML text of at least 11 px (not pixels shrunk with the
+    picture), and the curves' labels are drawn at least 11 px high."""
+    # Playwright's locators see into the components' shadow roots (document.querySelector does not).
+    names = dict(
+        pg.locator(".ci-text").evaluate_all(
+            "els => els.map(e => [e.textContent, parseFloat(getComputedStyle(e).fontSize)])"
+        )
+    )
+    assert {"S4 16@5x5", "C3 16@10x10", "C1: 6 filters 5x5 (red +, blue -)"} <= set(names), names
+    assert min(names.values()) >= 11, (screen, names)
+    # an SVG text's drawn height on the screen: its 12 font units times the drawing's scale
+    curves = pg.locator('svg[data-name="curves"] text').evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert curves and min(curves) >= 11, (screen, curves)
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
@@ -38,6 +54,7 @@ def test_start_and_the_live_view_are_on_the_first_screen(server, browser, screen
         pg.locator('svg[data-name="curves"]').wait_for(timeout=60_000)
         pg.wait_for_function("() => /step [1-9]\\d* of/.test(document.body.innerText)", timeout=60_000)
         viewport_shot(pg, f"train_lenet_{screen}")
+        assert_text_readable(pg, screen)
         assert_on_first_screen(pg, pg.locator('svg[data-name="curves"]'), "the curves")
         assert_on_first_screen(pg, pg.get_by_role("button", name="Stop training"), "Stop")
         assert pg.locator('[data-testid="stException"]').count() == 0
@@ -95,7 +112,7 @@ def test_projector_mode_draws_the_live_view_the_full_width(server, browser):
     try:
         pg.locator('img[data-name="activations"]').wait_for(timeout=60_000)
         main = pg.locator('[data-testid="stMainBlockContainer"]').bounding_box()
-        filters = pg.locator(VIEW).filter(has_text="The filters").locator("img").bounding_box()
+        filters = pg.locator('img[data-name="filters"]').bounding_box()
         activations = pg.locator('img[data-name="activations"]').bounding_box()
         viewport_shot(pg, "train_lenet_projector_1920x1080")
         # Filled to the main column's width: 1.5 times or more their natural 540 and 700 px.

@@ -48,7 +48,7 @@ def test_the_live_view_fits_one_full_hd_screen_and_the_run_finishes(server, brow
             "start": page.get_by_role("button", name="Start training").bounding_box(),
             "stop": page.get_by_role("button", name="Stop training").bounding_box(),
             "curves": page.locator('svg[data-name="curves"]').bounding_box(),
-            "filters": page.locator('[data-testid="stImage"]').filter(has_text="The filters").bounding_box(),
+            "filters": page.locator('img[data-name="filters"]').bounding_box(),
             "activations": page.locator('img[data-name="activations"]').bounding_box(),
         }
         screenshot(page, "train_lenet_live_1920", full_page=False)

@@ -1,4 +1,5 @@
-"""Loss and accuracy curves drawn by the browser as SVG from the raw numbers.
+"""Loss and accuracy curves drawn by the browser as SVG from the raw numbers, sized to their column (12-px text
+at a desk, enlarged in projector mode).
 
 The live view redraws the curves once a second while a run trains, in the same process as the training
 thread: a Plotly figure costs tens of milliseconds of Python (validation, then JSON) on every redraw, time
@@ -24,13 +25,31 @@ _JS = """
 export default function(component) {
     const { data, parentElement } = component;
     const NS = 'http://www.w3.org/2000/svg';
-    const W = 640, H = 230, panelW = 290, top = 26, bottom = 36, left = 44;
     let svg = parentElement.querySelector('svg');
     if (!svg) { svg = document.createElementNS(NS, 'svg'); parentElement.appendChild(svg); }
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     svg.setAttribute('data-name', 'curves');
     svg.setAttribute('data-train-points', String(data.train.epoch.length));
     svg.setAttribute('data-test-points', String(data.test.epoch.length));
+    svg.cnnvizData = data;
+    if (!svg.cnnvizObserver) {
+        svg.cnnvizObserver = new ResizeObserver(() => draw(svg, svg.cnnvizData));
+        svg.cnnvizObserver.observe(svg);  // its width is the column's (CSS width: 100%)
+    }
+    draw(svg, data);
+}
+
+// Drawing units are CSS pixels up to 640 wide: in a narrow column (a laptop's live view) the text stays 12 px
+// and the panels get shorter titles and fewer ticks; in a wide one (projector mode) the 640-unit drawing is
+// enlarged with its text.
+function draw(svg, data) {
+    const NS = 'http://www.w3.org/2000/svg';
+    const W = Math.min(640, Math.max(300, Math.round(svg.getBoundingClientRect().width) || 640));
+    if (svg.cnnvizDrawn === JSON.stringify([W, data])) return;  // a resize that changed nothing
+    svg.cnnvizDrawn = JSON.stringify([W, data]);
+    const narrow = W < 480;
+    const H = narrow ? 170 : 230, top = 26, bottom = narrow ? 32 : 36, left = narrow ? 36 : 44, right = 10;
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('data-layout', narrow ? 'narrow' : 'wide');
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     const el = (tag, attrs, text) => {
         const e = document.createElementNS(NS, tag);
@@ -39,39 +58,42 @@ export default function(component) {
         svg.appendChild(e);
         return e;
     };
+    const boxW = W / 2;
     const panels = [
-        {key: 'loss', title: 'Loss (cross-entropy)', x0: left},
-        {key: 'accuracy', title: 'Accuracy', x0: left + panelW + 20},
+        {key: 'loss', title: narrow ? 'Loss' : 'Loss (cross-entropy)', bx: 0},
+        {key: 'accuracy', title: 'Accuracy', bx: boxW},
     ];
     const epochs = Math.max(1, data.epochs);
     for (const p of panels) {
         const values = data.train[p.key].concat(data.test[p.key]).filter(v => Number.isFinite(v));
         const ymax = p.key === 'accuracy' ? 1 : Math.max(0.1, ...values) * 1.05;
-        const w = panelW - left + 20, h = H - top - bottom;
-        const X = e => p.x0 + (e / epochs) * w;
+        const x0 = p.bx + left, w = boxW - left - right, h = H - top - bottom;
+        const X = e => x0 + (e / epochs) * w;
         const Y = v => top + h - (v / ymax) * h;
-        el('text', {x: p.x0 + w / 2, y: 16, 'text-anchor': 'middle'}, p.title);
-        for (let k = 0; k <= 4; k++) {
+        const title = narrow ? {x: x0 - 20, 'text-anchor': 'start'} : {x: x0 + w / 2, 'text-anchor': 'middle'};
+        el('text', {...title, y: 16}, p.title);
+        for (let k = 0; k <= 4; k += narrow ? 2 : 1) {
             const v = ymax * k / 4;
-            el('line', {x1: p.x0, x2: p.x0 + w, y1: Y(v), y2: Y(v), class: 'grid'});
+            el('line', {x1: x0, x2: x0 + w, y1: Y(v), y2: Y(v), class: 'grid'});
             const label = p.key === 'accuracy' ? `${Math.round(v * 100)}%` : v.toPrecision(2);
-            el('text', {x: p.x0 - 4, y: Y(v) + 4, 'text-anchor': 'end'}, label);
+            el('text', {x: x0 - 4, y: Y(v) + 4, 'text-anchor': 'end'}, label);
         }
-        el('line', {x1: p.x0, x2: p.x0 + w, y1: top + h, y2: top + h, class: 'axis'});
-        const step = Math.max(1, Math.ceil(epochs / 8));
+        el('line', {x1: x0, x2: x0 + w, y1: top + h, y2: top + h, class: 'axis'});
+        const step = Math.max(1, Math.ceil(epochs / (narrow ? 3 : 8)));
         for (let e = 0; e <= epochs; e += step) {
             el('text', {x: X(e), y: top + h + 14, 'text-anchor': 'middle'}, String(e));
         }
-        el('text', {x: p.x0 + w / 2, y: H - 4, 'text-anchor': 'middle'}, 'epoch');
-        for (const [name, cls] of [['train', 'train'], ['test', 'test']]) {
+        el('text', {x: x0 + w / 2, y: H - 3, 'text-anchor': 'middle'}, 'epoch');
+        for (const name of ['train', 'test']) {
             const xs = data[name].epoch, ys = data[name][p.key];
             const pts = xs.map((e, i) => `${X(e).toFixed(1)},${Y(ys[i]).toFixed(1)}`).join(' ');
-            if (xs.length) el('polyline', {points: pts, class: cls});
+            if (xs.length) el('polyline', {points: pts, class: name});
             if (name === 'test') xs.forEach((e, i) => el('circle', {cx: X(e), cy: Y(ys[i]), r: 2.5, class: 'dot'}));
         }
     }
-    el('text', {x: W - 120, y: 16, fill: '#1f77b4'}, '— train');
-    el('text', {x: W - 60, y: 16, fill: '#d62728'}, '● test');
+    const legend = narrow ? [left + 20, left + 70] : [W - 120, W - 60];  // narrow: after "Loss"
+    el('text', {x: legend[0], y: 16, fill: '#1f77b4'}, '— train');
+    el('text', {x: legend[1], y: 16, fill: '#d62728'}, '● test');
 }
 """
 

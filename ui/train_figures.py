@@ -43,15 +43,18 @@ def snapshot_of(model: LeNet5, X, probe: int) -> Snapshot:
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def filters_png(c1: np.ndarray, c3: np.ndarray, limits: tuple[float | None, float | None]) -> bytes:
-    """`filters_picture`'s PNG, made once per weights and shared by every session."""
-    return filters_picture(c1, c3, limits)[0]
+def filters_png(
+    c1: np.ndarray, c3: np.ndarray, limits: tuple[float | None, float | None]
+) -> tuple[bytes, Layout]:
+    """`filters_picture` without its names (the page writes them, `ui.click_image`), made once per weights
+    and shared by every session."""
+    return filters_picture(c1, c3, limits, text=False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def activations_png(activations: dict[str, np.ndarray], class_names: tuple[str, ...]) -> tuple[bytes, Layout]:
-    """`activations_picture` (PNG and Layout), made once per activations and shared by every session."""
-    return activations_picture(activations, class_names)
+    """`activations_picture` without its names, made once per activations and shared by every session."""
+    return activations_picture(activations, class_names, text=False)
 
 
 TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#d62728"

@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 BACKGROUND = (255, 255, 255)
 LABEL = (40, 40, 40)
 GAP = 4  # pixels between two maps
-LABEL_H = 16  # pixels above a row of maps for its name
+LABEL_H = 20  # pixels above a row of maps for its name
+LABEL_PX = 12  # the names' font size, in the picture's pixels
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,22 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class Text:
+    """A name written on a picture: its top-left corner and font size in the picture's pixels. A page can write
+    it as HTML over a picture drawn without text, so that it stays readable when the picture is shrunk."""
+
+    x: int
+    y: int
+    text: str
+    size: int = LABEL_PX
+
+
+@dataclass(frozen=True)
 class Layout:
     width: int
     height: int
     tiles: tuple[Tile, ...]
+    texts: tuple[Text, ...] = ()
 
     def hit(self, px: float, py: float) -> tuple[str, int, int, int] | None:
         """(layer, map, row, column) under picture pixel (px, py), or None between the maps."""
@@ -145,18 +158,26 @@ class Canvas:
         self.bars = (self.y, height, np.asarray(values, dtype=float), names)
         self.y += height + 14
 
-    def picture(self) -> tuple[bytes, Layout]:
-        """The PNG and its Layout; encoded once, at low compression (fast to write, sent once a second)."""
-        pixels = np.full((self.y, self.width, 3), BACKGROUND, np.uint8)
-        for x, y, block in self.blocks:
-            pixels[y : y + block.shape[0], x : x + block.shape[1]] = block
-        for x, y, text in self.labels:
-            _paste_label(pixels, x, y + 1, text)
+    def texts(self) -> tuple[Text, ...]:
+        """Every name on the picture: the rows' labels, and the bars' class names."""
+        texts = [Text(x, y + 1, text) for x, y, text in self.labels]
         if self.bars is not None:
             y0, bar_h, p, names = self.bars
             width = min(40, (self.width - GAP * len(p)) // len(p))
-            for c in range(len(p)):
-                _paste_label(pixels, c * (width + GAP) + 2, y0 + bar_h + 1, str(names[c])[:6], 11)
+            texts += [
+                Text(c * (width + GAP) + 2, y0 + bar_h + 1, str(names[c])[:6], 11) for c in range(len(p))
+            ]
+        return tuple(texts)
+
+    def picture(self, text: bool = True) -> tuple[bytes, Layout]:
+        """The PNG and its Layout; encoded once, at low compression (fast to write, sent once a second).
+
+        `text=False` leaves the names out of the pixels (the Layout still lists them, for the page to write)."""
+        pixels = np.full((self.y, self.width, 3), BACKGROUND, np.uint8)
+        for x, y, block in self.blocks:
+            pixels[y : y + block.shape[0], x : x + block.shape[1]] = block
+        for t in self.texts() if text else ():
+            _paste_label(pixels, t.x, t.y, t.text, t.size)
         image = Image.fromarray(pixels)
         draw = ImageDraw.Draw(image)
         if self.bars is not None:
@@ -170,12 +191,19 @@ class Canvas:
                 draw.rectangle([x, top, x + width - 1, base], fill=colour)
         buffer = io.BytesIO()
         image.save(buffer, "PNG", compress_level=1)
-        return buffer.getvalue(), Layout(self.width, self.y, tuple(self.tiles))
+        return buffer.getvalue(), Layout(self.width, self.y, tuple(self.tiles), self.texts())
 
 
-def filters_picture(c1: np.ndarray, c3: np.ndarray, limits: tuple[float | None, float | None] = (None, None)):
+def filters_picture(
+    c1: np.ndarray,
+    c3: np.ndarray,
+    limits: tuple[float | None, float | None] = (None, None),
+    *,
+    text: bool = True,
+):
     """The 6 C1 filters (6, 5, 5) in a row, then the C3 kernels (16, 6, 5, 5): a column per C3 filter, a row
-    per S2 map it reads. Each group on its own diverging scale centred on 0. Returns (PNG bytes, Layout)."""
+    per S2 map it reads. Each group on its own diverging scale centred on 0. Returns (PNG bytes, Layout);
+    `text=False` leaves the names to the page (`Layout.texts`)."""
     canvas = Canvas(260)
     canvas.add_row("C1: 6 filters 5x5 (red +, blue -)", "C1w", colour_maps(c1, limits[0] or _peak(c1)), 12, 6)
     n_out, n_in = c3.shape[:2]
@@ -187,22 +215,20 @@ def filters_picture(c1: np.ndarray, c3: np.ndarray, limits: tuple[float | None, 
         6,
         n_out,
     )
-    return canvas.picture()
+    return canvas.picture(text)
 
 
 def _peak(a: np.ndarray) -> float:
     return float(np.abs(a).max()) or 1.0
 
 
-def activations_picture(A: dict[str, np.ndarray], class_names: tuple[str, ...]):
+def activations_picture(A: dict[str, np.ndarray], class_names: tuple[str, ...], *, text: bool = True):
     """One image's way through the network, wide and short to fit beside the curves on one screen: input and
     C1, then S2, C3, S4 as maps, C5 and F6 as strips of cells, and the probabilities as bars.
-    Returns (PNG bytes, Layout); the Layout's tiles are the maps."""
+    Returns (PNG bytes, Layout); the Layout's tiles are the maps; `text=False` leaves the names to the page."""
     x_in = A["input"].reshape(-1, *A["input"].shape[-2:])  # (1, 32, 32)
     canvas = Canvas(10 * (40 + GAP))
-    right = canvas.add_row(
-        "input 1@32x32", "input", gray_rgb(x_in, max(1.0, float(x_in.max()))), 3, 1, 0, False
-    )
+    right = canvas.add_row("input", "input", gray_rgb(x_in, max(1.0, float(x_in.max()))), 3, 1, 0, False)
     for name, scale, x0 in (("C1", 3, right + 2 * GAP), ("S2", 5, 0), ("C3", 4, 0), ("S4", 8, 0)):
         maps = A[name]
         k, h, w = maps.shape
@@ -213,7 +239,7 @@ def activations_picture(A: dict[str, np.ndarray], class_names: tuple[str, ...]):
     p = A["probabilities"]
     guess = int(np.argmax(p))
     canvas.add_bars(f"probabilities: {class_names[guess]} {p[guess]:.1%}", p, class_names)
-    return canvas.picture()
+    return canvas.picture(text)
 
 
 def window_picture(X: np.ndarray, top: int, left: int, size: int, *, scale: int = 8) -> bytes:
