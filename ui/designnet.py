@@ -268,9 +268,16 @@ def live_view(spec: NetSpec, data, job) -> None:
                 png, _ = first_filters_picture(snap.weights[convs[0]], convs[0])
                 st.image(png, caption="The first conv layer's filters (red +, blue -)")
         with right:
-            png, layout = net_maps_picture(snap.activations, convs, _names(spec), data.class_names)
+            png, layout = net_maps_picture(
+                snap.activations, convs, _names(spec), data.class_names, text=False
+            )
             at = click_image(
-                png, width=layout.width, key="designnet_maps", name="maps", title="click a conv map"
+                png,
+                width=layout.width,
+                key="designnet_maps",
+                name="maps",
+                title="click a conv map",
+                layout=layout,
             )
             st.caption(
                 f"Test image {snap.probe_index}, step {snap.step}. Click a conv layer's map to explain it."

@@ -35,9 +35,10 @@ def first_filters_picture(weight: np.ndarray, layer: int):
     return canvas.picture()
 
 
-def net_maps_picture(activations, conv_layers, names: dict[int, str], class_names):
+def net_maps_picture(activations, conv_layers, names: dict[int, str], class_names, *, text: bool = True):
     """One image through the network: the input, the maps after each conv layer in `conv_layers` (numbers into
-    `activations`, whose item 0 is the input), and the probabilities as bars. Returns (PNG bytes, Layout)."""
+    `activations`, whose item 0 is the input), and the probabilities as bars. Returns (PNG bytes, Layout);
+    `text=False` leaves the names to the page (`Layout.texts`)."""
     x_in = activations[0].reshape(-1, *activations[0].shape[-2:])  # (C, H, W)
     canvas = Canvas(10 * 44)
     canvas.add_row(f"input {x_in.shape[-2]}x{x_in.shape[-1]}", "0", gray_rgb(x_in[:1], 1.0), 3, 1)
@@ -57,4 +58,4 @@ def net_maps_picture(activations, conv_layers, names: dict[int, str], class_name
         p /= p.sum()
         guess = int(np.argmax(p))
         canvas.add_bars(f"probabilities: {class_names[guess]} {p[guess]:.1%}", p, class_names)
-    return canvas.picture()
+    return canvas.picture(text)
