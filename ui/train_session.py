@@ -178,7 +178,7 @@ def shipped_model() -> LeNet5:
 
 
 def keep_alive(holder: JobHolder) -> None:
-    """The page is looking at its run (the live view calls this every second)."""
+    """The page is looking at its run (the live view calls this on every redraw)."""
     if holder.job is not None:
         holder.job.heartbeat()
         JOBS.touch(holder.token)

@@ -1,6 +1,6 @@
 """LeNet-5's filters and one image's activations as pictures (numpy + Pillow, no Plotly, no streamlit).
 
-A live view redrawn every second must be cheap to build and to send: one PNG per group (the filters; the
+A live view redrawn every 2 s must be cheap to build and to send: one PNG per group (the filters; the
 activations of one image) costs a few milliseconds and a few tens of kilobytes, where a Plotly heatmap per
 map costs a figure each. Each picture comes with its `Layout`: where every map sits, so that a click on the
 picture can be turned back into (layer, map, row, column).
@@ -170,7 +170,7 @@ class Canvas:
         return tuple(texts)
 
     def picture(self, text: bool = True) -> tuple[bytes, Layout]:
-        """The PNG and its Layout; encoded once, at low compression (fast to write, sent once a second).
+        """The PNG and its Layout; encoded once, at low compression (fast to write, sent on every redraw).
 
         `text=False` leaves the names out of the pixels (the Layout still lists them, for the page to write)."""
         pixels = np.full((self.y, self.width, 3), BACKGROUND, np.uint8)
