@@ -1,9 +1,9 @@
 """Loss and accuracy curves drawn by the browser as SVG from the raw numbers, sized to their column (12-px text
 at a desk, enlarged in projector mode).
 
-The live view redraws the curves every 2 s while a run trains, in the same process as the training
-thread: a Plotly figure costs tens of milliseconds of Python (validation, then JSON) on every redraw, time
-taken from training under the GIL. Here Python only sends the lists; a components-v2 element (inline JS, no
+The live view redraws the curves every 2 s while a run trains, for every student watching a run: a Plotly
+figure costs tens of milliseconds of the server's Python (validation, then JSON) on every redraw. Here Python
+only sends the lists; a components-v2 element (inline JS, no
 iframe, no network) draws two panels, loss and accuracy, train (batch averages) and test (evaluations).
 """
 
