@@ -121,20 +121,29 @@ def test_job_runs_to_the_end_with_curves_and_snapshots(digits):
     assert evaluate(job.model, X_test, y_test)[1] == pytest.approx(view.test_curve["accuracy"][-1])
 
 
+def process_state(pid: int) -> str:
+    """R running, S sleeping, T stopped (field 3 of /proc/<pid>/stat)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
 @pytest.mark.slow
 def test_pause_resume_and_stop(digits):
     job = TrainingJob(LeNet5(seed=0), digits, TrainConfig(epochs=50))
     job.start()
     wait_for(lambda: job.view().step > 3)
     job.pause()
-    assert job.pause_requested
-    wait_for(lambda: job.view().state is JobState.PAUSED)
+    # at once, whatever the load: the view says paused and the training process is stopped (state "T")
+    assert job.pause_requested and job.view().state is JobState.PAUSED
+    wait_for(lambda: process_state(job.child_pid) == "T")  # the kernel stops it as soon as it is scheduled
+    time.sleep(0.1)  # the steps it had sent before are read
     step = job.view().step
     time.sleep(0.3)
     assert job.view().step == step  # no training while paused
     assert job.view().seconds_left is not None
     job.resume()
+    assert job.view().state is JobState.RUNNING and process_state(job.child_pid) in "RS"
     wait_for(lambda: job.view().step > step + 2)
+    assert job.view().state is JobState.RUNNING  # the child's late "paused" does not pause it again
     job.stop()
     assert job.join(30)
     view = job.view()

@@ -22,6 +22,7 @@ import math
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
@@ -177,6 +178,14 @@ class _Child:
                 self.set_probe(index)
 
 
+def _die_with_parent() -> None:
+    """Be killed when this process's parent (the fork server, which ends with the Streamlit server) ends: a
+    paused run is a stopped process (SIGSTOP) whose own watch thread cannot run (Linux; elsewhere nothing)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+
+
 def _watch_server(pid: int) -> None:
     """End this child within a second of the server process `pid` (a broken pipe ends it sooner)."""
     while True:
@@ -192,6 +201,7 @@ def _watch_server(pid: int) -> None:
 def _child_main(conn, model_bytes: bytes, data: Dataset, config: TrainConfig, settings: dict) -> None:
     """The child process: train, report, obey; end quietly when the server has gone."""
     _name_process(OS_PROCESS_NAME)
+    _die_with_parent()
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     threading.Thread(target=_watch_server, args=(settings["server_pid"],), daemon=True).start()
@@ -267,11 +277,16 @@ class TrainingJob:
         self._thread.start()
 
     def pause(self) -> None:
+        """Pause now: the training process is frozen at once (SIGSTOP), whatever the machine's load (a busy
+        machine may take seconds to schedule a process at niceness 10); the pause it is also sent is obeyed
+        between two batches after `resume` (it flushes its steps and says so)."""
         self._pause_requested = True
         self._send("pause")
+        self._freeze(True)
 
     def resume(self) -> None:
         self._pause_requested = False
+        self._freeze(False)
         self._send("resume")
 
     def stop(self, message: str = "") -> None:
@@ -283,6 +298,7 @@ class TrainingJob:
         if self._stop_requested_at is None:
             self._stop_requested_at = time.monotonic()
         self._pause_requested = False
+        self._freeze(False)
         self._send("stop")
 
     @property
@@ -366,6 +382,25 @@ class TrainingJob:
             self._view_model = (ended, state, model)
         return model
 
+    def _freeze(self, frozen: bool) -> None:
+        """Stop (SIGSTOP) or continue (SIGCONT) the training process, once it has started and until it ends."""
+        pid = self.child_pid
+        if pid is None or self.state.ended:
+            return
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+        with self._lock:  # what the page shows now; the child's own "paused" and "resumed" come on resume
+            self._record.paused() if frozen else self._record.resumed()
+        if frozen:
+            threading.Thread(target=self._watch_frozen, name="cnnviz-train-paused", daemon=True).start()
+
+    def _watch_frozen(self) -> None:
+        """While the child is frozen the reader may be waiting inside a message it was sending: watch the
+        run's page from here instead (a page closed while paused still stops its run)."""
+        while self._pause_requested and not self.stop_requested and not self.state.ended:
+            time.sleep(0.25)
+            self._watch(time.monotonic())
+
     # --- the reader thread --------------------------------------------------------------------------------
     def _send(self, command) -> None:
         with self._send_lock:
@@ -446,7 +481,8 @@ class TrainingJob:
                 record.started()
                 self.child_pid, self.child_torch_threads = rest
             elif kind == "paused":
-                record.paused()
+                if self._pause_requested:  # not a pause that `resume` has already ended (see `_freeze`)
+                    record.paused()
             elif kind == "resumed":
                 record.resumed()
         if kind == "done":
@@ -475,6 +511,7 @@ class TrainingJob:
         elif self.keep_going is not None and not self.keep_going():
             self.stop("stopped: the page that started it was closed")
         if self._stop_requested_at is not None and now - self._stop_requested_at > STOP_GRACE:
+            self._freeze(False)
             self._process.terminate()
 
     def _close(self, ended: bool) -> None:
@@ -483,6 +520,7 @@ class TrainingJob:
         if process is not None:
             process.join(STOP_GRACE)
             if process.is_alive():
+                self._freeze(False)  # a signal waits while a process is stopped
                 process.terminate()
                 process.join(2)
         with self._send_lock:
