@@ -1,0 +1,211 @@
+"""First render of every page in Chromium, warm server, beside a bare one-slider page (issue 13).
+
+    .venv/bin/python benchmarks/bench_first_render.py               # 5 rounds at 1920x1080, ~2 minutes
+    .venv/bin/python benchmarks/bench_first_render.py --repeats 9 --pages Home,Convolution --size 1366x768
+
+One `streamlit run` serves the app from a temporary folder of links to this checkout plus a bare page (one
+slider and a line of text: `timing.BARE_PAGE`), so the bare page's first render, the yardstick for what
+Streamlit and the browser alone cost, is measured in the same run. The server is warmed first (every page
+opened once: imports done, caches filled). Then, round after round (the pages interleaved, so the machine's
+load falls on all of them alike), each page is opened in a fresh browser context (no cookies, no HTTP cache,
+a new Streamlit session), and timed from navigation start (`performance.now()`'s origin, just before
+`page.goto`) to the first moment it is fully rendered:
+
+- the script run has finished: `stApp`'s `data-test-script-state` is `notRunning` (Streamlit 1.67 writes
+  `initial` before the first run and `running` during one), no `stSkeleton` placeholder is left, and the main
+  block holds more than 10 elements;
+- every visible figure is drawn: each `stPlotlyChart` holds Plotly's `.main-svg`, each `<img>` in the app has
+  loaded (`complete`, a natural width), each stepper (`[data-testid=stepper]`, inside its shadow root) shows
+  a step (`data-step` set), each component iframe has loaded a document with content;
+- the page's own main visual is among them (`MAIN_VISUAL`: what a student looks at first);
+- and all of that then stays true for `--stable` ms (a rerun that a component or a link starts afterwards
+  resets the clock: the time is the start of the last stretch that held).
+
+A script in the page checks these on every animation frame from the start, so the time is the frame's, not a
+poll's. Printed per page: median and max ms, the median over the bare page's, what the page sends (Plotly
+figures, images, steppers, iframes, DOM elements, bytes received over the websocket) and a verdict against
+the target (1.5 s); the exit status is 1 if a page misses it. The load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import BARE, app_folder, serve_streamlit  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TARGET_MS = 1500
+PAGES = {
+    "Home": "",
+    "Convolution": "Convolution",
+    "Correlation": "Correlation_vs_convolution",
+    "Pooling": "Pooling",
+    "Feature maps": "Feature_maps",
+    "Layer arithmetic": "Layer_arithmetic",
+    "Train LeNet": "Train_LeNet",
+    "Learn a filter": "Learn_a_filter",
+    "bare page": BARE,
+}
+# What a student looks at first on each page (a CSS selector; "stepper" is looked for inside shadow roots).
+MAIN_VISUAL = {
+    "Home": '[data-testid="stImage"] img, [data-testid="stPlotlyChart"] .main-svg',
+    "Convolution": "stepper",
+    "Correlation": '[data-testid="stPlotlyChart"] .main-svg',
+    "Pooling": "stepper",
+    "Feature maps": '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stImage"] img',
+    "Layer arithmetic": '[data-testid="stDataFrame"], [data-testid="stTable"], [data-testid="stPlotlyChart"]',
+    "Train LeNet": '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stImage"] img, svg',
+    "Learn a filter": '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stImage"] img',
+    "bare page": '[data-testid="stSlider"]',
+}
+
+# Runs in every page before its own scripts: on each animation frame, is the page fully rendered? Keeps the
+# start of the current stretch of "yes" in window.__rendered (null while "no") and what the page shows.
+WATCH = """(() => {
+  const MAIN = __MAIN__;
+  const deep = (root, sel, out = []) => {
+    root.querySelectorAll(sel).forEach(n => out.push(n));
+    root.querySelectorAll('*').forEach(n => { if (n.shadowRoot) deep(n.shadowRoot, sel, out); });
+    return out;
+  };
+  const visible = n => !!(n.offsetParent || n.getClientRects().length);
+  const drawn = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.dataset.testScriptState !== 'notRunning') return false;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+    if (!main || main.querySelectorAll('*').length <= 10) return false;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(visible);
+    if (charts.some(c => !c.querySelector('.main-svg'))) return false;
+    const imgs = [...app.querySelectorAll('img')].filter(visible);
+    if (imgs.some(i => !i.complete || !i.naturalWidth)) return false;
+    const steppers = deep(document, '[data-testid="stepper"]');
+    if (steppers.some(s => !s.dataset.step)) return false;
+    for (const f of [...app.querySelectorAll('iframe')].filter(visible)) {
+      const doc = f.contentDocument;
+      if (doc && (doc.readyState !== 'complete' || !doc.body || !doc.body.children.length)) return false;
+    }
+    const main_ok = MAIN === 'stepper' ? steppers.length > 0 : deep(document, MAIN).some(visible);
+    if (!main_ok) return false;
+    window.__shows = {
+      plotly: charts.length, images: imgs.length, steppers: steppers.length,
+      iframes: app.querySelectorAll('iframe').length, elements: document.querySelectorAll('*').length,
+    };
+    return true;
+  };
+  window.__rendered = null;
+  const tick = () => {
+    let ok = false;
+    try { ok = drawn(); } catch (e) { ok = false; }
+    if (!ok) window.__rendered = null;
+    else if (window.__rendered === null) window.__rendered = performance.now();
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();"""
+
+
+def first_render(
+    browser, url: str, name: str, size: tuple[int, int], stable_ms: int, timeout_s: float
+) -> dict:
+    """One fresh context: ms from navigation start to fully rendered (see the docstring), and what it showed."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    context.add_init_script(WATCH.replace("__MAIN__", repr(MAIN_VISUAL[name])))
+    pg = context.new_page()
+    received = [0]
+
+    def on_socket(ws) -> None:
+        ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload)))
+
+    pg.on("websocket", on_socket)
+    pg.goto(f"{url}/{PAGES[name]}")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = pg.evaluate("() => [window.__rendered, performance.now()]")
+        if state[0] is not None and state[1] - state[0] >= stable_ms:
+            break
+        if time.monotonic() > deadline:
+            context.close()
+            raise SystemExit(f"{name}: not fully rendered after {timeout_s} s")
+        pg.wait_for_timeout(50)
+    shows = pg.evaluate("() => window.__shows")
+    context.close()
+    return {"ms": state[0], "ws_bytes": received[0], **shows}
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(results: dict[str, list[dict]]) -> bool:
+    """Print the table; True if every page met the target."""
+    bare = statistics.median(r["ms"] for r in results["bare page"])
+    print(
+        f"\n{'page':<18}{'median ms':>10}{'max ms':>8}{'x bare':>8}  plotly images steppers iframes"
+        f" elements  ws KB   verdict"
+    )
+    ok = True
+    for name, runs in results.items():
+        ms = [r["ms"] for r in runs]
+        med = statistics.median(ms)
+        last = runs[-1]
+        verdict = "" if name == "bare page" else ("ok" if med < TARGET_MS else f"MISSED (> {TARGET_MS} ms)")
+        ok = ok and (name == "bare page" or med < TARGET_MS)
+        print(
+            f"{name:<18}{med:>10.0f}{max(ms):>8.0f}{med / bare:>8.2f}  {last['plotly']:>6} {last['images']:>6}"
+            f" {last['steppers']:>8} {last['iframes']:>8} {last['elements']:>8}"
+            f" {statistics.median(r['ws_bytes'] for r in runs) / 1024:>6.0f}   {verdict}"
+        )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="fresh-context openings per page (default 5)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names (see PAGES)")
+    parser.add_argument("--size", default="1920x1080", help="viewport, WxH (default 1920x1080)")
+    parser.add_argument("--stable", type=int, default=1000, help="ms the rendered state must hold (1000)")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds a page may take at most (60)")
+    args = parser.parse_args()
+    names = [n for n in PAGES if n in args.pages.split(",") or n == "bare page"]
+    size = tuple(int(v) for v in args.size.split("x"))
+    from playwright.sync_api import sync_playwright
+
+    folder = app_folder("cnnviz-bench-render-")
+    proc, url = serve_streamlit(folder / "app.py", folder)
+    results: dict[str, list[dict]] = {n: [] for n in names}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            print(f"load average before: {load()}  (server {url}, viewport {args.size})")
+            for name in PAGES:  # warm-up: every page once, imports and caches filled
+                first_render(browser, url, name, size, args.stable, args.timeout)
+            for r in range(args.repeats):
+                for name in names:
+                    results[name].append(first_render(browser, url, name, size, args.stable, args.timeout))
+                print(
+                    f"round {r + 1}: " + ", ".join(f"{n} {results[n][-1]['ms']:.0f}" for n in names),
+                    flush=True,
+                )
+            browser.close()
+        print(f"load average after: {load()}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+    ok = report(results)
+    print(f"\ntarget: every page's median first render under {TARGET_MS} ms: {'met' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
