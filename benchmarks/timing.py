@@ -73,9 +73,10 @@ def serve_streamlit(script: Path, cwd: Path, *, timeout: float = 60) -> tuple[su
     raise SystemExit("streamlit did not come up")
 
 
-def app_folder(prefix: str = "cnnviz-bench-") -> Path:
+def app_folder(prefix: str = "cnnviz-bench-", extra: dict[str, str] | None = None) -> Path:
     """A temporary app folder: a copy of app.py (Streamlit finds pages/ beside the script's real path), links
-    to the pages and the packages, plus the bare page (`BARE`). Remove it with `shutil.rmtree` when done."""
+    to the pages and the packages, plus the bare page (`BARE`) and any `extra` pages ({URL path: source}).
+    Remove it with `shutil.rmtree` when done."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     shutil.copy(ROOT / "app.py", folder / "app.py")
     for name in ("cnnviz", "ui", "assets", ".streamlit"):
@@ -84,4 +85,6 @@ def app_folder(prefix: str = "cnnviz-bench-") -> Path:
     for page in sorted((ROOT / "pages").glob("*.py")):
         (folder / "pages" / page.name).symlink_to(page)
     (folder / "pages" / f"99_{BARE}.py").write_text(BARE_PAGE)
+    for n, (path, source) in enumerate((extra or {}).items()):
+        (folder / "pages" / f"{100 + n}_{path}.py").write_text(source)
     return folder
