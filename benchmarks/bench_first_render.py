@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_first_render.py               # 5 rounds at 1920x1080, ~2 minutes
     .venv/bin/python benchmarks/bench_first_render.py --repeats 9 --pages Home,Convolution --size 1366x768
     .venv/bin/python benchmarks/bench_first_render.py --cache warm   # Streamlit's and Plotly's JS cached
+    .venv/bin/python benchmarks/bench_first_render.py --against 022eb79  # that commit's app too, same rounds
 
 One `streamlit run` serves the app from a temporary folder of links to this checkout plus a bare page (one
 slider and a line of text: `timing.BARE_PAGE`) and the same with one small Plotly heatmap, so two yardsticks
@@ -36,13 +37,15 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import BARE, BARE_PAGE, app_folder, serve_streamlit  # noqa: E402
+from timing import BARE, BARE_PAGE, ROOT, app_folder, serve_streamlit  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -162,28 +165,39 @@ def load() -> str:
 
 
 def report(results: dict[str, list[dict]]) -> bool:
-    """Print the table; True if every page met the target."""
-    bare = statistics.median(r["ms"] for r in results["bare page"])
+    """Print the table (each row's ratio is to the bare page of its own server); True if every page of this
+    checkout met the target."""
     print(
-        f"\n{'page':<18}{'median ms':>10}{'max ms':>8}{'x bare':>8}  plotly images steppers iframes"
+        f"\n{'page':<28}{'median ms':>10}{'max ms':>8}{'x bare':>8}  plotly images steppers iframes"
         f" elements  ws KB   verdict"
     )
     ok = True
     for name, runs in results.items():
+        base, at, rev = name.partition(" @")
+        bare = statistics.median(r["ms"] for r in results["bare page" + at + rev])
         ms = [r["ms"] for r in runs]
         med = statistics.median(ms)
         last = runs[-1]
-        verdict = "" if name in YARDSTICKS else ("ok" if med < TARGET_MS else f"MISSED (> {TARGET_MS} ms)")
-        ok = ok and (name in YARDSTICKS or med < TARGET_MS)
+        judged = base not in YARDSTICKS and not at
+        verdict = "" if not judged else ("ok" if med < TARGET_MS else f"MISSED (> {TARGET_MS} ms)")
+        ok = ok and (not judged or med < TARGET_MS)
         print(
-            f"{name:<18}{med:>10.0f}{max(ms):>8.0f}{med / bare:>8.2f}  {last['plotly']:>6} {last['images']:>6}"
+            f"{name:<28}{med:>10.0f}{max(ms):>8.0f}{med / bare:>8.2f}  {last['plotly']:>6} {last['images']:>6}"
             f" {last['steppers']:>8} {last['iframes']:>8} {last['elements']:>8}"
             f" {statistics.median(r['ws_bytes'] for r in runs) / 1024:>6.0f}   {verdict}"
         )
     return ok
 
 
-def main() -> int:
+def old_app(rev: str) -> Path:
+    """The app as it was at `rev` (`git archive` into a temporary folder), to serve beside this checkout."""
+    folder = Path(tempfile.mkdtemp(prefix="cnnviz-bench-render-old-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="fresh-context openings per page (default 5)")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names (see PAGES)")
@@ -196,41 +210,68 @@ def main() -> int:
         help="cold: a fresh browser context each time (no HTTP cache, the default); warm: a new tab in one"
         " context that has opened every page (Streamlit's and Plotly's JS cached, a new session each time)",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also serve the app as it was at git revision REV and time its pages in the same rounds"
+        " (rows 'page @REV'): a before/after measured side by side",
+    )
     parser.add_argument("--timeout", type=float, default=60, help="seconds a page may take at most (60)")
-    args = parser.parse_args()
-    names = [n for n in PAGES if n in args.pages.split(",") or n in YARDSTICKS]
+    return parser.parse_args()
+
+
+def measure(browser, servers: dict[str, str], names: list[str], args) -> dict[str, list[dict]]:
+    """Warm every server up, then `args.repeats` rounds over the pages (and servers) interleaved."""
     size = tuple(int(v) for v in args.size.split("x"))
+    viewport = {"width": size[0], "height": size[1]}
+    warm = browser.new_context(viewport=viewport)  # the warm-up's: its HTTP cache holds Streamlit's JS
+    for url in servers.values():
+        for name in PAGES:  # warm-up: every page once, imports and caches filled
+            first_render(warm, url, name, args.stable, args.timeout)
+    results: dict[str, list[dict]] = {f"{n}{suffix}": [] for n in names for suffix in servers}
+    for r in range(args.repeats):
+        for name in names:
+            for suffix, url in servers.items():
+                context = warm if args.cache == "warm" else browser.new_context(viewport=viewport)
+                results[f"{name}{suffix}"].append(first_render(context, url, name, args.stable, args.timeout))
+                if context is not warm:
+                    context.close()
+        print(
+            f"round {r + 1}: " + ", ".join(f"{k} {v[-1]['ms']:.0f}" for k, v in results.items()), flush=True
+        )
+    return results
+
+
+def main() -> int:
+    args = parse_args()
+    names = [n for n in PAGES if n in args.pages.split(",") or n in YARDSTICKS]
     from playwright.sync_api import sync_playwright
 
-    folder = app_folder("cnnviz-bench-render-", extra={BARE_PLOTLY: BARE_PLOTLY_PAGE})
-    proc, url = serve_streamlit(folder / "app.py", folder)
-    results: dict[str, list[dict]] = {n: [] for n in names}
+    folders = {"": app_folder("cnnviz-bench-render-", extra={BARE_PLOTLY: BARE_PLOTLY_PAGE})}
+    if args.against:
+        folders[f" @{args.against}"] = old_app(args.against)
+    procs, servers = [], {}
     try:
+        for suffix, folder in folders.items():
+            if suffix:  # the old app gets the same yardstick pages as this one
+                for page in ("pages/99_" + BARE, "pages/100_" + BARE_PLOTLY):
+                    shutil.copy(folders[""] / f"{page}.py", folder / f"{page}.py")
+            proc, servers[suffix] = serve_streamlit(folder / "app.py", folder)
+            procs.append(proc)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            print(f"load average before: {load()}  (server {url}, viewport {args.size}, {args.cache} cache)")
-            viewport = {"width": size[0], "height": size[1]}
-            warm = browser.new_context(
-                viewport=viewport
-            )  # the warm-up's: its HTTP cache holds Streamlit's JS
-            for name in PAGES:  # warm-up: every page once, imports and caches filled
-                first_render(warm, url, name, args.stable, args.timeout)
-            for r in range(args.repeats):
-                for name in names:
-                    context = warm if args.cache == "warm" else browser.new_context(viewport=viewport)
-                    results[name].append(first_render(context, url, name, args.stable, args.timeout))
-                    if context is not warm:
-                        context.close()
-                print(
-                    f"round {r + 1}: " + ", ".join(f"{n} {results[n][-1]['ms']:.0f}" for n in names),
-                    flush=True,
-                )
+            print(
+                f"load average before: {load()}  (servers {servers}, viewport {args.size}, {args.cache} cache)"
+            )
+            results = measure(browser, servers, names, args)
             browser.close()
         print(f"load average after: {load()}")
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
     ok = report(results)
     print(f"\ntarget: every page's median first render under {TARGET_MS} ms: {'met' if ok else 'MISSED'}")
     return 0 if ok else 1
