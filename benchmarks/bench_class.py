@@ -45,33 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve_class import ClassServer, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+from timing import BARE, app_folder  # noqa: E402
 
 from cnnviz.lenet.job import training_processes  # noqa: E402
 
-BARE_PAGE = '''"""A bare page: one slider and its value (benchmarks/bench_class.py's yardstick)."""
-
-import streamlit as st
-
-value = st.slider("A value", 0, 100, 50, key="bare_value")
-st.write(f"The value is {value}.")
-'''
-BARE = "Bench_bare"
 PAGES = {"Home": "", "Convolution": "Convolution", "Pooling": "Pooling", "Train": "Train_LeNet"}
 OTHERS_PAGE = "Convolution"  # where the Train case's other students work while the class trains
-
-
-def app_folder() -> Path:
-    """A temporary app folder: a copy of app.py (Streamlit finds pages/ beside the script's real path), links
-    to the pages and the packages, plus the bare page."""
-    folder = Path(tempfile.mkdtemp(prefix="cnnviz-bench-class-"))
-    shutil.copy(ROOT / "app.py", folder / "app.py")
-    for name in ("cnnviz", "ui", "assets", ".streamlit"):
-        (folder / name).symlink_to(ROOT / name)
-    (folder / "pages").mkdir()
-    for page in sorted((ROOT / "pages").glob("*.py")):
-        (folder / "pages" / page.name).symlink_to(page)
-    (folder / "pages" / f"99_{BARE}.py").write_text(BARE_PAGE)
-    return folder
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -333,7 +312,7 @@ def main() -> int:
     print(
         f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start"
     )
-    folder = app_folder()
+    folder = app_folder("cnnviz-bench-class-")
     cases: list[Case] = []
     missed_cycles = False
     try:

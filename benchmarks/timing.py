@@ -1,13 +1,26 @@
 """The one timing helper the benchmark scripts share (a script's own folder is on sys.path)."""
 
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BARE_PAGE = '''"""A bare page: one slider and its value (the benchmarks' yardstick)."""
+
+import streamlit as st
+
+value = st.slider("A value", 0, 100, 50, key="bare_value")
+st.write(f"The value is {value}.")
+'''
+BARE = "Bench_bare"  # the bare page's URL path in an app served from `app_folder()`
 
 
 def median_seconds(fn, repeats: int = 7) -> float:
@@ -58,3 +71,20 @@ def serve_streamlit(script: Path, cwd: Path, *, timeout: float = 60) -> tuple[su
             time.sleep(0.3)
     proc.kill()
     raise SystemExit("streamlit did not come up")
+
+
+def app_folder(prefix: str = "cnnviz-bench-", extra: dict[str, str] | None = None) -> Path:
+    """A temporary app folder: a copy of app.py (Streamlit finds pages/ beside the script's real path), links
+    to the pages and the packages, plus the bare page (`BARE`) and any `extra` pages ({URL path: source}).
+    Remove it with `shutil.rmtree` when done."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    shutil.copy(ROOT / "app.py", folder / "app.py")
+    for name in ("cnnviz", "ui", "assets", ".streamlit"):
+        (folder / name).symlink_to(ROOT / name)
+    (folder / "pages").mkdir()
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        (folder / "pages" / page.name).symlink_to(page)
+    (folder / "pages" / f"99_{BARE}.py").write_text(BARE_PAGE)
+    for n, (path, source) in enumerate((extra or {}).items()):
+        (folder / "pages" / f"{100 + n}_{path}.py").write_text(source)
+    return folder

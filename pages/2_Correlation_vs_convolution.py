@@ -260,14 +260,18 @@ def loops_section(corr, conv, figs, i: int, j: int) -> None:
         "Both loops run over the kernel entries K[u, v] in reading order. Correlation pairs K[u, v] with the "
         "input at offset (u, v) from the window's anchor, so it reads the input offsets (-1,-1), (-1,0) ... "
         "(1,1) in reading order. Convolution pairs K[u, v] with the input at offset (-u, -v), "
-        "A[i - u, j - v], so it reads the same cells **in reverse**. Each cell below shows "
+        "A[i - u, j - v], so it reads the same cells **in reverse**. In the fold below, each cell shows "
         "**the loop step that reads it**, its offset, and input × kernel entry."
     )
-    for column, trace in zip(st.columns(2), (corr, conv), strict=True):
-        with column:
-            ui.show_grid(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
-            table = pd.DataFrame(lesson.loop_table(trace, lesson.loop_order(trace, i, j)))
-            st.dataframe(table, hide_index=True, key=f"corr_table_{trace.mode}")
+    # Below the first screen: drawn when opened (two figures and two tables the first render need not wait for).
+    with ui.folded("Each loop's visiting order, step by step", key="corr_loops", projector=True) as open_:
+        if not open_:
+            return
+        for column, trace in zip(st.columns(2), (corr, conv), strict=True):
+            with column:
+                ui.show_grid(figs[f"order_{trace.mode}"], key=f"corr_fig_order_{trace.mode}")
+                table = pd.DataFrame(lesson.loop_table(trace, lesson.loop_order(trace, i, j)))
+                st.dataframe(table, hide_index=True, key=f"corr_table_{trace.mode}")
 
 
 WHY_CROSS_CORRELATION = (

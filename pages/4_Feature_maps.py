@@ -19,6 +19,7 @@ INTRO = (
     "green and blue channels, 1x1 convolutions that mix channels, and the two convolutions that change "
     "the picture's scale: transposed (up-sampling) and dilated (gaps between the taps)."
 )
+FIRST_ROWS = 3  # the bank's kernels drawn at once (the first screen at 1920x1080); the others when opened
 DEFAULT_BANK = ["Vertical edge", "Horizontal edge", "Diagonal edge", "Laplacian", "Sharpen", "Box blur"]
 CHANNEL_DEFAULTS = {"R": "Vertical edge", "G": "Horizontal edge", "B": "Laplacian"}
 MIX_DEFAULT = next(iter(lesson.MIX_PRESETS))
@@ -179,34 +180,50 @@ def bank_controls() -> dict:
     }
 
 
+def bank_row(bank, k: int, stages: dict, scales: dict, shared: bool) -> None:
+    """Kernel `k`'s row: the kernel, its map before and after ReLU, and after pooling."""
+    map_px = 420 if ui.projector_mode() else 160  # in projector mode the maps fill their columns
+    row = st.columns([1.25, 2, 2, 2])
+    kernel = KERNELS[bank.names[k]]
+    with row[0]:
+        title = f"{bank.names[k]}" + (f"<br>x {kernel.scale_text}" if kernel.scale_text else "")
+        draw(grid_figure(kernel.weights, title=title, showscale=False, cell_px=26), key=f"fm_kernel_{k}")
+    for col, (stage, maps) in zip(row[1:], stages.items(), strict=True):
+        with col:
+            Z = maps[k]
+            fig = map_figure(
+                Z,
+                title=f"{stage}: {Z.shape[0]}x{Z.shape[1]}",
+                colors=scales[stage] if shared else color_range([Z]),
+                side_px=map_px,
+            )
+            draw(fig, key=f"fm_map_{k}_{stage}")
+
+
 def bank_maps(bank, pool_mode: str, shared: bool) -> None:
-    """One row per kernel: the kernel, its map before and after ReLU, and after pooling."""
+    """One row per kernel: the first `FIRST_ROWS` on the page, the others drawn when their fold is opened
+    (each row is four Plotly figures, about a tenth of a second each for the browser)."""
     stages = {
         "before ReLU": bank.maps,
         "after ReLU": bank.activated,
         f"after {pool_mode} pooling": bank.pooled,
     }
     scales = {stage: color_range([maps]) for stage, maps in stages.items()}
-    map_px = 420 if ui.projector_mode() else 160  # in projector mode the maps fill their columns
     head = st.columns([1.25, 2, 2, 2])
     for col, text in zip(head, ["**Kernel**", *(f"**Feature map {s}**" for s in stages)], strict=True):
         col.markdown(text)
-    for k, name in enumerate(bank.names):
-        row = st.columns([1.25, 2, 2, 2])
-        kernel = KERNELS[name]
-        with row[0]:
-            title = f"{name}" + (f"<br>x {kernel.scale_text}" if kernel.scale_text else "")
-            draw(grid_figure(kernel.weights, title=title, showscale=False, cell_px=26), key=f"fm_kernel_{k}")
-        for col, (stage, maps) in zip(row[1:], stages.items(), strict=True):
-            with col:
-                Z = maps[k]
-                fig = map_figure(
-                    Z,
-                    title=f"{stage}: {Z.shape[0]}x{Z.shape[1]}",
-                    colors=scales[stage] if shared else color_range([Z]),
-                    side_px=map_px,
-                )
-                draw(fig, key=f"fm_map_{k}_{stage}")
+    for k in range(min(FIRST_ROWS, len(bank.names))):
+        bank_row(bank, k, stages, scales, shared)
+    more = bank.names[FIRST_ROWS:]
+    if not more:
+        return
+    label = (
+        f"The maps of {', '.join(more)}" if len(more) <= 3 else f"The maps of the other {len(more)} kernels"
+    )
+    with ui.folded(label, key="fm_bank_more", projector=True) as open_:
+        if open_:
+            for k in range(FIRST_ROWS, len(bank.names)):
+                bank_row(bank, k, stages, scales, shared)
 
 
 def bank_section(X: np.ndarray) -> None:

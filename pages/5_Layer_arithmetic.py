@@ -208,8 +208,12 @@ def table_extras_section(table: pd.DataFrame, analysis: Analysis) -> None:
         key="layers_csv",
         on_click="ignore",
     )
-    with st.expander("The same network in PyTorch (copy, run, compare)"):
-        st.code(torch_code(analysis), language="python")
+    # Drawn only when opened: a highlighted code block costs the browser ~0.3 s of the page's first render.
+    with ui.folded(
+        "The same network in PyTorch (copy, run, compare)", key="layers_torch", projector=True
+    ) as open_:
+        if open_:
+            st.code(torch_code(analysis), language="python")
 
 
 def send_to_training_section(spec: NetSpec, rows: list[dict], parse_error: str | None) -> None:

@@ -355,8 +355,13 @@ def live_section(
     _on_unseen(fit, unseen, task.pictures)
     if not st.session_state["learn_running"]:  # not while learning: a new file every redraw would pile up
         _downloads(fit)
-    with st.expander("This step's gradient dL/dW (the input correlated with the error map)"):
-        if fit.last_gradient is not None and np.all(np.isfinite(fit.last_gradient)):
+    # Drawn only when opened (a closed expander's figure and code would still cost the browser their render).
+    with ui.folded(
+        "This step's gradient dL/dW (the input correlated with the error map)",
+        key="learn_gradient_open",
+        projector=True,
+    ) as open_:
+        if open_ and fit.last_gradient is not None and np.all(np.isfinite(fit.last_gradient)):
             ui.show(grid_figure(np.round(fit.last_gradient, 4), title="dL/dW"), key="learn_gradient")
             st.code(format_grid(np.round(fit.last_gradient, 4)), language=None)
 

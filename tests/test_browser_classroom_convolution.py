@@ -31,6 +31,12 @@ SIZES = """root => ({
     keys: getComputedStyle(root.querySelector('.stepper-keys')).display,
 })"""
 
+# The settings row's popover buttons on screen: each label, and whether it is cut (Streamlit ends a label
+# that does not fit its button with "…").
+POPOVER_LABELS = """() => [...document.querySelectorAll('[data-testid="stPopoverButton"] [data-testid="stMarkdownContainer"]')]
+    .filter(el => el.getClientRects().length)
+    .map(el => [el.textContent, el.scrollWidth > el.clientWidth + 1])"""
+
 
 def stepper(pg):
     return pg.locator(STEPPER).first
@@ -60,6 +66,9 @@ def test_the_stepper_and_its_controls_are_on_the_first_screen(server, browser, s
         assert_on_first_screen(pg, pg.get_by_label("Input X"), "the input choice")
         assert_on_first_screen(pg, pg.get_by_label("Kernel K"), "the kernel")
         assert pg.locator('[data-testid="stException"]').count() == 0
+        labels = dict(pg.evaluate(POPOVER_LABELS))  # label -> cut
+        assert {"K…", "Padding, stride, dilation…"} <= set(labels)
+        assert not any(labels.values()), labels  # each reads in full
         if name == "slide_error":
             legend = stepper(pg).get_by_text("the slide printed 83 (is 88), 127 (is 117), 74 (is 71)")
             assert_on_first_screen(pg, legend, "the slide's mistakes in the stepper's legend")

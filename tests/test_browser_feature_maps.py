@@ -15,8 +15,15 @@ def test_bank_maps_and_the_transposed_stepper_render(server, page):
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.nth(11).wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert (
+        charts.count() == 3 * 4
+    )  # the first three kernels, each with its map before ReLU, after ReLU, pooled
+    # The other three kernels' rows are drawn when their fold is opened.
+    page.get_by_text("The maps of Laplacian, Sharpen, Box blur").click()
     charts.nth(23).wait_for(timeout=30_000)
-    assert charts.count() == 6 * 4  # six kernels, each with its map before ReLU, after ReLU, pooled
+    assert charts.count() == 6 * 4
     # The 128x128 maps are heatmaps; each map's first row is at the top (the y axis runs downwards).
     before = charts.nth(1)
     assert before.locator(".heatmaplayer image, .heatmaplayer").count() >= 1

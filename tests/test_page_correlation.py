@@ -110,6 +110,9 @@ def test_same_padding_with_stride_2_is_refused_and_full_padding_grows_the_output
 def test_loop_order_tables_for_a_chosen_cell(at):
     at.number_input(key="corr_i").set_value(1)
     at.number_input(key="corr_j").set_value(2).run()
+    assert not at.dataframe  # the visiting orders are drawn when their fold is opened
+    at.session_state["corr_loops"] = True
+    at.run()
     corr_table, conv_table = at.dataframe[0].value, at.dataframe[1].value
     # Output (1, 2) reads input rows 1..3, columns 2..4; correlation starts top-left, convolution bottom-right.
     assert list(corr_table["cell"])[:3] == ["(1,2)", "(1,3)", "(1,4)"]

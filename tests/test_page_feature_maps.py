@@ -50,6 +50,11 @@ def _open_tab(at, label: str):
 def test_bank_on_the_bundled_picture_shows_each_kernels_maps_relu_and_pooling():
     at = app_test(PAGE).run()
     assert not at.exception and not error_texts(at)
+    # The first three kernels' rows are drawn at once, the others when their fold is opened.
+    assert len(plotly_figures(at)) == 4 * 3
+    assert [e.proto.label for e in at.expander][-1] == "The maps of Laplacian, Sharpen, Box blur"
+    at.session_state["fm_bank_more"] = True
+    at.run()
     text = _markdown(at)
     assert "C_out x H_out x W_out = 6 x 128 x 128 = 98,304 numbers" in text
     assert "C_out*(C_in*kh*kw + 1) = 6*(1*3*3 + 1) = 60 parameters" in text
@@ -70,7 +75,9 @@ def test_bank_on_the_bundled_picture_shows_each_kernels_maps_relu_and_pooling():
 
 
 def test_bank_controls_change_the_layer_and_bad_choices_keep_the_last_maps():
-    at = app_test(PAGE).run()
+    at = app_test(PAGE)
+    at.session_state["fm_bank_more"] = True  # every kernel's row drawn
+    at.run()
     at.toggle(key="fm_shared").set_value(False)
     at.number_input(key="fm_stride").set_value(2)
     at.selectbox(key="fm_pool_mode").set_value("avg").run()

@@ -43,7 +43,9 @@ def test_lenet_is_the_default_with_its_counts(at):
     assert list(t["Receptive field"])[:6] == ["1", "5", "6", "14", "16", "32"]
     assert metrics(at)["Parameters in all"] == "61,706"
     assert not error_texts(at)
-    code = at.code[0].value
+    assert not at.code  # the PyTorch is drawn only when its fold is opened
+    at.session_state["layers_torch"] = True
+    code = at.run().code[0].value
     assert "nn.Conv2d(6, 16, kernel_size=5)" in code and "nn.Linear(120, 84)" in code
 
 

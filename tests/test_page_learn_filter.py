@@ -172,3 +172,14 @@ def test_the_unseen_picture_shows_both_kernels_outputs_on_one_scale(at):
     assert target_map.shape == (picture.shape[0] - 2, picture.shape[1] - 2)
     assert outputs[0]["data"][1]["zmax"] == outputs[0]["data"][2]["zmax"]
     assert not np.allclose(target_map, learned_map)  # random start weights
+
+
+def test_the_gradient_is_drawn_only_when_its_fold_is_opened(at):
+    at.button(key="learn_step").click().run()
+    titles = [f["layout"].get("title", {}).get("text") for f in plotly_figures(at)]
+    assert "dL/dW" not in titles and not at.code
+    at.session_state["learn_gradient_open"] = True
+    at.run()
+    titles = [f["layout"].get("title", {}).get("text") for f in plotly_figures(at)]
+    assert "dL/dW" in titles
+    assert len(at.code) == 1 and len(at.code[0].value.splitlines()) == 3  # the 3x3 gradient's rows

@@ -81,14 +81,15 @@ def explain(text: str, **kwargs) -> None:
 
 
 @contextmanager
-def folded(label: str, *, key: str) -> Iterator[bool]:
-    """An expander whose body runs only when it is open (yields whether it is); absent in projector mode.
+def folded(label: str, *, key: str, projector: bool = False) -> Iterator[bool]:
+    """An expander whose body runs only when it is open (yields whether it is); absent in projector mode
+    unless `projector=True` (a result the room may want to open, not prose).
 
     with folded("The formulas", key="x_formulas") as open_:
         if open_:
             st.latex(...)
     """
-    if projector_mode():
+    if projector_mode() and not projector:
         yield False
         return
     box = st.expander(label, key=key, on_change="rerun")
