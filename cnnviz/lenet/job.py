@@ -31,6 +31,7 @@ import torch
 from cnnviz.lenet.data import Dataset, to_model_input
 from cnnviz.lenet.model import LeNet5
 from cnnviz.lenet.recorder import JobState, JobView, RunRecorder, snapshot_every
+from cnnviz.lenet.shared import DatasetRef, open_dataset, share_dataset
 from cnnviz.lenet.training import Progress, TrainConfig, take_snapshot, train
 
 __all__ = ["OS_PROCESS_NAME", "TrainingJob", "training_processes"]
@@ -175,14 +176,17 @@ def _watch_server(pid: int) -> None:
             pass
 
 
-def _child_main(conn, model_bytes: bytes, data: Dataset, config: TrainConfig, settings: dict) -> None:
-    """The child process: train, report, obey; end quietly when the server has gone."""
+def _child_main(
+    conn, model_bytes: bytes, data: DatasetRef | Dataset, config: TrainConfig, settings: dict
+) -> None:
+    """The child process: train, report, obey; end quietly when the server has gone. `data` is usually a
+    `DatasetRef` (the server's copy in shared memory, mapped here, not copied)."""
     _name_process(OS_PROCESS_NAME)
     threading.Thread(target=_watch_server, args=(settings["server_pid"],), daemon=True).start()
     torch.set_num_threads(settings["threads"])  # as the command line's --threads
     try:
         model = pickle.loads(model_bytes)
-        _Child(conn, model, data, config, settings).run()
+        _Child(conn, model, open_dataset(data), config, settings).run()
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass  # the server has gone: so does this run
     except Exception as error:  # the page shows it
@@ -362,7 +366,8 @@ class TrainingJob:
         }
         self._process = _CONTEXT.Process(
             target=_child_main,
-            args=(theirs, model_bytes, self.data, self.config, settings),
+            # the data set as a reference to one shared copy (`cnnviz.lenet.shared`), not a pickle per run
+            args=(theirs, model_bytes, share_dataset(self.data), self.config, settings),
             name=OS_PROCESS_NAME,
             daemon=True,  # ended by multiprocessing when the server exits
         )
