@@ -33,6 +33,7 @@ from cnnviz.lenet.model import LeNet5
 from cnnviz.lenet.recorder import JobState, JobView, RunRecorder, snapshot_every
 from cnnviz.lenet.shared import DatasetRef, open_dataset, share_dataset
 from cnnviz.lenet.training import Progress, TrainConfig, take_snapshot, train
+from cnnviz.memory import release_memory
 
 __all__ = ["OS_PROCESS_NAME", "TrainingJob", "training_processes"]
 
@@ -333,6 +334,16 @@ class TrainingJob:
         with self._lock:
             return self._record.snapshots()
 
+    def nbytes(self) -> int:
+        """Bytes of the arrays the run's record holds (its replay, the live snapshot, the latest weights)."""
+        with self._lock:
+            return self._record.nbytes()
+
+    def thin_replay(self, keep: int) -> int:
+        """Keep at most `keep` replay snapshots of an ended run (evenly spread); how many were dropped."""
+        with self._lock:
+            return self._record.thin(keep) if self._record.state.ended else 0
+
     def current_model(self) -> torch.nn.Module:
         """A copy of the model as of the last snapshot (the trained model once the run has ended)."""
         with self._lock:
@@ -391,8 +402,11 @@ class TrainingJob:
             ended = True
         finally:
             self._close(ended)
+            with self._lock:  # the model holds the final weights now (`_finish`); the copy is not read again
+                self._record.weights = None
             if self.on_exit is not None:
                 self.on_exit()
+            release_memory()  # what the run's messages took, back to the system (`cnnviz.memory`)
 
     def _read(self, conn) -> bool:
         """Feed the recorder from the pipe until the child ends; True if it said how it ended."""
