@@ -70,10 +70,12 @@ class Peak:
         self._thread.join()
 
 
-def big_png() -> bytes:
-    """40 megapixels (8000 x 5000 RGBA), half transparent: a few hundred KB as PNG, 160 MB decoded."""
+def big_png(variant: int = 0) -> bytes:
+    """40 megapixels (8000 x 5000 RGBA), half transparent: a few hundred KB as PNG, 160 MB decoded. Each
+    `variant` differs by a pixel, so that the page's cache of decoded uploads (keyed by the bytes) misses."""
     img = Image.new("RGBA", (8000, 5000), (10, 200, 30, 255))
     img.paste((255, 255, 255, 0), (0, 0, 4000, 5000))
+    img.putpixel((variant, 0), (0, 0, 0, 255))
     buffer = io.BytesIO()
     img.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
@@ -196,7 +198,8 @@ def main() -> int:
         files = [("train-images-idx3-ubyte.gz", bomb)]
         ok &= measure(proc.pid, "2. IDX gzip bomb to Train", [(s, u, files)], bomb_refused)
         s.close()
-        five = [(*opened(url, "", home, "home_upload"), [(f"big{i}.png", png)]) for i in range(5)]
+        pngs = [big_png(i) for i in range(1, 6)]
+        five = [(*opened(url, "", home, "home_upload"), [(f"big{i}.png", p)]) for i, p in enumerate(pngs)]
         ok &= measure(proc.pid, "3. five 40-MP PNGs at once", five, picture_shown)
         for s, _, _ in five:
             s.close()

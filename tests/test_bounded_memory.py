@@ -143,7 +143,7 @@ def test_a_40_megapixel_png_raises_peak_memory_by_less_than_200_mb(tmp_path):
     # Decoding alone takes 160 MB (8000 x 5000 x RGBA); converting at full size took 400 MB more, and
     # Pillow's `reduce` of a picture with alpha another 150 MB (a premultiplied copy).
     assert int(grew_mb) < 200, f"peak memory grew by {grew_mb} MB"
-    assert int(kept_mb) < 20, f"{kept_mb} MB kept after decoding"  # given back (`cnnviz.memory`)
+    assert int(kept_mb) < 40, f"{kept_mb} MB kept after decoding"  # given back (`cnnviz.memory`): 150 without
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "LA"])

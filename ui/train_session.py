@@ -36,6 +36,7 @@ from cnnviz.lenet.data import (
     load_idx_folder,
     load_mnist5k,
     read_idx,
+    unit_floats,
 )
 from cnnviz.lenet.job import TrainingJob, warm_up
 from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
@@ -309,9 +310,9 @@ def _read_uploaded(name: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
             )
     return Dataset(
         name,
-        (arrays["train_images"] / np.float32(255)).astype(np.float32),
+        unit_floats(arrays.pop("train_images")),  # popped: each uint8 array is freed once converted
         arrays["train_labels"].astype(np.int64),
-        (arrays["test_images"] / np.float32(255)).astype(np.float32),
+        unit_floats(arrays.pop("test_images")),
         arrays["test_labels"].astype(np.int64),
         SOURCES[name].class_names,
     )
