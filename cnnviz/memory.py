@@ -5,15 +5,15 @@ left, the Python objects still held were a few MB (the runs a refresh may reatta
 resident memory stayed 100-140 MB above where it was. The rest was memory already freed but kept by glibc's
 malloc: every Streamlit session runs its script in a thread of its own, each thread allocates from one of
 up to 8 arenas per core, and an arena gives back to the system only the free space at its top.
-`malloc_trim(0)` returns the free pages inside every arena; a full `gc.collect()` first frees the closed
-sessions' objects that sit in reference cycles (Streamlit's session objects do) instead of waiting for the
-next full collection.
+`malloc_trim(0)` returns the free pages inside every arena (about 20 ms). A full `gc.collect()` is not
+done by default: on this server's heap (torch imported) it held the GIL for 0.3-1.3 s and freed nothing
+the trim did not; Python's own collections free the closed sessions' cycles.
 
 `cap_arenas()` also caps the arenas at `ARENAS` (as MALLOC_ARENA_MAX=2 does; measured: 30 sessions that
 trained and left kept +137 MB without, +41 MB with), so that freed memory is not scattered over 16 arenas.
-`release_memory()` does both once (a run's end calls it); `start_janitor()` caps the arenas and starts one
-daemon thread per process that calls it every `every` seconds while the memory is above its low mark, for
-the sessions Streamlit lets go of (two minutes after a tab closed).
+`release_memory()` trims once (a run's end and a big picture's decode call it); `start_janitor()` caps the
+arenas and starts one daemon thread per process that trims every `every` seconds while the memory is above
+its low mark, for the sessions Streamlit lets go of (two minutes after a tab closed).
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ def resident_mb() -> float:
     return 0.0
 
 
-def release_memory(collect: bool = True) -> bool:
-    """Free unreachable objects (a full collection, if `collect`) and give malloc's free pages back to the
-    system. True if malloc was trimmed (Linux with glibc)."""
+def release_memory(collect: bool = False) -> bool:
+    """Give malloc's free pages back to the system (after a full collection, if `collect`). True if malloc
+    was trimmed (Linux with glibc)."""
     if collect:
         gc.collect()
     libc = _libc()
