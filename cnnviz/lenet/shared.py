@@ -14,6 +14,7 @@ for the array, `share_dataset` returns the data set itself and it is pickled as 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import mmap
 import os
@@ -73,6 +74,13 @@ def _release(key: int) -> None:
     if block is not None:
         with contextlib.suppress(OSError):
             block.unlink()
+
+
+@atexit.register
+def _release_all() -> None:
+    """At exit, unlink what is left (the resource tracker would, with a warning about leaked blocks)."""
+    for key in list(_BLOCKS):
+        _release(key)
 
 
 def _owner(X: np.ndarray) -> np.ndarray:
