@@ -98,8 +98,9 @@ def owner_id() -> str:
 MAX_REGISTERED_RUNS = 64  # runs a server remembers for reattaching; the oldest ended ones are forgotten first
 # Bytes of snapshots the ended runs may hold together (a LeNet-5 run's replay is about 2 MB, a designed
 # network's more): over it, the oldest ended runs keep only THINNED_REPLAY snapshots of their replay (their
-# curves, final weights and live view stay), then are forgotten.
-MAX_REGISTERED_BYTES = 64 << 20
+# curves, final weights and live view stay), then are forgotten. 32 MB: about 8% of a server's memory, so
+# that the runs a lesson leaves behind stay within issue 13's "memory within 15% after ten cycles".
+MAX_REGISTERED_BYTES = 32 << 20
 THINNED_REPLAY = 8
 TOKEN_PARAM = "run"  # the URL's query parameter that holds the run token
 
