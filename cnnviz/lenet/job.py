@@ -335,9 +335,11 @@ class TrainingJob:
             return self._record.snapshots()
 
     def nbytes(self) -> int:
-        """Bytes of the arrays the run's record holds (its replay, the live snapshot, the latest weights)."""
+        """Bytes of the arrays the run holds: its record's (the replay, the live snapshot, the latest weights)
+        and its model's."""
+        model = sum(t.nelement() * t.element_size() for t in self.model.state_dict().values())
         with self._lock:
-            return self._record.nbytes()
+            return self._record.nbytes() + model
 
     def thin_replay(self, keep: int) -> int:
         """Keep at most `keep` replay snapshots of an ended run (evenly spread); how many were dropped."""
