@@ -12,11 +12,13 @@ import http.cookiejar
 import json
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import FileURLsRequest, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from websockets.exceptions import ConnectionClosed
@@ -69,6 +71,7 @@ class Session:
         self._texts: list[tuple[str, str]] = []  # (fragment id, text) of headings, markdown, alerts, progress
         # Widget values this tab set; sent again with every rerun, as a browser does.
         self.values: dict[str, WidgetState] = {}
+        self.query = ""  # the URL's query string the page reads (st.query_params), e.g. "home_source=..."
 
     # --- connection -----------------------------------------------------------------------------------------
     def _cookie(self, name: str) -> str:
@@ -148,7 +151,7 @@ class Session:
         # hash from new_session, so that the server's own reruns (st.rerun) stay on the page too.
         page_hash = self._page_hash()
         state = ClientState(
-            query_string="",
+            query_string=self.query,
             page_script_hash=page_hash,
             page_name="" if page_hash else self.page,
             widget_states=WidgetStates(widgets=states or []),
@@ -245,3 +248,51 @@ class Session:
 
     def click(self, widget: Widget) -> RunResult:
         return self.run([WidgetState(id=widget.id, trigger_value=True)], fragment_id=widget.fragment_id)
+
+    def upload(
+        self, widget: Widget, files: list[tuple[str, bytes]], *, then_run: bool = True
+    ) -> RunResult | None:
+        """Upload `files` (name, bytes) to a file uploader as the browser does: ask the server for upload URLs
+        (`file_urls_request` on the websocket), PUT each file there (multipart, with the XSRF token), then
+        rerun with the uploader's new value (unless `then_run` is False: call `run()` yourself)."""
+        request_id = uuid.uuid4().hex
+        ask = FileURLsRequest(
+            request_id=request_id, file_names=[n for n, _ in files], session_id=self.session_id
+        )
+        self.ws.send(BackMsg(file_urls_request=ask).SerializeToString())
+        urls = None
+        while urls is None:
+            msg = ForwardMsg()
+            msg.ParseFromString(self.ws.recv(timeout=self.timeout))
+            if (
+                msg.WhichOneof("type") == "file_urls_response"
+                and msg.file_urls_response.response_id == request_id
+            ):
+                urls = list(msg.file_urls_response.file_urls)
+        state = WidgetState(id=widget.id)
+        for (name, data), url in zip(files, urls, strict=True):
+            self._put(url.upload_url, name, data)
+            info = UploadedFileInfo(name=name, size=len(data), file_id=url.file_id, file_urls=url)
+            state.file_uploader_state_value.uploaded_file_info.append(info)
+        self.values[state.id] = state
+        return self.run(fragment_id=widget.fragment_id) if then_run else None
+
+    def _put(self, path: str, name: str, data: bytes) -> None:
+        if not self._cookie("_streamlit_xsrf"):  # the browser's health check is what sets it
+            self.get("/_stcore/health")
+        boundary = uuid.uuid4().hex
+        body = b"".join(
+            [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'.encode(),
+                b"Content-Type: application/octet-stream\r\n\r\n",
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        request = urllib.request.Request(self.base_url + path, data=body, method="PUT")
+        request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        request.add_header("X-Xsrftoken", self._cookie("_streamlit_xsrf"))
+        request.add_header("Cookie", self._cookie_header())
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            if response.status not in (200, 204):
+                raise OSError(f"upload of {name} answered {response.status}")

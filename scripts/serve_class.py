@@ -186,6 +186,9 @@ class ClassServer:
             "PYTHONUNBUFFERED": "1",
             "CNNVIZ_TRAINING_SLOTS": str(args.slots),
             "CNNVIZ_TRAINING_NICENESS": str(args.training_niceness),
+            # Two malloc arenas, not 8 per core: memory freed after a class leaves goes back to the system
+            # (cnnviz/memory.py caps them too, from the first page on; this covers Streamlit's start).
+            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
             # One secret for all processes (and machines: set it there too), so the XSRF cookie one process
             # issued is accepted by another after a failover.
             "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")

@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.draw.figures import grid_figure
+from cnnviz.memory import start_janitor
 from ui.classroom import (
     check_link_choice,
     check_link_number,
@@ -106,6 +107,9 @@ __all__ = [
     "url_slider",
     "url_toggle",
 ]
+
+# Once per server process: freed memory goes back to the system after sessions leave (`cnnviz.memory`).
+start_janitor()
 
 
 def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> bool:

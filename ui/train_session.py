@@ -36,6 +36,7 @@ from cnnviz.lenet.data import (
     load_idx_folder,
     load_mnist5k,
     read_idx,
+    unit_floats,
 )
 from cnnviz.lenet.job import TrainingJob, leave_cores_to_training, warm_up
 from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
@@ -106,14 +107,22 @@ def owner_id() -> str:
 
 
 MAX_REGISTERED_RUNS = 64  # runs a server remembers for reattaching; the oldest ended ones are forgotten first
+# Bytes of snapshots the ended runs may hold together (a LeNet-5 run's replay is about 2 MB, a designed
+# network's more): over it, the oldest ended runs keep only THINNED_REPLAY snapshots of their replay (their
+# curves, final weights and live view stay), then are forgotten. 32 MB: about 8% of a server's memory, so
+# that the runs a lesson leaves behind stay within issue 13's "memory within 15% after ten cycles".
+MAX_REGISTERED_BYTES = 32 << 20
+THINNED_REPLAY = 8
 TOKEN_PARAM = "run"  # the URL's query parameter that holds the run token
 
 
 class RunRegistry:
-    """Runs by token, for reattaching after a refresh (one per server process, shared on purpose)."""
+    """Runs by token, for reattaching after a refresh (one per server process, shared on purpose).
 
-    def __init__(self, limit: int = MAX_REGISTERED_RUNS):
-        self.limit = limit
+    Bounded twice: at most `limit` runs, and the ended ones' arrays within `max_bytes` (`trim`)."""
+
+    def __init__(self, limit: int = MAX_REGISTERED_RUNS, max_bytes: int = MAX_REGISTERED_BYTES):
+        self.limit, self.max_bytes = limit, max_bytes
         self._runs: collections.OrderedDict[str, TrainingJob] = collections.OrderedDict()
         self._lock = threading.Lock()
 
@@ -123,6 +132,29 @@ class RunRegistry:
             while len(self._runs) > self.limit:
                 ended = [t for t, j in self._runs.items() if not j.alive]
                 self._runs.pop(ended[0] if ended else next(iter(self._runs)))
+        self.trim()
+
+    def trim(self) -> None:
+        """Keep the ended runs' arrays within `max_bytes`: thin the oldest replays first, then forget the
+        oldest runs. Runs still training are never touched."""
+        with self._lock:
+            ended = [(t, j) for t, j in self._runs.items() if not j.alive and j.state.ended]
+            sizes = {t: j.nbytes() for t, j in ended}
+            total = sum(sizes.values())
+            for t, j in ended:  # oldest first
+                if total <= self.max_bytes:
+                    return
+                if j.thin_replay(THINNED_REPLAY):
+                    total += j.nbytes() - sizes[t]
+            for t, _ in ended:
+                if total <= self.max_bytes:
+                    return
+                total -= self._runs.pop(t).nbytes()
+
+    def nbytes(self) -> int:
+        """Bytes of the arrays the registered runs hold."""
+        with self._lock:
+            return sum(j.nbytes() for j in self._runs.values())
 
     def get(self, token: str) -> TrainingJob | None:
         with self._lock:
@@ -290,9 +322,9 @@ def _read_uploaded(name: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
             )
     return Dataset(
         name,
-        (arrays["train_images"] / np.float32(255)).astype(np.float32),
+        unit_floats(arrays.pop("train_images")),  # popped: each uint8 array is freed once converted
         arrays["train_labels"].astype(np.int64),
-        (arrays["test_images"] / np.float32(255)).astype(np.float32),
+        unit_floats(arrays.pop("test_images")),
         arrays["test_labels"].astype(np.int64),
         SOURCES[name].class_names,
     )

@@ -33,7 +33,9 @@ import torch
 from cnnviz.lenet.data import Dataset, to_model_input
 from cnnviz.lenet.model import LeNet5
 from cnnviz.lenet.recorder import JobState, JobView, RunRecorder, snapshot_every
+from cnnviz.lenet.shared import DatasetRef, open_dataset, share_dataset
 from cnnviz.lenet.training import Progress, TrainConfig, take_snapshot, train
+from cnnviz.memory import release_memory
 
 __all__ = ["OS_PROCESS_NAME", "TrainingJob", "training_processes"]
 
@@ -198,8 +200,11 @@ def _watch_server(pid: int) -> None:
             pass
 
 
-def _child_main(conn, model_bytes: bytes, data: Dataset, config: TrainConfig, settings: dict) -> None:
-    """The child process: train, report, obey; end quietly when the server has gone."""
+def _child_main(
+    conn, model_bytes: bytes, data: DatasetRef | Dataset, config: TrainConfig, settings: dict
+) -> None:
+    """The child process: train, report, obey; end quietly when the server has gone. `data` is usually a
+    `DatasetRef` (the server's copy in shared memory, mapped here, not copied)."""
     _name_process(OS_PROCESS_NAME)
     _die_with_parent()
     with contextlib.suppress(OSError):
@@ -208,7 +213,7 @@ def _child_main(conn, model_bytes: bytes, data: Dataset, config: TrainConfig, se
     torch.set_num_threads(settings["threads"])  # as the command line's --threads
     try:
         model = pickle.loads(model_bytes)
-        _Child(conn, model, data, config, settings).run()
+        _Child(conn, model, open_dataset(data), config, settings).run()
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass  # the server has gone: so does this run
     except Exception as error:  # the page shows it
@@ -362,6 +367,18 @@ class TrainingJob:
         with self._lock:
             return self._record.snapshots()
 
+    def nbytes(self) -> int:
+        """Bytes of the arrays the run holds: its record's (the replay, the live snapshot, the latest weights)
+        and its model's."""
+        model = sum(t.nelement() * t.element_size() for t in self.model.state_dict().values())
+        with self._lock:
+            return self._record.nbytes() + model
+
+    def thin_replay(self, keep: int) -> int:
+        """Keep at most `keep` replay snapshots of an ended run (evenly spread); how many were dropped."""
+        with self._lock:
+            return self._record.thin(keep) if self._record.state.ended else 0
+
     def current_model(self) -> torch.nn.Module:
         """The model as of the last snapshot (the trained model once the run has ended), in eval mode.
 
@@ -424,7 +441,8 @@ class TrainingJob:
         }
         self._process = _CONTEXT.Process(
             target=_child_main,
-            args=(theirs, model_bytes, self.data, self.config, settings),
+            # the data set as a reference to one shared copy (`cnnviz.lenet.shared`), not a pickle per run
+            args=(theirs, model_bytes, share_dataset(self.data), self.config, settings),
             name=OS_PROCESS_NAME,
             daemon=True,  # ended by multiprocessing when the server exits
         )
@@ -448,8 +466,11 @@ class TrainingJob:
             ended = True
         finally:
             self._close(ended)
+            with self._lock:  # the model holds the final weights now (`_finish`); the copy is not read again
+                self._record.weights = None
             if self.on_exit is not None:
                 self.on_exit()
+            release_memory()  # what the run's messages took, back to the system (`cnnviz.memory`)
 
     def _read(self, conn) -> bool:
         """Feed the recorder from the pipe until the child ends; True if it said how it ended."""

@@ -199,3 +199,35 @@ class RunRecorder:
 
     def snapshots(self) -> list:
         return list(self._snapshots)
+
+    def nbytes(self) -> int:
+        """Bytes of the arrays this record holds (the replay's snapshots, the live one, the weights)."""
+        return array_bytes((self._snapshots, self.live, self.weights))
+
+    def thin(self, keep: int) -> int:
+        """Keep at most `keep` (at least 2) of the replay's snapshots, evenly spread, the first and the last
+        among them; returns how many were dropped."""
+        n = len(self._snapshots)
+        keep = max(2, keep)
+        if n <= keep:
+            return 0
+        chosen = sorted({round(i * (n - 1) / (keep - 1)) for i in range(keep)})
+        self._snapshots = [self._snapshots[i] for i in chosen]
+        return n - len(chosen)
+
+
+def array_bytes(obj, depth: int = 4) -> int:
+    """Bytes of the numpy arrays in `obj`: an array, or one inside lists, tuples, dicts and dataclasses."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if depth == 0 or obj is None or isinstance(obj, (str, bytes, int, float)):
+        return 0
+    if isinstance(obj, dict):
+        items = obj.values()
+    elif isinstance(obj, (list, tuple)):
+        items = obj
+    elif hasattr(obj, "__dataclass_fields__"):
+        items = (getattr(obj, name) for name in obj.__dataclass_fields__)
+    else:
+        return 0
+    return sum(array_bytes(item, depth - 1) for item in items)

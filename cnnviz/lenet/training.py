@@ -113,6 +113,20 @@ def evaluate(model: LeNet5, X: torch.Tensor, y: torch.Tensor) -> tuple[float, fl
     return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
 
 
+@torch.no_grad()
+def evaluate_images(model: LeNet5, images: np.ndarray, y: torch.Tensor, batch_size: int = 1024):
+    """`evaluate` on images (M, S, S), turned into model inputs one batch at a time (the same batches as
+    `predict`'s, so the same numbers as `evaluate(model, to_model_input(images), y)`)."""
+    was_training = model.training
+    model.eval()
+    # (M, 10) logits
+    logits = torch.cat(
+        [model(to_model_input(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+    )
+    model.train(was_training)
+    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Counts (n_classes, n_classes): row = true class, column = predicted class."""
     M = np.zeros((n_classes, n_classes), dtype=np.int64)
@@ -128,10 +142,11 @@ def train(
     The shuffling comes from a generator seeded with `config.seed`, so a run is repeatable given the same
     start weights. `callback(progress, model)` runs after every step; if it returns False training stops.
     """
-    X_train, y_train = to_model_input(data.X_train), torch.as_tensor(data.y_train)  # (N, 1, 32, 32), (N,)
-    X_test, y_test = to_model_input(data.X_test), torch.as_tensor(data.y_test)
-    n = len(X_train)
-    if n == 0 or len(X_test) == 0:
+    # The images become model inputs (N, 1, 32, 32) a batch at a time: a padded float copy of the whole set
+    # would add 245 MB to every run on full MNIST (the data set itself may be shared memory, `shared.py`).
+    y_train, y_test = torch.as_tensor(data.y_train), torch.as_tensor(data.y_test)  # (N,), (M,)
+    n = len(data.X_train)
+    if n == 0 or len(data.X_test) == 0:
         raise ValueError("the data set needs at least one training and one test image")
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(model, config)
@@ -147,7 +162,7 @@ def train(
         order = torch.randperm(n, generator=generator)
         for b in range(steps_per_epoch):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
-            X, y = X_train[idx], y_train[idx]  # (B, 1, 32, 32), (B,)
+            X, y = to_model_input(data.X_train[idx.numpy()]), y_train[idx]  # (B, 1, 32, 32), (B,)
             if config.schedule == "cosine":  # lr * (1 + cos(pi * step / total)) / 2: from lr down to 0
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
@@ -169,7 +184,7 @@ def train(
                 accuracy=(logits.argmax(1) == y).float().mean().item(),
             )
             if end_of_epoch or (config.eval_every and step % config.eval_every == 0):
-                test_loss, test_accuracy = evaluate(model, X_test, y_test)
+                test_loss, test_accuracy = evaluate_images(model, data.X_test, y_test)
                 test_history.append((progress.epoch, test_loss, test_accuracy))
                 progress = replace(progress, test_loss=test_loss, test_accuracy=test_accuracy)
             if callback is not None and callback(progress, model) is False:
@@ -178,7 +193,7 @@ def train(
         if stopped:
             break
     if not test_history or test_history[-1][0] != step / steps_per_epoch:
-        test_loss, test_accuracy = evaluate(model, X_test, y_test)
+        test_loss, test_accuracy = evaluate_images(model, data.X_test, y_test)
         test_history.append((step / steps_per_epoch, test_loss, test_accuracy))
     seconds = time.perf_counter() - start
     return TrainResult(
