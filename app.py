@@ -28,6 +28,16 @@ Use the sidebar to move between pages.
 """
 
 
+def fit_window(h: int, w: int) -> None:
+    """The zoom's callback: keep the Top row and Left column inside their new ranges. A larger zoom shrinks them;
+    a zoom as large as the picture hides them, and the link still holds their old values, which a slider that
+    comes back would take (and fail on). A value set here wins over both the link and the browser's."""
+    zoom = st.session_state["home_zoom"]
+    for key, side in (("home_top", h), ("home_left", w)):
+        most = side - min(zoom, side)
+        st.session_state[key] = min(st.session_state.get(key, most // 2), most)
+
+
 def controls_section() -> tuple[np.ndarray, str, np.ndarray, tuple[int, int, int, int]] | None:
     """The few controls that drive the picture, on one compact row: (image, caption, the zoomed crop, its box)."""
     row = st.columns([1.3, 1, 1, 1, 1], vertical_alignment="bottom")
@@ -47,7 +57,15 @@ def controls_section() -> tuple[np.ndarray, str, np.ndarray, tuple[int, int, int
         return None
     h, w = image.shape[:2]
     with row[2]:
-        zoom = ui.url_slider("Zoom (cells per side)", 4, MAX_NUMBERED, min(16, h, w), key="home_zoom")
+        zoom = ui.url_slider(
+            "Zoom (cells per side)",
+            4,
+            MAX_NUMBERED,
+            min(16, h, w),
+            key="home_zoom",
+            on_change=fit_window,
+            args=(h, w),
+        )
     zoom_h, zoom_w = min(zoom, h), min(zoom, w)
     ui.keep_within("home_top", h - zoom_h)  # a larger zoom (or a smaller picture) shrinks their ranges
     ui.keep_within("home_left", w - zoom_w)
