@@ -331,7 +331,7 @@ def confusion_and_misses(holder: JobHolder, job: TrainingJob, model: LeNet5) -> 
     trained_on = job.data  # the run's own images, even if the choice changed
     key = id(job)
     if key not in holder.analysis:
-        logits = predict(model, to_model_input(trained_on.X_test))
+        logits = predict(model, trained_on.X_test, prepare=to_model_input)
         holder.analysis.clear()
         holder.analysis[key] = logits.argmax(1).numpy()
     predicted = holder.analysis[key]

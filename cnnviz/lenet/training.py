@@ -98,33 +98,29 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
 
 
 @torch.no_grad()
-def predict(model: LeNet5, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Logits (N, 10) for model inputs X (N, 1, 32, 32), in batches."""
+def predict(model: LeNet5, X, batch_size: int = 1024, prepare: Callable | None = None) -> torch.Tensor:
+    """Logits (N, 10) for model inputs X (N, 1, 32, 32), in batches. With `prepare` (`to_model_input`), X holds
+    images (N, S, S) made into model inputs one batch at a time (no padded copy of the whole set)."""
     was_training = model.training
     model.eval()
-    logits = torch.cat([model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)])
+    batches = (X[i : i + batch_size] for i in range(0, len(X), batch_size))
+    logits = torch.cat([model(prepare(b) if prepare else b) for b in batches])
     model.train(was_training)
     return logits
 
 
+def _scores(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+
+
 def evaluate(model: LeNet5, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of `model` on inputs X (N, 1, 32, 32) with labels y (N,)."""
-    logits = predict(model, X)
-    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+    return _scores(predict(model, X), y)
 
 
-@torch.no_grad()
 def evaluate_images(model: LeNet5, images: np.ndarray, y: torch.Tensor, batch_size: int = 1024):
-    """`evaluate` on images (M, S, S), turned into model inputs one batch at a time (the same batches as
-    `predict`'s, so the same numbers as `evaluate(model, to_model_input(images), y)`)."""
-    was_training = model.training
-    model.eval()
-    # (M, 10) logits
-    logits = torch.cat(
-        [model(to_model_input(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-    )
-    model.train(was_training)
-    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+    """`evaluate` on images (M, S, S), made into model inputs a batch at a time (the same numbers)."""
+    return _scores(predict(model, images, batch_size, prepare=to_model_input), y)
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
