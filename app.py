@@ -67,7 +67,7 @@ def controls_section() -> tuple[np.ndarray, str, np.ndarray, tuple[int, int, int
             args=(h, w),
         )
     zoom_h, zoom_w = min(zoom, h), min(zoom, w)
-    ui.keep_within("home_top", h - zoom_h)  # a larger zoom (or a smaller picture) shrinks their ranges
+    ui.keep_within("home_top", h - zoom_h)  # a smaller picture shrinks their ranges (the zoom: `fit_window`)
     ui.keep_within("home_left", w - zoom_w)
     with row[3]:
         top = ui.url_slider("Top row", 0, h - zoom_h, (h - zoom_h) // 2, key="home_top") if h > zoom_h else 0

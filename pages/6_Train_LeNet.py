@@ -562,11 +562,10 @@ def run_status(holder: JobHolder, job: TrainingJob, v: JobView) -> None:
     )
 
 
-def filters_panel(snap, limits, projector: bool) -> None:
+def filters_panel(snap, limits) -> None:
     png, layout = filters_png(snap.c1, snap.c3, limits)
     click_image(
         png,
-        width=layout.width * 4 if projector else layout.width,  # projector: the full width
         key="train_filters",
         name="filters",
         alt="the C1 and C3 filters",
@@ -584,12 +583,11 @@ def filters_panel(snap, limits, projector: bool) -> None:
     )
 
 
-def activations_panel(snap, caption: str, setup: Setup, run: Run, projector: bool) -> None:
+def activations_panel(snap, caption: str, setup: Setup, run: Run) -> None:
     """The image's activations; a click on a C1 or C3 cell asks for its explanation."""
     png, layout = activations_png(snap.activations, setup.data.class_names)
     at = click_image(
         png,
-        width=layout.width * 4 if projector else layout.width,  # projector: the full width
         key="train_maps",
         name="activations",
         alt="the image's activations, layer by layer",
@@ -637,9 +635,9 @@ def model_view(holder: JobHolder, setup: Setup, run: Run, projector: bool) -> No
     if not live or run.detail or source != "probe":
         snap, caption, limits = shown_snapshot(source, holder, setup, run)
         with middle:
-            filters_panel(snap, limits, projector)
+            filters_panel(snap, limits)
         with right:
-            activations_panel(snap, caption, setup, run, projector)
+            activations_panel(snap, caption, setup, run)
     elif v is not None:
         with right:
             st.caption("Filters and activations are drawn again when the run ends (or switch the redraw on).")

@@ -14,6 +14,8 @@ import base64
 
 import streamlit as st
 
+from ui.classroom import projector_mode
+
 MIN_TEXT_PX = 11  # the smallest a name is written, whatever the picture's shrinking
 
 _CSS = """
@@ -88,19 +90,19 @@ _click_image = st.components.v2.component("cnnviz_click_image", css=_CSS, js=_JS
 def click_image(
     png: bytes,
     *,
-    width: int,
     key: str,
     name: str,
     alt: str = "",
     title: str = "",
-    layout=None,
+    layout,
     clickable: bool = True,
 ):
-    """Show `png` (at most `width` px wide, shrunk to fit the column); returns (x, y) in the picture's own
-    pixels on the run a click caused, else None. `layout` (a `cnnviz.draw.lenet.Layout`): its size and the
-    names to write over the picture (drawn without them)."""
+    """Show `png` at up to its own width (the column's full width in projector mode), shrunk to fit the
+    column; returns (x, y) in the picture's own pixels on the run a click caused, else None. `layout` (a
+    `cnnviz.draw.lenet.Layout`): the picture's size and the names to write over it (drawn without them)."""
+    width = layout.width * 4 if projector_mode() else layout.width
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    texts = [[t.x, t.y, t.text, t.size] for t in layout.texts] if layout is not None else []
+    texts = [[t.x, t.y, t.text, t.size] for t in layout.texts]
     result = _click_image(
         key=key,
         data={
@@ -111,8 +113,8 @@ def click_image(
             "name": name,
             "clickable": clickable,
             "texts": texts,
-            "natural_width": layout.width if layout is not None else width,
-            "natural_height": layout.height if layout is not None else 1,
+            "natural_width": layout.width,
+            "natural_height": layout.height,
             "min_text_px": MIN_TEXT_PX,
         },
         on_click_change=lambda: None,

@@ -273,7 +273,6 @@ def live_view(spec: NetSpec, data, job) -> None:
             )
             at = click_image(
                 png,
-                width=layout.width,
                 key="designnet_maps",
                 name="maps",
                 title="click a conv map",

@@ -20,15 +20,14 @@ from cnnviz.draw.lenet import Layout, activations_picture, filters_picture
 from cnnviz.lenet.model import LayerInfo, LeNet5
 from cnnviz.lenet.training import Snapshot, take_snapshot
 
-_SNAPSHOTS: weakref.WeakKeyDictionary = (
-    weakref.WeakKeyDictionary()
-)  # model -> {(probe, input bytes): Snapshot}
+# model -> {(probe, input bytes): Snapshot}; an entry goes with its model
+_SNAPSHOTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SNAPSHOTS_LOCK = threading.Lock()
 
 
 def snapshot_of(model: LeNet5, X, probe: int) -> Snapshot:
-    """`take_snapshot(model, X, probe)` (X: the model input, a (1, 1, 32, 32) tensor), once per model object and input: a model the view shows is read-only
-    (the shipped one, a run's `current_model`), and forgotten with it."""
+    """`take_snapshot(model, X, probe)` (X: a model input (1, 1, 32, 32)), once per model object and input.
+    The models the view shows are read-only (the shipped one, a run's `current_model`, `model_in_view`)."""
     key = (probe, X.numpy().tobytes())
     with _SNAPSHOTS_LOCK:
         known = _SNAPSHOTS.setdefault(model, {})
