@@ -48,6 +48,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 from timing import BARE, app_folder  # noqa: E402
 
 from cnnviz.lenet.job import training_processes  # noqa: E402
+from cnnviz.memory import resident_mb  # noqa: E402
 
 PAGES = {"Home": "", "Convolution": "Convolution", "Pooling": "Pooling", "Train": "Train_LeNet"}
 OTHERS_PAGE = "Convolution"  # where the Train case's other students work while the class trains
@@ -55,15 +56,7 @@ OTHERS_PAGE = "Convolution"  # where the Train case's other students work while 
 
 def rss_mb(pids: list[int]) -> float:
     """Resident memory of these processes, MB."""
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
+    return sum(resident_mb(pid) for pid in pids)
 
 
 def training_threads(pids: list[int]) -> int:

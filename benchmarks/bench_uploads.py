@@ -31,20 +31,16 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stclient import Session  # noqa: E402
 from timing import serve_streamlit  # noqa: E402
 
+from cnnviz.memory import resident_mb  # noqa: E402
+
 MB = 1 << 20
 TARGET_MB = 200
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class Peak:
@@ -55,11 +51,11 @@ class Peak:
 
     def _sample(self) -> None:
         while not self._done.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak = max(self.peak, resident_mb(self.pid))
             time.sleep(0.01)
 
     def __enter__(self) -> Peak:
-        self.peak = rss_mb(self.pid)
+        self.peak = resident_mb(self.pid)
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -122,7 +118,7 @@ def opened(url: str, page: str, query: dict[str, str], key: str) -> tuple[Sessio
 def measure(pid: int, label: str, uploads: list, check) -> bool:
     """Run the uploads (each a (session, uploader, files) triple) at once; print the memory; True if ok."""
     time.sleep(1)
-    before = rss_mb(pid)
+    before = resident_mb(pid)
     errors: list[str] = []
 
     def one(session, uploader, files):
@@ -140,7 +136,7 @@ def measure(pid: int, label: str, uploads: list, check) -> bool:
         for t in threads:
             t.join()
     time.sleep(3)
-    after = rss_mb(pid)
+    after = resident_mb(pid)
     rise = (peak.peak - before) / len(uploads)
     verdict = "ok" if rise <= TARGET_MB else "MISSED"
     verdict += "" if not errors else f", but {len(errors)} FAILED"
@@ -190,7 +186,7 @@ def main() -> int:
         # Warm-up: both pages once, so imports and caches are in the "before" figure.
         for page, query, key in (("", home, "home_upload"), ("Train_LeNet", train, "train_idx_upload_mnist")):
             opened(url, page, query, key)[0].close()
-        print(f"server: pid {proc.pid}, {rss_mb(proc.pid):.0f} MB after opening both pages", flush=True)
+        print(f"server: pid {proc.pid}, {resident_mb(proc.pid):.0f} MB after opening both pages", flush=True)
         s, u = opened(url, "", home, "home_upload")
         ok &= measure(proc.pid, "1. 40-MP PNG to Home", [(s, u, [("big.png", png)])], picture_shown)
         s.close()

@@ -45,10 +45,10 @@ def _libc():
     return _LIBC
 
 
-def resident_mb() -> float:
-    """This process's resident memory (VmRSS), MB; 0 where /proc is missing."""
+def resident_mb(pid: int | str = "self") -> float:
+    """A process's resident memory (VmRSS), MB (this one's by default); 0 where /proc or the process is gone."""
     with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0

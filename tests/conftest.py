@@ -189,6 +189,12 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the process name: [0] its state (R, S, T stopped, Z zombie),
+    [16] its niceness."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def wait_for(condition, timeout: float = 30.0) -> None:
     """Poll `condition` until true (fails after `timeout`: a bound for a loaded machine, not a target)."""
     start = time.monotonic()

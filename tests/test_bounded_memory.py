@@ -107,8 +107,7 @@ _MEASURE = """
 import sys, threading, time
 from pathlib import Path
 from cnnviz.inputs import load_image
-def rss():
-    return next(int(l.split()[1]) for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmRSS"))
+from cnnviz.memory import resident_mb as rss
 data = Path(sys.argv[1]).read_bytes()
 before, peak, shapes, done = rss(), [0], [], threading.Event()
 def sample():
@@ -123,7 +122,7 @@ for mode in ("RGB", "L"):
     worker.join()
 done.set()
 sampler.join()
-print(shapes[0], (peak[0] - before) // 1024, (rss() - before) // 1024)
+print(shapes[0], int(peak[0] - before), int(rss() - before))
 """
 
 

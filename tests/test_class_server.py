@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from conftest import proc_stat  # noqa: E402
 from serve_class import ClassServer, find_nginx, parse_args  # noqa: E402
 from stclient import Session, SessionClosed  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
@@ -128,7 +129,7 @@ def training_runs(pid: int) -> int:
 
 
 def niceness(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    return int(proc_stat(pid)[16])
 
 
 def wait_until(condition, timeout: float = 30.0) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import wait_for
+from conftest import proc_stat, wait_for
 
 from cnnviz.lenet.data import IDX_FILES, load_mnist5k, to_model_input, write_idx
 from cnnviz.lenet.job import NICENESS, TrainingJob, model_in_view, model_to_train
@@ -122,8 +122,8 @@ def test_job_runs_to_the_end_with_curves_and_snapshots(digits):
 
 
 def process_state(pid: int) -> str:
-    """R running, S sleeping, T stopped (field 3 of /proc/<pid>/stat)."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    """R running, S sleeping, T stopped."""
+    return proc_stat(pid)[0]
 
 
 @pytest.mark.slow
@@ -192,7 +192,7 @@ def test_the_child_is_named_and_trains_on_the_torch_threads_asked(digits, thread
         assert job.child_torch_threads == threads  # as the CLI's --threads (default 1)
         assert Path(f"/proc/{job.child_pid}/comm").read_text().strip() == "cnnviz-train"  # what `ps` shows
         # its niceness: NICENESS above the server's own (field 19 of stat; `make class` sets 10)
-        child_nice = int(Path(f"/proc/{job.child_pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+        child_nice = int(proc_stat(job.child_pid)[16])
         assert child_nice == min(19, os.nice(0) + NICENESS)
     finally:
         job.stop()
@@ -266,7 +266,7 @@ if __name__ == "__main__":
 def gone(pid: int) -> bool:
     """True when process `pid` has ended (or is a zombie nobody waits for)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        return proc_stat(pid)[0] == "Z"
     except OSError:
         return True
 
