@@ -189,6 +189,16 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+class Clock:
+    """A hand clock for code that takes `clock=`: the test moves `now`."""
+
+    def __init__(self, now: float = 100.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def proc_stat(pid: int) -> list[str]:
     """The fields of /proc/<pid>/stat after the process name: [0] its state (R, S, T stopped, Z zombie),
     [16] its niceness."""

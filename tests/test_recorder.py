@@ -6,16 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from conftest import Clock
 
 from cnnviz.lenet.recorder import ACTIVE_STATES, JobState, RunRecorder, snapshot_every
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass(frozen=True)

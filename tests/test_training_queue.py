@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from conftest import wait_for
+from conftest import Clock, wait_for
 
 from cnnviz.lenet.job import TrainingJob, training_processes
 from cnnviz.lenet.model import LeNet5
@@ -174,14 +174,6 @@ def test_finished_runs_are_forgotten_once_no_page_holds_them(digits):
 def test_the_cap_must_be_a_positive_number():
     with pytest.raises(ValueError, match="at least 1, got 0"):
         TrainingQueue(0)
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.mark.slow
