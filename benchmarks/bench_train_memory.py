@@ -46,9 +46,9 @@ def full_sized() -> Dataset:
     rng = np.random.default_rng(0)
     return Dataset(
         "mnist-sized",
-        rng.random((60_000, 28, 28), dtype=np.float32),
+        rng.integers(0, 256, (60_000, 28, 28), dtype=np.uint8),  # uint8 ink counts, as MNIST's are
         rng.integers(0, 10, 60_000),
-        rng.random((10_000, 28, 28), dtype=np.float32),
+        rng.integers(0, 256, (10_000, 28, 28), dtype=np.uint8),
         rng.integers(0, 10, 10_000),
         tuple("0123456789"),
     )

@@ -348,7 +348,7 @@ def confusion_and_misses(holder: JobHolder, job: TrainingJob, model: LeNet5) -> 
         if len(shown):
             cols = st.columns(6)
             for i, idx in enumerate(shown):
-                img = (trained_on.X_test[idx] * 255).astype(np.uint8)
+                img = trained_on.X_test[idx]  # uint8 0..255, as a picture wants it
                 cols[i % 6].image(
                     np.kron(img, np.ones((96 // side, 96 // side), np.uint8)),
                     caption=f"#{idx}: {names[y_test[idx]]} → {names[predicted[idx]]}",
@@ -423,7 +423,7 @@ def try_input(data: Dataset, probe: int):
     image, steps, try_error, prepared = None, (), "", None
     try:
         if source == "Type a grid":
-            example = data.X_test[probe] * (16 if size == 8 else 255)
+            example = data.X_test[probe] * (16 / 255 if size == 8 else 1)  # the 8x8 digits' counts are 0..16
             text = st.text_area(
                 "8 rows of 8 numbers (0..16, like the small digits) or 28 rows of 28 (0..255, like MNIST)",
                 format_grid(np.round(example)),

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from cnnviz.inputs import MAX_SIDE, load_image
-from cnnviz.lenet.data import read_idx
+from cnnviz.lenet.data import load_idx_folder, read_idx
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1 << 20
@@ -26,6 +26,7 @@ def gzip_of(header: bytes, zeros: int) -> bytes:
     parts, block = [z.compress(header)], bytes(MB)
     for _ in range(zeros // MB):
         parts.append(z.compress(block))
+    parts.append(z.compress(bytes(zeros % MB)))
     return b"".join([*parts, z.flush()])
 
 
@@ -46,6 +47,27 @@ def test_a_gzip_that_inflates_far_beyond_its_header_is_refused_without_inflating
     finally:
         tracemalloc.stop()
     assert peak < 2 * MB  # the declared 7,840 bytes and a few chunks, not the 64 MB
+
+
+def test_a_full_mnist_sized_set_costs_its_uint8_bytes_and_no_float_copy(tmp_path):
+    """70,000 28x28 images: 52 MB as the uint8 the files hold; a float32 copy would add 210 MB at the peak."""
+    for stem, shape in (
+        ("train-images-idx3-ubyte.gz", (60_000, 28, 28)),
+        ("train-labels-idx1-ubyte.gz", (60_000,)),
+        ("t10k-images-idx3-ubyte.gz", (10_000, 28, 28)),
+        ("t10k-labels-idx1-ubyte.gz", (10_000,)),
+    ):
+        (tmp_path / stem).write_bytes(gzip_of(idx_header(*shape), int(np.prod(shape))))
+    tracemalloc.start()
+    try:
+        data = load_idx_folder(tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert data.X_train.dtype == data.X_test.dtype == np.uint8
+    images = data.X_train.nbytes + data.X_test.nbytes
+    assert images == 70_000 * 28 * 28
+    assert peak < images + 4 * MB, f"{peak / MB:.0f} MB at the peak for {images / MB:.0f} MB of images"
 
 
 def test_a_header_declaring_a_huge_array_is_refused_before_allocating():

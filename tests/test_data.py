@@ -30,12 +30,14 @@ ROOT = DIGITS_FILE.parent.parent
 def test_embedded_digits_have_a_fixed_stratified_split():
     d = load_digits()
     assert d.X_train.shape == (1438, 8, 8) and d.X_test.shape == (359, 8, 8)
-    assert d.X_train.dtype == np.float32 and d.X_train.min() >= 0 and d.X_train.max() == 1
+    assert d.X_train.dtype == np.uint8 and d.X_train.min() == 0 and d.X_train.max() == 255
     assert set(d.y_train) == set(d.y_test) == set(range(10))
     assert np.bincount(d.y_test).min() >= 35  # about 20% of every class is held out
     assert DIGITS_FILE.stat().st_size < 200_000
-    # Values are ink counts 0..16 scaled to [0, 1], so x16 gives integers back.
-    np.testing.assert_allclose(d.X_test * 16, np.round(d.X_test * 16), atol=1e-5)
+    # The shipped ink counts 0..16 become 0..255, rounded: 16 x 255 / 16 = 255, 1 x 255 / 16 = 15.94 -> 16.
+    with np.load(DIGITS_FILE) as npz:
+        np.testing.assert_array_equal(d.X_test, np.round(npz["X_test"] * (255 / 16)))
+        np.testing.assert_array_equal(np.round(d.X_test * (16 / 255)), npz["X_test"])  # and back, exactly
 
 
 def test_shipped_mnist_digits_have_a_fixed_split_of_real_28x28_digits():
@@ -43,8 +45,7 @@ def test_shipped_mnist_digits_have_a_fixed_split_of_real_28x28_digits():
     assert d.name == "mnist5k" and load_dataset().name == "mnist5k"  # the default data set
     assert d.X_train.shape == (4000, 28, 28) and d.X_test.shape == (1000, 28, 28)
     assert np.bincount(d.y_test).tolist() == [100] * 10 and np.bincount(d.y_train).tolist() == [400] * 10
-    assert d.X_train.dtype == np.float32 and d.X_train.min() == 0 and d.X_train.max() == 1
-    np.testing.assert_allclose(d.X_test * 255, np.round(d.X_test * 255), atol=1e-3)  # from uint8 0..255
+    assert d.X_train.dtype == np.uint8 and d.X_train.min() == 0 and d.X_train.max() == 255
     # MNIST's digits are centred: the 4-pixel border holds almost no ink, the middle most of it.
     mean = d.X_train.mean(axis=0)
     assert (
@@ -117,7 +118,8 @@ def test_load_idx_folder(tmp_path, gz):
     arrays = write_fake_mnist(tmp_path / "mnist", gz=gz)
     d = load_idx_folder(tmp_path / "mnist", "fashion-mnist")
     assert d.X_train.shape == (40, 28, 28) and d.X_test.shape == (20, 28, 28)
-    np.testing.assert_allclose(d.X_train * 255, arrays["train_images"])
+    assert d.X_train.dtype == np.uint8  # kept as the files hold them: a quarter of float32's memory
+    np.testing.assert_array_equal(d.X_train, arrays["train_images"])
     np.testing.assert_array_equal(d.y_test, arrays["test_labels"])
     assert d.class_names[9] == "Ankle boot"
     assert to_model_input(d.X_test).shape == (20, 1, 32, 32)
@@ -178,6 +180,25 @@ def test_to_model_input_pads_mnist_and_upscales_digits():
     assert torch.all(ramp[:, 1:] >= ramp[:, :-1])  # left-to-right order is kept
     with pytest.raises(ValueError, match="8x8, 28x28 or 32x32 images; got 10x10"):
         to_model_input(np.zeros((10, 10)))
+
+
+def test_a_data_sets_uint8_images_become_the_same_model_input_as_the_floats_it_once_held():
+    """A `Dataset` keeps uint8 ink counts; its model input is float32(x) / 255 a batch at a time, the very
+    values the images were converted to on loading before (`np.divide(X, np.float32(255), dtype=float32)`)."""
+    d = load_mnist5k()
+    assert d.X_train.dtype == d.X_test.dtype == np.uint8
+    with np.load(ROOT / "assets" / "mnist5k.npz") as npz:
+        old = np.divide(npz["X_train"][:64], np.float32(255.0), dtype=np.float32)  # (64, 28, 28)
+    X = to_model_input(d.X_train[:64])  # (64, 1, 32, 32)
+    assert X.dtype == torch.float32 and float(X.max()) <= 1.0
+    np.testing.assert_array_equal(X[:, 0, 2:30, 2:30].numpy(), old)  # bit for bit
+    # The 8x8 digits are 0..16 in assets/: their [0, 1] values move by at most half a 255th in the rounding.
+    digits = load_digits()
+    with np.load(DIGITS_FILE) as npz:
+        old8 = to_model_input(npz["X_test"] / np.float32(16))
+    np.testing.assert_allclose(
+        to_model_input(digits.X_test).numpy(), old8.numpy(), rtol=0, atol=0.5 / 255 + 1e-6
+    )
 
 
 def test_grid_to_image_scales_typed_numbers():

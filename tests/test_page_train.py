@@ -8,7 +8,7 @@ import numpy as np
 from conftest import app_test, decode, plotly_figures
 
 from cnnviz.inputs import format_grid
-from cnnviz.lenet.data import load_digits, load_mnist5k, to_model_input
+from cnnviz.lenet.data import load_digits, load_mnist5k, read_idx, to_model_input
 from cnnviz.lenet.model import LeNet5, weights_bytes
 
 PAGE = "pages/6_Train_LeNet.py"
@@ -154,7 +154,7 @@ def test_the_shipped_weights_read_a_typed_mnist_digit_at_once():
     assert at.selectbox(key="train_activation").disabled  # the weights fix relu + max pooling
     mnist = load_mnist5k()
     for index in (0, 1, 2, 3):
-        grid = format_grid(np.round(mnist.X_test[index] * 255))
+        grid = format_grid(mnist.X_test[index])
         at.text_area(key="train_try_grid").set_value(grid).run()
         assert not at.exception and not at.error
         prediction = [s.value for s in at.subheader if s.value.startswith("Prediction")]
@@ -166,7 +166,7 @@ def test_the_shipped_weights_read_a_typed_mnist_digit_at_once():
 def test_a_typed_grid_gets_a_prediction_and_a_typo_keeps_it():
     at = app_test(PAGE).run()
     digits = load_digits()
-    grid = format_grid(np.round(digits.X_test[5] * 16))
+    grid = format_grid(np.round(digits.X_test[5] * (16 / 255)))  # the digits' ink counts 0..16
     at.text_area(key="train_try_grid").set_value(grid).run()
     assert not at.exception and not at.error
     prediction = [s.value for s in at.subheader if s.value.startswith("Prediction")]
@@ -251,6 +251,16 @@ def test_mnist_comes_from_an_upload_never_from_a_path_a_student_types(tmp_path, 
     at.run()
     assert not at.exception and not at.error
     assert any("**fashion-mnist**: 30 training and 12 test images, 28x28" in c.value for c in at.caption)
+
+
+def test_an_uploaded_data_set_keeps_the_uint8_images_the_files_hold(tmp_path):
+    """No float copy of an upload: the images stay the bytes `read_idx` decoded (a quarter of float32's size)."""
+    from ui.train_session import _read_uploaded
+
+    files = fake_idx_files(tmp_path / "mnist")
+    data = _read_uploaded("mnist", tuple(files.items()))
+    assert data.X_train.dtype == data.X_test.dtype == np.uint8 and data.X_train.nbytes == 30 * 28 * 28
+    np.testing.assert_array_equal(data.X_test, read_idx(files["t10k-images-idx3-ubyte.gz"]))
 
 
 def test_a_second_page_with_the_runs_token_reattaches_and_one_without_does_not():

@@ -22,16 +22,16 @@ def fresh(n_train: int = 50, n_test: int = 20) -> Dataset:
     rng = np.random.default_rng(0)
     return Dataset(
         "fresh",
-        rng.random((n_train, 28, 28), dtype=np.float32),
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),  # ink counts, as a `Dataset` holds them
         rng.integers(0, 10, n_train),
-        rng.random((n_test, 28, 28), dtype=np.float32),
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
         rng.integers(0, 10, n_test),
         tuple("0123456789"),
     )
 
 
 def test_a_shared_data_set_is_sent_as_a_small_reference_and_opens_equal():
-    data = fresh(2000, 500)  # 8 MB of images
+    data = fresh(4000, 1000)  # 4 MB of images
     ref = share_dataset(data)
     assert isinstance(ref, DatasetRef)
     assert len(pickle.dumps(ref)) < 2000 < len(pickle.dumps(data)) // 1000

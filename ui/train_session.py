@@ -21,7 +21,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -32,11 +31,11 @@ from cnnviz.lenet.data import (
     Dataset,
     DataUnavailable,
     find_idx_files,
+    idx_dataset,
     load_digits,
     load_idx_folder,
     load_mnist5k,
     read_idx,
-    unit_floats,
 )
 from cnnviz.lenet.job import TrainingJob, leave_cores_to_training, warm_up
 from cnnviz.lenet.model import SHIPPED_WEIGHTS, LeNet5, load_weights
@@ -276,7 +275,7 @@ def shared_dataset(name: str, folder: str = "") -> Dataset:
 
 _UPLOADS: collections.OrderedDict[tuple[str, str], Dataset] = collections.OrderedDict()
 _UPLOADS_LOCK = threading.Lock()
-MAX_UPLOADED_SETS = 2  # data sets read from uploads kept at once (MNIST as float32: about 220 MB each)
+MAX_UPLOADED_SETS = 2  # data sets read from uploads kept at once (MNIST as uint8: about 55 MB each)
 
 
 def uploaded_dataset(name: str, digest: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
@@ -315,19 +314,12 @@ def _read_uploaded(name: str, files: tuple[tuple[str, bytes], ...]) -> Dataset:
         raise ValueError(f"still missing: {', '.join(missing)}; upload all four files of the data set")
     for split in ("train", "test"):
         X, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if X.shape[1:] != (28, 28) or y.ndim != 1 or len(X) != len(y):
+        if X.shape[1:] != (28, 28):
             raise ValueError(
                 f"the {split} files do not match: images {X.shape}, labels {y.shape}; "
                 "expected (N, 28, 28) images and N labels"
             )
-    return Dataset(
-        name,
-        unit_floats(arrays.pop("train_images")),  # popped: each uint8 array is freed once converted
-        arrays["train_labels"].astype(np.int64),
-        unit_floats(arrays.pop("test_images")),
-        arrays["test_labels"].astype(np.int64),
-        SOURCES[name].class_names,
-    )
+    return idx_dataset(name, arrays, SOURCES[name].class_names)  # the uint8 images as read: no second copy
 
 
 def idx_role(file_name: str) -> str | None:

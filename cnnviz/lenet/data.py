@@ -2,8 +2,10 @@
 Fashion-MNIST from IDX files, and the preprocessing
 that turns any of them (or a drawing, an upload, a typed grid) into the model's 1@32x32 input.
 
-Every image array here holds floats in [0, 1] with the ink bright (1) on a dark (0) background, as in the
-data sets themselves.
+A data set's images are kept as uint8 ink counts, 0 (paper) to 255 (full ink), as the IDX files hold them: a
+quarter of float32's memory (full MNIST's 70,000 images are 55 MB, not 220 MB). They become float32 in [0, 1]
+only a batch at a time, in `to_model_input`, which also takes a drawing or a typed grid already in [0, 1].
+The ink is bright on a dark background, as in the data sets themselves.
 """
 
 from __future__ import annotations
@@ -94,12 +96,14 @@ class DataUnavailable(RuntimeError):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A train/test split of square grayscale images in [0, 1], ink bright, and their integer labels."""
+    """A train/test split of square grayscale images, uint8 ink counts 0..255 (ink bright), and their labels.
+
+    `to_model_input(X)` turns any batch of them into the model's float32 input in [0, 1]."""
 
     name: str
-    X_train: np.ndarray  # (N, S, S) float32, S = 8 or 28
+    X_train: np.ndarray  # (N, S, S) uint8 0..255, S = 8 or 28
     y_train: np.ndarray  # (N,) int64
-    X_test: np.ndarray  # (M, S, S) float32
+    X_test: np.ndarray  # (M, S, S) uint8 0..255
     y_test: np.ndarray  # (M,) int64
     class_names: tuple[str, ...]
 
@@ -123,33 +127,43 @@ class Dataset:
 # The embedded digits
 
 
-def unit_floats(X: np.ndarray, full_ink: float = 255.0) -> np.ndarray:
-    """Ink counts 0..full_ink as float32 in [0, 1], made in one float32 array (`X / 255.0` made a float64
-    array twice the size and `.astype` then a third: 560 MB at the peak for MNIST's training images)."""
-    return np.divide(X, np.float32(full_ink), dtype=np.float32)
+FULL_INK = 255  # the ink count of a fully inked pixel in every `Dataset`'s uint8 images
 
 
-def _load_shipped(name: str, path: str | Path, full_ink: float) -> Dataset:
-    """A digits set shipped in assets/ as an npz of uint8 X_train/y_train/X_test/y_test; ink 0..full_ink -> [0, 1]."""
+def unit_floats(X: np.ndarray) -> np.ndarray:
+    """Ink counts 0..255 (uint8) as float32 in [0, 1], made in one float32 array (`X / 255.0` would make a
+    float64 array twice the size, and `.astype` then a third)."""
+    return np.divide(X, np.float32(FULL_INK), dtype=np.float32)
+
+
+def ink_bytes(X: np.ndarray, full_ink: int) -> np.ndarray:
+    """Ink counts 0..full_ink as uint8 0..255, rounded (the 8x8 digits' 0..16 become 0, 16, 32, ..., 255)."""
+    if full_ink == FULL_INK:
+        return X.astype(np.uint8, copy=False)
+    return np.round(X * (FULL_INK / full_ink)).astype(np.uint8)
+
+
+def _load_shipped(name: str, path: str | Path, full_ink: int) -> Dataset:
+    """A digits set shipped in assets/ as an npz of uint8 X_train/y_train/X_test/y_test, ink 0..full_ink."""
     with np.load(path) as npz:
         return Dataset(
             name,
-            unit_floats(npz["X_train"], full_ink),
+            ink_bytes(npz["X_train"], full_ink),
             npz["y_train"].astype(np.int64),
-            unit_floats(npz["X_test"], full_ink),
+            ink_bytes(npz["X_test"], full_ink),
             npz["y_test"].astype(np.int64),
             DIGIT_NAMES,
         )
 
 
 def load_digits(path: str | Path = DIGITS_FILE) -> Dataset:
-    """The 1,797 8x8 digits shipped in assets/ (1,438 train, 359 test); ink counts 0..16 become [0, 1]."""
-    return _load_shipped("digits", path, 16.0)
+    """The 1,797 8x8 digits shipped in assets/ (1,438 train, 359 test); their ink counts 0..16 become 0..255."""
+    return _load_shipped("digits", path, 16)
 
 
 def load_mnist5k(path: str | Path = MNIST5K_FILE) -> Dataset:
-    """The 5,000 MNIST digits shipped in assets/ (4,000 train, 1,000 test, 100 per class); 0..255 -> [0, 1]."""
-    return _load_shipped("mnist5k", path, 255.0)
+    """The 5,000 MNIST digits shipped in assets/ (4,000 train, 1,000 test, 100 per class), uint8 0..255."""
+    return _load_shipped("mnist5k", path, FULL_INK)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -275,7 +289,7 @@ def find_idx_files(folder: str | Path) -> dict[str, Path]:
 
 
 def load_idx_folder(folder: str | Path, name: str = "mnist") -> Dataset:
-    """MNIST or Fashion-MNIST from the four standard IDX files in `folder` (uint8 0..255 -> [0, 1])."""
+    """MNIST or Fashion-MNIST from the four standard IDX files in `folder` (images kept as uint8 0..255)."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise DataUnavailable(f"there is no folder {folder}; type the folder that holds the IDX files")
@@ -286,6 +300,13 @@ def load_idx_folder(folder: str | Path, name: str = "mnist") -> Dataset:
             f"{folder} lacks {', '.join(missing)}; put all four IDX files of the data set there"
         )
     arrays = {role: read_idx(path) for role, path in found.items()}
+    class_names = SOURCES[name].class_names if name in SOURCES else DIGIT_NAMES
+    return idx_dataset(name, arrays, class_names)
+
+
+def idx_dataset(name: str, arrays: dict[str, np.ndarray], class_names: tuple[str, ...]) -> Dataset:
+    """The data set of four IDX arrays by role (as `read_idx` returns them): the images must be uint8 0..255,
+    as MNIST's are, and are kept as they are (no copy)."""
     for split in ("train", "test"):
         X, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
@@ -293,12 +314,15 @@ def load_idx_folder(folder: str | Path, name: str = "mnist") -> Dataset:
                 f"the {split} files do not match: images {X.shape}, labels {y.shape}; "
                 "expected (N, 28, 28) images and N labels"
             )
-    class_names = SOURCES[name].class_names if name in SOURCES else DIGIT_NAMES
+        if X.dtype != np.uint8:
+            raise ValueError(
+                f"the {split} images hold {X.dtype} values; MNIST-like images are unsigned bytes (0..255)"
+            )
     return Dataset(
         name,
-        unit_floats(arrays["train_images"]),
+        arrays["train_images"],
         arrays["train_labels"].astype(np.int64),
-        unit_floats(arrays["test_images"]),
+        arrays["test_images"],
         arrays["test_labels"].astype(np.int64),
         class_names,
     )
@@ -400,12 +424,14 @@ MODEL_SIZE = 32
 
 
 def to_model_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """Images (N, S, S) or one (S, S) in [0, 1] as the model's float32 input (N, 1, 32, 32).
+    """Images (N, S, S) or one (S, S) as the model's float32 input (N, 1, 32, 32) in [0, 1].
 
-    8x8 digits are upscaled 4x (bilinear: each pixel spreads smoothly over a 4x4 block), 28x28 MNIST images
+    uint8 images (a `Dataset`'s, ink counts 0..255) are divided by 255 here, a batch at a time; float images
+    (a drawing, a typed grid) are taken as already in [0, 1]. 8x8 digits are upscaled 4x (bilinear: each pixel spreads smoothly over a 4x4 block), 28x28 MNIST images
     are padded by 2 zero pixels on every side (as LeCun did), 32x32 pass through.
     """
-    X = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    X = np.asarray(images)
+    X = torch.as_tensor(unit_floats(X) if X.dtype == np.uint8 else X.astype(np.float32, copy=False))
     if X.ndim == 2:
         X = X[None]  # (1, S, S)
     if X.ndim != 3 or X.shape[1] != X.shape[2]:

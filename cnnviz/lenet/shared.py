@@ -1,7 +1,7 @@
 """Data sets shared with the training processes: one copy in shared memory, however many runs train on it.
 
 A run trains in a child process (`cnnviz.lenet.job`). Sending it the data set as a pickle gave every run its
-own copy (15 MB for the shipped MNIST 5k, about 220 MB for full MNIST). Instead the server copies each data
+own copy (4 MB for the shipped MNIST 5k, 55 MB for full MNIST, images as uint8). Instead the server copies each data
 set's arrays once into a block of POSIX shared memory (`/dev/shm`, Linux) and sends the child a
 `DatasetRef`: the block's name and where each array lies in it. The child maps the block (its pages are the
 server's, never copied unless written) and trains on numpy views of it.

@@ -100,7 +100,7 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
 @torch.no_grad()
 def predict(model: LeNet5, X, batch_size: int = 1024, prepare: Callable | None = None) -> torch.Tensor:
     """Logits (N, 10) for model inputs X (N, 1, 32, 32), in batches. With `prepare` (`to_model_input`), X holds
-    images (N, S, S) made into model inputs one batch at a time (no padded copy of the whole set)."""
+    images (N, S, S) made into model inputs one batch at a time (no float, padded copy of the whole set)."""
     was_training = model.training
     model.eval()
     batches = (X[i : i + batch_size] for i in range(0, len(X), batch_size))
