@@ -198,6 +198,8 @@ class Session:
             elif kind == "auto_rerun":
                 if (msg.auto_rerun.interval, msg.auto_rerun.fragment_id) not in self.auto_rerun:
                     self.auto_rerun.append((msg.auto_rerun.interval, msg.auto_rerun.fragment_id))
+            elif kind == "page_info_changed":  # the server changed the URL (a link-bound widget): follow it
+                self.query = msg.page_info_changed.query_string
             elif kind == "page_not_found":
                 raise ValueError(f"the server has no page {self.page!r}")
             elif kind == "script_finished" and msg.script_finished in FINISHED:
@@ -232,6 +234,20 @@ class Session:
         widget_id = getattr(proto, "id", "")
         if widget_id:
             self.widgets[widget_id] = Widget(widget_id, kind, proto, fragment_id)
+        if widget_id in self.values and getattr(proto, "set_value", False):
+            self._adopt(widget_id, kind, proto)
+
+    def _adopt(self, widget_id: str, kind: str, proto) -> None:
+        """The server set a slider's or a number box's value (a callback moved it): the browser shows that
+        value and sends it from then on, not the one the student last chose."""
+        state = WidgetState(id=widget_id)
+        if kind == "slider":
+            state.double_array_value.data.extend(proto.value)
+        elif kind == "number_input" and proto.HasField("value"):
+            state.double_value = proto.value
+        else:
+            return
+        self.values[widget_id] = state
 
     def find(self, kind: str, key: str = "") -> Widget | None:
         """The first widget of `kind` the last run drew (whose id ends with `key`, if given)."""

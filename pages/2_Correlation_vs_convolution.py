@@ -102,6 +102,21 @@ def _load_pair() -> None:
             "corr_padding": "valid",
         }
     )
+    _fit_cell()
+
+
+def _fit_cell() -> None:
+    """The callback of whatever sets the output's size (preset, X, K, padding, stride): keep the chosen
+    output cell inside the new output. A typo changes nothing: the page keeps the last good grids."""
+    try:
+        _, comparison = _make_comparison(
+            st.session_state.get("corr_padding", "valid"),
+            st.session_state.get("corr_stride", lesson.PAIRS[DEFAULT_PAIR].stride),
+        )
+    except ValueError:
+        return
+    out_h, out_w = comparison.correlation.shape
+    ui.fit_widgets({"corr_i": out_h - 1, "corr_j": out_w - 1})
 
 
 def _draw_random() -> None:
@@ -192,8 +207,11 @@ def controls_2d():
         )
     with c_edit, st.popover("Edit X and K…", width="stretch"):
         st.caption(lesson.PAIRS[pair].note.replace("*", r"\*"))  # "3*1" is not italics
-        st.text_area("Input X (one row per line)", text("corr_X_text"), key="corr_X_text", height=180)
-        st.text_area("Kernel K (1/9 works)", text("corr_K_text"), key="corr_K_text", height=130)
+        for label, key, height in (
+            ("Input X (one row per line)", "corr_X_text", 180),
+            ("Kernel K (1/9 works)", "corr_K_text", 130),
+        ):
+            st.text_area(label, text(key), key=key, height=height, on_change=_fit_cell)
     with c_pad:
         padding = ui.url_select(
             "Padding",
@@ -202,18 +220,25 @@ def controls_2d():
             widget=st.radio,
             horizontal=True,
             help="valid: none; same: keep the size (stride 1 only); full: f - 1 zeros on every side.",
+            on_change=_fit_cell,
         )
     with c_stride:
         stride = st.number_input(
-            "Stride", 1, 6, lesson.PAIRS[DEFAULT_PAIR].stride, step=1, key="corr_stride", bind="query-params"
+            "Stride",
+            1,
+            6,
+            lesson.PAIRS[DEFAULT_PAIR].stride,
+            step=1,
+            key="corr_stride",
+            bind="query-params",
+            on_change=_fit_cell,
         )
     return padding, stride
 
 
 def _cell_2d(out_h: int, out_w: int) -> tuple[int, int]:
-    """The chosen output cell (kept in the link), inside the output."""
+    """The chosen output cell (kept in the link); what shrinks the output keeps it inside (`_fit_cell`)."""
     for key, top in (("corr_i", out_h - 1), ("corr_j", out_w - 1)):
-        ui.keep_within(key, top)
         ui.check_link_number(key, 0, top)
     left, right, _ = st.columns([1, 1, 4])
     i = int(left.number_input("Output row i", 0, out_h - 1, 0, key="corr_i", bind="query-params"))

@@ -58,6 +58,17 @@ def apply_preset() -> None:
     )
 
 
+def fit_crop(h: int, w: int) -> None:
+    """The crop size's callback: the top row and left column keep their values, inside their new ranges."""
+    side = st.session_state["pool_crop"]
+    ui.fit_widgets({"pool_top": h - side, "pool_left": w - side})
+
+
+def fit_padding() -> None:
+    """The window size's callback: a smaller window allows less padding (at most half the window)."""
+    ui.fit_widgets({"pool_padding": pool_padding_max(st.session_state["pool_size"])})
+
+
 # ---- the input and the settings: one row, the details in popovers ----
 
 
@@ -77,8 +88,18 @@ def picture_crop() -> np.ndarray | None:
     if image is None:
         return None
     h, w = image.shape
-    ui.keep_within("pool_crop", min(32, h, w))  # a smaller picture, or a larger crop, shrinks these ranges
-    side = st.slider("Crop size (cells per side)", 2, min(32, h, w), min(12, h, w), key="pool_crop")
+    # A smaller picture is read in this run, with no callback of ours (a larger crop: `fit_crop`); these
+    # sliders are not in the link, so a value set before them holds.
+    ui.keep_within("pool_crop", min(32, h, w))
+    side = st.slider(
+        "Crop size (cells per side)",
+        2,
+        min(32, h, w),
+        min(12, h, w),
+        key="pool_crop",
+        on_change=fit_crop,
+        args=(h, w),
+    )
     ui.keep_within("pool_top", h - side)
     ui.keep_within("pool_left", w - side)
     top = st.slider("Crop: top row", 0, h - side, (h - side) // 2, key="pool_top") if h > side else 0
@@ -107,7 +128,15 @@ def input_section(source: str):
 def settings_section() -> tuple[int, int, int]:
     """Window size, stride and padding, in a popover."""
     with st.popover("Window, stride, padding…", width="stretch"):
-        size = st.slider("Window size f (f x f)", 1, 6, FIRST.size, key="pool_size", bind="query-params")
+        size = st.slider(
+            "Window size f (f x f)",
+            1,
+            6,
+            FIRST.size,
+            key="pool_size",
+            bind="query-params",
+            on_change=fit_padding,
+        )
         same = st.toggle(
             "Stride = window size (the usual choice)",
             value=FIRST.stride == FIRST.size,
@@ -123,7 +152,6 @@ def settings_section() -> tuple[int, int, int]:
         if most == 0:
             st.caption("Padding: none (a 1x1 window cannot be padded: a window would hold only padding).")
             return size, stride, 0
-        ui.keep_within("pool_padding", most)
         padding = st.slider(
             f"Padding p (at most half the window: {most})",
             0,

@@ -337,7 +337,9 @@ def rgb_cell(breakdown) -> None:
         "the picture is padded by 1):"
     )
     strongest = lesson.strongest_cell(breakdown.final)
-    ui.keep_within("fm_rgb_row", out_h - 1)  # a smaller picture: stay inside the map
+    # A smaller picture is read in this run, with no callback of ours; these boxes are not in the link, so a
+    # value set before them holds.
+    ui.keep_within("fm_rgb_row", out_h - 1)
     ui.keep_within("fm_rgb_col", out_w - 1)
     pi, pj = st.columns(2)
     i = pi.number_input("Output row", 0, out_h - 1, strongest[0], key="fm_rgb_row")

@@ -295,6 +295,8 @@ def _start_cell(index: int, shape: tuple[int, ...], fresh: bool) -> None:
         st.session_state["layers_cell_row"], st.session_state["layers_cell_col"] = linked or centre_cell(
             shape
         )
+    # The shape comes from the whole network, read in this run; the boxes are not bound to the link (the
+    # link's cell is written by `_link_value`), so a value set before them holds.
     ui.keep_within("layers_cell_row", shape[-2] - 1)
     ui.keep_within("layers_cell_col", shape[-1] - 1)
 

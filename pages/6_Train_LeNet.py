@@ -31,6 +31,7 @@ from ui.train_figures import (
     stage_picture,
     symmetric_limit,
 )
+from ui.train_session import BUNDLED as SHIPPED
 from ui.train_session import (
     JobHolder,
     attach_from_url,
@@ -39,6 +40,7 @@ from ui.train_session import (
     keep_alive,
     queue_message,
     session_holder,
+    shared_dataset,
     shipped_model,
     slots_caption,
     submit,
@@ -92,12 +94,21 @@ class Run(NamedTuple):
 # Data, starting weights and architecture (drawn below the live view, which reads them)
 
 
+def fit_probe() -> None:
+    """The data set's callback: a smaller test set shrinks the range of the test image to follow. An IDX set
+    is not read yet (its files arrive by upload, in the run): `settings_row` keeps the image inside it."""
+    name = st.session_state["train_dataset"]
+    if name in SHIPPED:
+        ui.fit_widgets({"train_probe": len(shared_dataset(name).X_test) - 1})
+
+
 def data_choice() -> Dataset:
     name = ui.url_select(
         "Images",
         DATASETS,
         format_func=DATA_LABELS.get,
         key="train_dataset",
+        on_change=fit_probe,
         help="MNIST 5k: 5,000 real digits shipped with the app (28x28); small digits: 1,797 images (8x8); "
         "MNIST full and Fashion-MNIST: IDX files on this computer or uploaded.",
     )
@@ -231,7 +242,8 @@ def settings_row(data: Dataset) -> tuple[TrainConfig, int]:
         seed = ui.url_number("Seed", 0, 10_000, defaults.seed, key="train_seed")
     with h[5]:
         last = len(data.X_test) - 1
-        ui.keep_within("train_probe", last)  # a smaller test set (another data set) shrinks the range
+        # An uploaded IDX set is read in the run, with no callback of ours (a shipped set: `fit_probe`).
+        ui.keep_within("train_probe", last)
         probe = ui.url_number(f"Test image to follow (0..{last})", 0, last, 0, key="train_probe")
     config = TrainConfig(
         optimizer=optimizer, lr=lr, batch_size=int(batch_size), epochs=int(epochs), seed=int(seed)

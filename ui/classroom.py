@@ -124,8 +124,8 @@ def show(fig, *, key: str, width: str = "content", **kwargs):
     """st.plotly_chart: the figure's own size (or `width="stretch"`), the full width in projector mode."""
     if projector_mode():
         width = "stretch"
-    if width == "stretch":
-        fig.update_layout(width=None)  # the container decides
+    if width == "stretch" and fig.layout.width is not None:
+        fig.update_layout(width=None)  # the container decides (a shared figure styled so is left untouched)
     return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width=width, **kwargs)
 
 

@@ -7,8 +7,10 @@ one function per section (each reads its own widgets, calls `cnnviz` and draws; 
 - Defaults: the widget's own `value=`/`index=` (through `url_*`, which keep the value in the link); a grid the
   link holds as text for a box: `value=first_value(key, make)`.
 - A widget's value changed by code: only in an `on_change`/`on_click` callback, through `set_widgets`.
-- A widget this run may not draw (a box in a closed tab, a branch not taken): `keep_widgets(...)` first;
-  a number whose widget's range shrank: `keep_within(key, top)`.
+- A widget this run may not draw (a box in a closed tab, a branch not taken): `keep_widgets(...)` first.
+- A number whose widget's range another widget shrinks (a cell index when the grid shrinks): that widget's
+  `on_change` callback calls `fit_widgets({key: top})`; `keep_within(key, top)` only where the change comes
+  with no callback of ours (a picture read in the run).
 - Bad input: `keep_last_good(key, make)` shows the error and keeps what was on screen.
 - A figure: built by a function decorated with `@cached_figure` (inputs in, figure out; never mutated),
   drawn with `show_grid` (a restyled copy for the theme and the projector); `grid(Z, ...)` is the usual one.
@@ -80,6 +82,7 @@ __all__ = [
     "explain",
     "first_grid_text",
     "first_value",
+    "fit_widgets",
     "folded",
     "grid",
     "image_picker",
@@ -125,6 +128,16 @@ def set_widgets(values: Mapping[str, Any]) -> None:
         st.session_state[key] = value
 
 
+def fit_widgets(tops: Mapping[str, int]) -> None:
+    """From the `on_change` callback of a widget that changes other widgets' ranges (`{key: top}`): each
+    stored value is set again, moved down to its new top if above it. A slider whose range changes is a new
+    widget to Streamlit: without a value set here it starts at its default, and a link-bound one takes the
+    link's old value (above the new top, it fails). Set in a callback, the value wins over both."""
+    set_widgets(
+        {key: min(st.session_state[key], top) for key, top in tops.items() if key in st.session_state}
+    )
+
+
 def keep_widgets(*keys: str) -> None:
     """Keep the values of widgets that this run may not draw: Streamlit forgets a widget's value in a run
     that does not draw it (a box in a closed tab, a slider hidden by a toggle). Call it before the widgets."""
@@ -134,8 +147,10 @@ def keep_widgets(*keys: str) -> None:
 
 
 def keep_within(key: str, top: int) -> None:
-    """A stored number that a widget's new, smaller range no longer holds (a cell index of a grid that just
-    shrank) is moved to `top`, before the widget is drawn: the one value a page writes outside a callback."""
+    """A stored number that a widget's new, smaller range no longer holds is moved to `top`, before the widget
+    is drawn, for a change that comes with no callback (a picture read in the run). Elsewhere use
+    `fit_widgets`: through a real server, a link-bound slider set here took its old value back and failed
+    (Home's zoom, tests/test_real_reruns.py)."""
     if st.session_state.get(key, 0) > top:
         st.session_state[key] = top
 

@@ -28,7 +28,9 @@ from cnnviz.draw.stepper import (
     check_figure,
     default_region,
     overview_figures,
+    region_cells,
     stepper_payload,
+    trace_key,
 )
 from cnnviz.inputs import parse_grid
 from cnnviz.lessons.checkwork import check_work
@@ -73,9 +75,21 @@ def _jump(key: str, chart: str) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _cached_overview(_trace: Trace, digest: str, region: Region):
-    """The whole input and output with the stepped block outlined; shared and never mutated."""
-    return overview_figures(_trace, region)
+def _cached_overview(_trace: Trace, digest: str, region: Region, projector: bool):
+    """The whole input and output with the stepped block outlined, styled for the theme (and the projector
+    when `projector`); shared and never mutated."""
+    return tuple(projector_style(go.Figure(fig)) for fig in overview_figures(_trace, region))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)  # a picture's 8x8 block: about 25 kB as JSON
+def _cached_payload(
+    _trace: Trace, key: str, region: Region, marks: tuple, names: dict | None, **extra
+) -> dict:
+    """`stepper_payload` of the trace whose `trace_key` is `key`, once per content and stepped block (the
+    selected cell inside the block is set on a copy); shared by every session and never mutated. `names`:
+    the block's cells by the page's names for them (a function is no cache key)."""
+    cell_name = None if names is None else (lambda i, j: names[i, j])
+    return stepper_payload(_trace, region=region, marks=list(marks), cell_name=cell_name, **extra)
 
 
 def _overview(trace: Trace, key: str, region: Region, digest: str) -> None:
@@ -86,12 +100,12 @@ def _overview(trace: Trace, key: str, region: Region, digest: str) -> None:
         "the whole output to step another block, or step past the block's last cell."
     )
     left, right = st.columns(2)
-    input_fig, output_fig = _cached_overview(trace, digest, region)
+    input_fig, output_fig = _cached_overview(trace, digest, region, projector_mode())
     with left:
-        _draw(input_fig, key=f"{key}_overview_in")
+        show(input_fig, key=f"{key}_overview_in")
     with right:
         chart = f"{key}_overview_out"
-        _draw(output_fig, key=chart, on_select=lambda: _jump(key, chart), selection_mode="points")
+        show(output_fig, key=chart, on_select=lambda: _jump(key, chart), selection_mode="points")
 
 
 def _notes(trace: Trace, inserted, marks, caption: str) -> str:
@@ -134,11 +148,15 @@ def render_stepper(
     cell = selected_cell(key, trace.shape)
     region = default_region(trace.shape, cell)
     marks = [(int(i), int(j)) for i, j in marks]
-    extra = {"inserted": inserted, "titles": titles, "upstream": upstream, "cell_name": cell_name}
-    payload = stepper_payload(trace, cell=cell, region=region, marks=marks, **extra)
-    payload["mark_caption"] = caption if marks else ""
-    payload["big"] = projector_mode()
-    payload["speed"] = int(speed)
+    names = None if cell_name is None else {c: cell_name(*c) for c in region_cells(region)}
+    extra = {"inserted": inserted, "titles": titles, "upstream": upstream}
+    payload = {  # a shallow copy of the shared payload, with this session's cell, caption, size and speed
+        **_cached_payload(trace, trace_key(trace), region, tuple(marks), names, **extra),
+        "cell": list(cell),
+        "mark_caption": caption if marks else "",
+        "big": projector_mode(),
+        "speed": int(speed),
+    }
     _STEPPER(key=key, data=payload, on_cell_change=lambda: None, on_speed_change=lambda: None)
     st.caption(_notes(trace, inserted, marks, caption))
     i, j = cell

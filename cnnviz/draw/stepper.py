@@ -101,6 +101,17 @@ def default_region(shape: tuple[int, int], cell: tuple[int, int], max_frames: in
     return zoom_region(shape, cell)
 
 
+def trace_key(trace: Trace) -> str:
+    """A short digest of what the stepper reads from `trace` (the op, the plan, the input as given and as
+    padded, the kernel as given and as slid): equal traces give equal keys, so a page can cache by it."""
+    h = hashlib.blake2b(repr((trace.mode, trace.plan)).encode(), digest_size=12)
+    for a in (trace.X, trace.padded, trace.kernel, trace.source_kernel):
+        h.update(
+            b"-" if a is None else repr((a.shape, a.dtype.str)).encode() + np.ascontiguousarray(a).tobytes()
+        )
+    return h.hexdigest()
+
+
 def region_cells(region: Region) -> list[tuple[int, int]]:
     """The region's output cells in reading order (row by row, left to right)."""
     i0, j0, i1, j1 = region
