@@ -18,7 +18,8 @@ holds Streamlit's and Plotly's JavaScript, the session is still new), and timed 
 - the script run has finished: `stApp`'s `data-test-script-state` is `notRunning` (Streamlit 1.67 writes
   `initial` before the first run and `running` during one), no `stSkeleton` placeholder is left, and the main
   block holds more than 10 elements;
-- every visible figure is drawn: each `stPlotlyChart` holds Plotly's `.main-svg`, each `<img>` in the app has
+- every visible figure is drawn: each `stPlotlyChart` holds Plotly's `.main-svg`, each light figure
+  (`[data-testid=cnnvizFigure]`, inside its shadow root) holds its `svg.fig-svg`, each `<img>` in the app has
   loaded (`complete`, a natural width), each stepper (`[data-testid=stepper]`, inside its shadow root) shows
   a step (`data-step` set), each component iframe has loaded a document with content;
 - the page's own main visual is among them (`MAIN_VISUAL`: what a student looks at first);
@@ -76,16 +77,18 @@ PAGES = {
     "bare page": BARE,
     "bare + Plotly": BARE_PLOTLY,
 }
+PLOTLY_DRAWN = '[data-testid="stPlotlyChart"] .main-svg'
+FIGURE_DRAWN = '[data-testid="cnnvizFigure"] svg.fig-svg'  # the light figure component (ui/figure_view.py)
 # What a student looks at first on each page (a CSS selector; "stepper" is looked for inside shadow roots).
 MAIN_VISUAL = {
-    "Home": '[data-testid="stImage"] img, [data-testid="stPlotlyChart"] .main-svg',
+    "Home": f'[data-testid="stImage"] img, {PLOTLY_DRAWN}, {FIGURE_DRAWN}',
     "Convolution": "stepper",
-    "Correlation": '[data-testid="stPlotlyChart"] .main-svg',
+    "Correlation": f"{PLOTLY_DRAWN}, {FIGURE_DRAWN}",
     "Pooling": "stepper",
-    "Feature maps": '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stImage"] img',
-    "Layer arithmetic": '[data-testid="stDataFrame"], [data-testid="stTable"], [data-testid="stPlotlyChart"]',
-    "Train LeNet": '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stImage"] img, svg',
-    "Learn a filter": '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stImage"] img',
+    "Feature maps": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
+    "Layer arithmetic": '[data-testid="stDataFrame"], [data-testid="stTable"]',
+    "Train LeNet": f'{PLOTLY_DRAWN}, [data-testid="stImage"] img, svg',
+    "Learn a filter": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "bare page": '[data-testid="stSlider"]',
     "bare + Plotly": '[data-testid="stPlotlyChart"] .main-svg',
 }
@@ -108,6 +111,8 @@ WATCH = """(() => {
     if (!main || main.querySelectorAll('*').length <= 10) return false;
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(visible);
     if (charts.some(c => !c.querySelector('.main-svg'))) return false;
+    const figures = deep(document, '[data-testid="cnnvizFigure"]').filter(visible);
+    if (figures.some(f => !f.querySelector('svg.fig-svg'))) return false;
     const imgs = [...app.querySelectorAll('img')].filter(visible);
     if (imgs.some(i => !i.complete || !i.naturalWidth)) return false;
     const steppers = deep(document, '[data-testid="stepper"]');
@@ -119,7 +124,7 @@ WATCH = """(() => {
     const main_ok = MAIN === 'stepper' ? steppers.length > 0 : deep(document, MAIN).some(visible);
     if (!main_ok) return false;
     window.__shows = {
-      plotly: charts.length, images: imgs.length, steppers: steppers.length,
+      plotly: charts.length, figures: figures.length, images: imgs.length, steppers: steppers.length,
       iframes: app.querySelectorAll('iframe').length, elements: document.querySelectorAll('*').length,
     };
     return true;
@@ -168,7 +173,7 @@ def report(results: dict[str, list[dict]]) -> bool:
     """Print the table (each row's ratio is to the bare page of its own server); True if every page of this
     checkout met the target."""
     print(
-        f"\n{'page':<28}{'median ms':>10}{'max ms':>8}{'x bare':>8}  plotly images steppers iframes"
+        f"\n{'page':<28}{'median ms':>10}{'max ms':>8}{'x bare':>8}  plotly figures images steppers iframes"
         f" elements  ws KB   verdict"
     )
     ok = True
@@ -182,7 +187,7 @@ def report(results: dict[str, list[dict]]) -> bool:
         verdict = "" if not judged else ("ok" if med < TARGET_MS else f"MISSED (> {TARGET_MS} ms)")
         ok = ok and (not judged or med < TARGET_MS)
         print(
-            f"{name:<28}{med:>10.0f}{max(ms):>8.0f}{med / bare:>8.2f}  {last['plotly']:>6} {last['images']:>6}"
+            f"{name:<28}{med:>10.0f}{max(ms):>8.0f}{med / bare:>8.2f}  {last['plotly']:>6} {last['figures']:>7} {last['images']:>6}"
             f" {last['steppers']:>8} {last['iframes']:>8} {last['elements']:>8}"
             f" {statistics.median(r['ws_bytes'] for r in runs) / 1024:>6.0f}   {verdict}"
         )

@@ -25,6 +25,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
 ]
 APPTEST_TIMEOUT = 60  # seconds; the default 3 s is too short once torch is imported on a busy 2-core box
+FIGURE_NAME = "cnnviz_figure"  # ui.figure_view.FIGURE_NAME: the light figure component
+# In Chromium: a figure the light component drew (its SVG is `svg.fig-svg`), and any Plotly figure (none on a
+# first screen: they load Plotly's JavaScript).
+FIGURES = '[data-testid="cnnvizFigure"]'
+PLOTLY = '[data-testid="stPlotlyChart"]'
 
 
 def app_test(page: str = "app.py"):
@@ -34,12 +39,26 @@ def app_test(page: str = "app.py"):
     return AppTest.from_file(str(ROOT / page), default_timeout=APPTEST_TIMEOUT)
 
 
+def _component_json(proto) -> dict:
+    """A components-v2 element's data (AppTest shows it as an unknown "bidi_component" with JSON data)."""
+    return json.loads(proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json)
+
+
 def plotly_figures(at) -> list[dict]:
-    """Every Plotly figure an AppTest run rendered, as dicts (AppTest has no plotly element type)."""
+    """Every figure an AppTest run rendered, in page order, as Plotly figure dicts: those drawn by
+    st.plotly_chart and those drawn by the light figure component (`ui.figure_view`, its "spec")."""
     figures = []
-    for el in at.get("plotly_chart"):
-        figures.append(json.loads(el.proto.spec))
+    for el in at._tree:  # every element in page order (AppTest has no public walk)
+        if el.type == "plotly_chart":
+            figures.append(json.loads(el.proto.spec))
+        elif el.type == "bidi_component" and el.proto.component_name == FIGURE_NAME:
+            figures.append(json.loads(_component_json(el.proto)["spec"]))
     return figures
+
+
+def plotly_charts(at) -> list:
+    """The figures an AppTest run drew with st.plotly_chart (Plotly's JavaScript), not the light component."""
+    return list(at.get("plotly_chart"))
 
 
 def decode(value):
@@ -64,12 +83,7 @@ def stepper_payloads(at) -> list[dict]:
     AppTest has no element type for components v2: each comes back as an unknown "bidi_component"
     element whose proto holds the JSON data.
     """
-    payloads = []
-    for el in stepper_elements(at):
-        proto = el.proto
-        text = proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json
-        payloads.append(json.loads(text))
-    return payloads
+    return [_component_json(el.proto) for el in stepper_elements(at)]
 
 
 def pick_cell(at, key: str, i: int, j: int):

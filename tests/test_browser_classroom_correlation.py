@@ -3,15 +3,16 @@ screen at both sizes, and a link that reopens the same grids, padding and cell i
 
 import pytest
 from browser_helpers import SCREENS, assert_on_first_screen, open_at, settle, viewport_shot
+from conftest import FIGURES
 
 pytestmark = pytest.mark.browser
 
-CHARTS = '[data-testid="stPlotlyChart"]'
+CHARTS = FIGURES
 
 
 def results(pg):
     """The cross-correlation, the convolution and their difference: the first row of figures."""
-    pg.locator(CHARTS).nth(2).locator(".main-svg").first.wait_for(timeout=60_000)
+    pg.locator(CHARTS).nth(2).locator("svg.fig-svg").first.wait_for(timeout=60_000)
     return [pg.locator(CHARTS).nth(k) for k in range(3)]
 
 
@@ -63,9 +64,9 @@ def test_projector_mode_draws_the_results_with_big_numbers(server, browser):
         assert_on_first_screen(pg, row[0], "the cross-correlation")
         sizes = (
             row[0]
-            .locator("g.textpoint text, .heatmaplayer text, text")
+            .locator("text.fig-cell-text")
             .evaluate_all(
-                "els => els.filter(e => /^-?\\d+$/.test(e.textContent.trim()) && e.closest('.heatmaplayer, .texts'))"
+                "els => els.filter(e => /^-?\\d+$/.test(e.textContent.trim()))"
                 ".map(e => parseFloat(getComputedStyle(e).fontSize))"
             )
         )

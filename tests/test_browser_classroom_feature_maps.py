@@ -3,15 +3,16 @@ maps that fill the width in projector mode, and a link that reopens the same tab
 
 import pytest
 from browser_helpers import SCREENS, assert_on_first_screen, open_at, settle, viewport_shot
+from conftest import FIGURES
 
 pytestmark = pytest.mark.browser
 
-CHARTS = '[data-testid="stPlotlyChart"]'
+CHARTS = FIGURES
 
 
 def first_row(pg):
     """The first kernel and its three maps (before ReLU, after ReLU, pooled): the bank's first row."""
-    pg.locator(CHARTS).nth(3).locator(".main-svg").first.wait_for(timeout=60_000)
+    pg.locator(CHARTS).nth(3).locator("svg.fig-svg").first.wait_for(timeout=60_000)
     return [pg.locator(CHARTS).nth(k) for k in range(4)]
 
 
@@ -36,7 +37,7 @@ def test_projector_mode_draws_the_maps_across_the_width(server, browser):
         viewport_shot(pg, "feature_maps_projector_1920x1080")
         box = row[1].bounding_box()
         assert box["width"] >= 380 and box["height"] >= 380  # not the 160 px squares of the desk view
-        title = row[1].locator(".gtitle").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        title = row[1].locator(".fig-title").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
         assert title >= 18
     finally:
         context.close()

@@ -10,17 +10,18 @@ from browser_helpers import (
     slider_value,
     viewport_shot,
 )
+from conftest import FIGURES
 
 pytestmark = pytest.mark.browser
 
-CHARTS = '[data-testid="stPlotlyChart"]'
+CHARTS = FIGURES
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_the_picture_and_its_numbers_are_on_the_first_screen(server, browser, screen):
     context, pg = open_at(browser, server, SCREENS[screen])
     try:
-        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        pg.wait_for_selector(f"{CHARTS} svg.fig-svg", timeout=30_000)
         viewport_shot(pg, f"home_{screen}")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the whole picture")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(1), "the grid of numbers")
@@ -44,14 +45,14 @@ def test_a_copied_link_opens_the_same_screen_in_a_fresh_browser(server, browser)
         link = pg.evaluate("navigator.clipboard.readText()")
         assert link == pg.url and "home_zoom=10" in link and "projector=true" in link
         state = {name: slider_value(pg, name) for name in ("Zoom (cells per side)", "Top row", "Left column")}
-        title = pg.locator(CHARTS).nth(1).locator(".gtitle").text_content()
+        title = pg.locator(CHARTS).nth(1).locator(".fig-title").text_content()
     finally:
         context.close()
     fresh, pg2 = open_at(browser, link, SCREENS["1920x1080"])
     try:
-        pg2.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        pg2.wait_for_selector(f"{CHARTS} svg.fig-svg", timeout=30_000)
         assert {name: slider_value(pg2, name) for name in state} == state
-        assert pg2.locator(CHARTS).nth(1).locator(".gtitle").text_content() == title
+        assert pg2.locator(CHARTS).nth(1).locator(".fig-title").text_content() == title
         assert (
             pg2.get_by_role("switch", name="Projector mode").is_checked()
             or pg2.locator('[data-testid="stSidebar"] input[type="checkbox"]').first.is_checked()
@@ -64,7 +65,7 @@ def test_a_copied_link_opens_the_same_screen_in_a_fresh_browser(server, browser)
 def test_a_colour_picture_and_its_three_channels_fit_a_laptop_screen(server, browser):
     context, pg = open_at(browser, f"{server}/?home_rgb=true&home_bundled=scene.png", SCREENS["1366x768"])
     try:
-        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        pg.wait_for_selector(f"{CHARTS} svg.fig-svg", timeout=30_000)
         viewport_shot(pg, "home_rgb_1366x768")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the picture")
         red = pg.locator(CHARTS).filter(has_text="Red channel")
@@ -95,14 +96,18 @@ def test_without_clipboard_access_the_link_is_shown_selected_for_ctrl_c(server, 
 def test_the_dark_theme_shows_the_figures_on_the_dark_background(server, browser):
     context, pg = open_at(browser, server, SCREENS["1366x768"], color_scheme="dark")
     try:
-        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=30_000)
+        pg.wait_for_selector(f"{CHARTS} svg.fig-svg", timeout=30_000)
         viewport_shot(pg, "home_dark_1366x768")
         app_bg = pg.locator('[data-testid="stApp"]').evaluate("e => getComputedStyle(e).backgroundColor")
         assert app_bg != "rgb(255, 255, 255)"  # the browser asked for dark, and the app is dark
         # The charts' own background is transparent, so no white box sits on the dark page.
-        opacity = pg.locator(f"{CHARTS} .main-svg rect.bg").evaluate_all(
-            "els => els.map(e => getComputedStyle(e).fillOpacity)"
+        backgrounds = pg.locator(f"{CHARTS} svg.fig-svg").evaluate_all(
+            "els => els.map(e => getComputedStyle(e).backgroundColor)"
         )
-        assert opacity and all(float(o) == 0 for o in opacity), opacity
+        assert backgrounds and all(b == "rgba(0, 0, 0, 0)" for b in backgrounds), backgrounds
+        # Titles and axis numbers take the theme's text colour: light on the dark page.
+        fill = pg.locator(f"{CHARTS} .fig-title").first.evaluate("e => getComputedStyle(e).fill")
+        r, g, b = (int(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
+        assert min(r, g, b) >= 180, fill
     finally:
         context.close()

@@ -4,17 +4,18 @@ import re
 
 import pytest
 from browser_helpers import SCREENS, assert_on_first_screen, open_at, settle, viewport_shot
+from conftest import FIGURES
 
 pytestmark = pytest.mark.browser
 
-CHARTS = '[data-testid="stPlotlyChart"]'
+CHARTS = FIGURES
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_start_and_the_learned_filter_are_on_the_first_screen(server, browser, screen):
     context, pg = open_at(browser, f"{server}/Learn_a_filter", SCREENS[screen])
     try:
-        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=60_000)
+        pg.wait_for_selector(f"{CHARTS} svg.fig-svg", timeout=60_000)
         viewport_shot(pg, f"learn_filter_{screen}")
         assert_on_first_screen(pg, pg.get_by_role("button", name=re.compile("Start learning")), "Start")
         assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the learned filter beside the target")
@@ -41,7 +42,7 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
         context.close()
     fresh, pg2 = open_at(browser, link, SCREENS["1920x1080"])
     try:
-        pg2.wait_for_selector(f"{CHARTS} .main-svg", timeout=60_000)
+        pg2.wait_for_selector(f"{CHARTS} svg.fig-svg", timeout=60_000)
         assert pg2.get_by_role("radio", name="Adam").is_checked()
         # Same seed, same pictures: the same starting weights, written in the cells.
         assert pg2.locator(CHARTS).nth(0).locator("text").all_text_contents() == learned
@@ -53,7 +54,7 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
 def test_projector_mode_keeps_the_live_view_on_a_projectors_first_screen(server, browser):
     context, pg = open_at(browser, f"{server}/Learn_a_filter?projector=true", SCREENS["1920x1080"])
     try:
-        pg.wait_for_selector(f"{CHARTS} .main-svg", timeout=60_000)
+        pg.wait_for_selector(f"{CHARTS} svg.fig-svg", timeout=60_000)
         viewport_shot(pg, "learn_filter_projector_1920x1080")
         assert_on_first_screen(pg, pg.get_by_role("button", name=re.compile("Start learning")), "Start")
         box = assert_on_first_screen(pg, pg.locator(CHARTS).nth(0), "the learned filter")

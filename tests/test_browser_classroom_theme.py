@@ -4,13 +4,14 @@ the sidebar collapsed."""
 
 import pytest
 from browser_helpers import SCREENS, open_at, viewport_shot
+from conftest import FIGURES
 
 from cnnviz.draw.palette import scale_rgb
 
 pytestmark = pytest.mark.browser
 
 STEPPER = '[data-testid="stepper"]'
-CHARTS = '[data-testid="stPlotlyChart"]'
+CHARTS = FIGURES
 # WCAG contrast of each piece of text in the stepper against what is behind it: a numbered cell's own
 # fill, else the first non-transparent background up the tree (the app's, in the end).
 CONTRASTS = """root => {
@@ -63,10 +64,10 @@ def test_the_stepper_reads_in_the_dark_theme(server, browser, page, query):
         assert len(seen["cells"]) >= 9 and len(seen["words"]) >= 3, seen
         low = [(t, round(r, 2)) for t, r in seen["cells"] + seen["words"] if r < 4.5]
         assert not low, f"text that does not read on its background: {low}"
-        opacity = pg.locator(f"{CHARTS} .main-svg rect.bg").evaluate_all(
-            "els => els.map(e => getComputedStyle(e).fillOpacity)"
+        backgrounds = pg.locator(f"{CHARTS} svg.fig-svg").evaluate_all(
+            "els => els.map(e => getComputedStyle(e).backgroundColor)"
         )
-        assert all(float(o) == 0 for o in opacity), opacity  # figures are transparent on the dark page
+        assert all(b == "rgba(0, 0, 0, 0)" for b in backgrounds), backgrounds  # transparent on the dark page
     finally:
         context.close()
 

@@ -1,7 +1,7 @@
 """The correlation page in headless Chromium: the 1-D convolution animation plays in the browser."""
 
 import pytest
-from conftest import screenshot, wait_for_app
+from conftest import FIGURES, PLOTLY, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -14,15 +14,11 @@ def test_one_d_animation_plays_in_the_browser(server, page):
     wait_for_app(page)
     # Every chart of the open tab drawn (the side-by-side tab has 6 until its loop orders are unfolded; tabs run
     # lazily), no placeholders left.
-    page.wait_for_function(
-        """() => {
-            const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-            return charts.length >= 6 && charts.every(c => c.querySelector('.main-svg'))
-                && !document.querySelector('[data-testid="stSkeleton"]');
-        }""",
-        timeout=60_000,
-    )
+    # (The figures are components drawn in shadow roots: Playwright's locators see into them.)
+    page.locator(f"{FIGURES} svg.fig-svg").nth(5).wait_for(timeout=60_000)
+    page.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator(PLOTLY).count() == 0
     screenshot(page, "correlation_side_by_side")
 
     page.get_by_role("tab", name="1-D convolution").click()

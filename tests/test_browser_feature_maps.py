@@ -1,7 +1,7 @@
 """The Feature maps page in headless Chromium: the bank's maps are drawn, and the transposed stepper runs."""
 
 import pytest
-from conftest import screenshot, wait_for_app
+from conftest import FIGURES, PLOTLY, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -12,9 +12,9 @@ def test_bank_maps_and_the_transposed_stepper_render(server, page):
     page.set_viewport_size({"width": 1400, "height": 2600})
     page.goto(f"{server}/Feature_maps")
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+    page.wait_for_selector(f"{FIGURES} svg.fig-svg", timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
-    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts = page.locator(FIGURES)
     charts.nth(11).wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert (
@@ -26,8 +26,9 @@ def test_bank_maps_and_the_transposed_stepper_render(server, page):
     assert charts.count() == 6 * 4
     # The 128x128 maps are heatmaps; each map's first row is at the top (the y axis runs downwards).
     before = charts.nth(1)
-    assert before.locator(".heatmaplayer image, .heatmaplayer").count() >= 1
-    y_ticks = before.locator(".cbaxis text, .colorbar text").all_text_contents()
+    assert before.locator("g.fig-heatmap image.fig-picture").count() == 1  # a 128x128 map: one picture
+    assert page.locator(PLOTLY).count() == 0
+    y_ticks = before.locator(".fig-colorbar text").all_text_contents()
     assert any(t.strip().lstrip("−-").isdigit() for t in y_ticks)  # a colour bar with numbers
     screenshot(page, "feature_maps_bank")
 
@@ -41,8 +42,8 @@ def test_bank_maps_and_the_transposed_stepper_render(server, page):
     # The inserted zeros have their own look (dots), apart from the input's four values.
     assert stepper.first.locator(".cell.inserted").count() == 7 * 7 - 4
     # The Dumoulin-Visin output: the centre cell collects all four stamps, 1 + 2 + 3 + 4.
-    sums = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Sum of all stamps")
-    assert "10" in sums.first.locator("text").all_text_contents()
+    sums = page.locator(FIGURES).filter(has_text="Sum of all stamps")
+    assert "10" in sums.first.locator("text.fig-cell-text").all_text_contents()
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "feature_maps_transposed")
     assert not errors, errors

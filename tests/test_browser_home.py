@@ -1,7 +1,7 @@
 """The real app in headless Chromium: the home page renders its pictures and grids."""
 
 import pytest
-from conftest import ROOT, screenshot, wait_for_app
+from conftest import FIGURES, PLOTLY, ROOT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +37,13 @@ def test_home_page_renders_in_chromium(server, page):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector(f"{FIGURES} svg.fig-svg", timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator(PLOTLY).count() == 0  # drawn without Plotly's JavaScript (a faster first render)
     assert "an image is a grid of numbers" in page.locator("h1").first.inner_text()
     # Both grids are drawn: the whole picture and the zoomed crop with its numbers in the cells.
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2
-    cell_numbers = page.locator('[data-testid="stPlotlyChart"]').last.locator("text").all_text_contents()
+    assert page.locator(FIGURES).count() >= 2
+    cell_numbers = page.locator(FIGURES).last.locator("text.fig-cell-text").all_text_contents()
     assert sum((t or "").strip().isdigit() for t in cell_numbers) >= 16 * 16
     # The sidebar lists the topic pages.
     assert sidebar_labels(page) == EXPECTED_MENU

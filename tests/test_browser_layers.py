@@ -1,7 +1,7 @@
 """The Layer arithmetic page in headless Chromium: the table renders, and a click on the output grid picks a cell."""
 
 import pytest
-from conftest import screenshot, wait_for_app
+from conftest import FIGURES, PLOTLY, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -13,8 +13,9 @@ def test_layer_arithmetic_renders_and_a_click_chooses_the_cell(server, browser):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{server}/Layer_arithmetic")
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector(f"{FIGURES} svg.fig-svg", timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator(PLOTLY).count() == 0
     assert "61,706" in page.locator('[data-testid="stMetric"]').first.inner_text()
     screenshot(page, "layers_lenet")
     cells = page.locator('[data-testid="stTable"] td').all_inner_texts()
@@ -27,9 +28,9 @@ def test_layer_arithmetic_renders_and_a_click_chooses_the_cell(server, browser):
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stMetric\"]').innerText.includes('336')", timeout=30_000
     )
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart = page.locator(FIGURES).first
     chart.scroll_into_view_if_needed()
-    box = chart.locator(".nsewdrag").first.bounding_box()  # the plotting area: 4 columns x 4 rows
+    box = chart.locator("g.fig-heatmap").first.bounding_box()  # the cells: 4 columns x 4 rows
     page.mouse.click(box["x"] + box["width"] * 3.5 / 4, box["y"] + box["height"] * 0.5 / 4)  # row 0, column 3
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stMarkdownContainer\"]')]"

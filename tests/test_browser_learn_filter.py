@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import screenshot, wait_for_app
+from conftest import FIGURES, PLOTLY, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,8 @@ def test_start_learns_live_and_pause_stops_it(server, page):
     page.set_viewport_size({"width": 1400, "height": 2600})
     page.goto(f"{server}/Learn_a_filter")
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+    page.wait_for_selector(f"{FIGURES} svg.fig-svg", timeout=60_000)
+    assert page.locator(PLOTLY).count() == 0
     assert _step(page) == 0
     page.get_by_role("button", name=re.compile("Start learning")).click()
     # No more clicks: the fragment's run_every timer advances the fit a batch per redraw.
@@ -39,7 +40,7 @@ def test_start_learns_live_and_pause_stops_it(server, page):
     page.wait_for_timeout(2000)
     assert _step(page) == paused_at >= 10
     # The learned weights are drawn as numbers in their cells, next to the target's.
-    cells = page.locator('[data-testid="stPlotlyChart"]').first.locator("text").all_text_contents()
+    cells = page.locator(FIGURES).first.locator("text.fig-cell-text").all_text_contents()
     assert sum(t.startswith("w") for t in cells) == 9
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "learn_filter")

@@ -17,17 +17,15 @@ def test_pooling_page_draws_square_grids_and_steps(server, page):
     page.goto(f"{server}/Pooling")
     wait_for_app(page)
     page.get_by_text("Output size, and the whole input and output").click()  # unfold the whole grids
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] svg').length >= 2", timeout=90_000
-    )
+    page.locator('[data-testid="cnnvizFigure"] svg.fig-svg').nth(1).wait_for(timeout=90_000)
     wait_for_app(page)
     assert page.get_by_test_id("stException").count() == 0
 
     # the pooled output: its plot area is square (2x2 cells) and its numbers are drawn in the cells
-    output = page.get_by_test_id("stPlotlyChart").nth(1)
-    box = output.locator(".nsewdrag").first.bounding_box()
+    output = page.get_by_test_id("cnnvizFigure").nth(1)
+    box = output.locator("g.fig-heatmap").first.bounding_box()
     assert box and box["width"] > 40 and abs(box["width"] - box["height"]) <= 2
-    numbers = output.locator("g.textpoint, text").all_text_contents()
+    numbers = output.locator("text.fig-cell-text").all_text_contents()
     assert {"6", "9", "7", "8"} <= {t.strip() for t in numbers}
 
     screenshot(page, "pooling_top")
@@ -64,6 +62,8 @@ def test_pooling_page_draws_square_grids_and_steps(server, page):
     for section in ("Backpropagation", "Shift+invariance", "Conv%2C+ReLU%2C+pool"):
         page.goto(f"{server}/Pooling?pool_section={section}")
         wait_for_app(page)
-        page.wait_for_selector('[data-testid="stPlotlyChart"] svg', timeout=60_000)
+        page.wait_for_selector(
+            '[data-testid="cnnvizFigure"] svg.fig-svg, [data-testid="stPlotlyChart"] svg', timeout=60_000
+        )
         assert page.get_by_test_id("stException").count() == 0
         screenshot(page, f"pooling_{section.split('+')[0].split('%')[0].lower()}")

@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from cnnviz.draw.lite import lite_spec
 from cnnviz.gridcode import MAX_SIDE, decode_grid, encode_grid
 from cnnviz.inputs import format_grid, parse_grid
 from ui.common import PLOTLY_CONFIG, keep_last_good
+from ui.figure_view import show_figure
 
 PROJECTOR_KEY = "projector"
 GRID_FONT_PX = 26  # numbers in grids up to 10x10 in projector mode (>= 24 px, readable at the back)
@@ -120,12 +122,22 @@ def projector_style(fig, *, grid_side: int | None = None, height: int | None = N
     return fig
 
 
-def show(fig, *, key: str, width: str = "content", **kwargs):
-    """st.plotly_chart: the figure's own size (or `width="stretch"`), the full width in projector mode."""
+def show(fig, *, key: str, width: str = "content", on_select=None, selection_mode=None, **kwargs):
+    """Draw a figure at its own size (or `width="stretch"`), the full width in projector mode.
+
+    A figure the light figure component draws (`cnnviz.draw.lite`: grids and curves) goes there, with no
+    Plotly JavaScript; any other goes to st.plotly_chart. `on_select` ("rerun" or a callback) makes a click
+    on a cell or point select it: `st.session_state[key]["selection"]["points"]` as with Plotly.
+    """
     if projector_mode():
         width = "stretch"
     if width == "stretch" and fig.layout.width is not None:
         fig.update_layout(width=None)  # the container decides (a shared figure styled so is left untouched)
+    spec = None if kwargs else lite_spec(fig)
+    if spec is not None:
+        return show_figure(spec, key=key, stretch=width == "stretch", on_select=on_select)
+    if on_select is not None:
+        kwargs.update(on_select=on_select, selection_mode=selection_mode or "points")
     return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width=width, **kwargs)
 
 

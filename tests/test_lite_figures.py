@@ -1,0 +1,66 @@
+"""The light figure component's Python side (`cnnviz.draw.lite`): which figures it takes, and that the JSON it
+sends is the figure itself. The drawing is checked in Chromium (tests/test_browser_figures.py)."""
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+from conftest import app_test, decode, plotly_charts, plotly_figures
+
+from cnnviz.draw.featuremaps import map_figure
+from cnnviz.draw.figures import grid_figure
+from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure, weights_figure
+from cnnviz.draw.lite import lite_spec
+
+
+def test_a_grid_with_shade_and_outline_goes_to_the_light_component_as_its_own_json():
+    Z = np.arange(12.0).reshape(3, 4) - 5
+    shade = np.zeros((3, 4), bool)
+    shade[0] = True
+    fig = grid_figure(Z, title="X", shade=shade, outlines=[((0, 0, 1, 1), "#0072B2")])
+    spec = json.loads(lite_spec(fig))
+    assert "template" not in spec["layout"]  # Plotly's look is not sent: the component has its own
+    assert np.array_equal(decode(spec["data"][0]["z"]), Z)
+    assert spec["data"][0]["text"][1][2] == "1"
+    assert spec["layout"]["shapes"][0]["x0"] == -0.5 and spec["layout"]["title"]["text"] == "X"
+    assert np.isnan(decode(spec["data"][1]["z"])[1, 0])  # the shade: only the masked row
+
+
+def test_the_learn_a_filter_and_feature_map_figures_go_to_the_light_component():
+    rng = np.random.default_rng(0)
+    W, K = rng.normal(size=(3, 3)), np.eye(3)
+    figures = [
+        kernels_figure(W, K, step=3),
+        loss_figure([4.0, 2.0, 1.0, 0.5], floor=0.1),
+        weights_figure([W, W * 0.5], K),
+        outputs_figure(rng.normal(size=(12, 12)), rng.normal(size=(10, 10)), rng.normal(size=(10, 10))),
+        map_figure(rng.normal(size=(20, 20))),
+        map_figure(rng.normal(size=(300, 300))),  # a picture (PNG) with a colour bar of its own
+    ]
+    for fig in figures:
+        assert lite_spec(fig) is not None, fig.layout.title.text
+
+
+def test_a_figure_with_anything_the_component_does_not_draw_stays_with_plotly():
+    grid = grid_figure(np.eye(3))
+    bar = go.Figure(go.Bar(x=[1, 2], y=[3, 4]))
+    arrow = go.Figure(grid).add_annotation(x=1, y=1, text="here", showarrow=True)
+    labelled = go.Figure(go.Heatmap(z=np.eye(2), x=["a", "b"], colorscale=[[0, "#000"], [1, "#fff"]]))
+    circle = go.Figure(grid).add_shape(type="circle", x0=0, x1=1, y0=0, y1=1)
+    filled = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], fill="tozeroy"))
+    assert lite_spec(grid) is not None
+    for fig in (bar, arrow, labelled, circle, filled):
+        assert lite_spec(fig) is None
+
+
+def test_no_page_loads_plotly_on_its_first_screen():
+    # Plotly's JavaScript costs 1.2-1.5 s of a first render (benchmarks/bench_first_render.py); every figure a
+    # page shows before anything is opened is drawn by the light component instead.
+    for page in ["app.py", *(f"pages/{p}" for p in ("2_Correlation_vs_convolution.py", "4_Feature_maps.py"))]:
+        at = app_test(page).run()
+        assert not at.exception, page
+        assert plotly_figures(at), page
+        assert plotly_charts(at) == [], page
+    for page in ("5_Layer_arithmetic.py", "7_Learn_a_filter.py", "3_Pooling.py", "1_Convolution.py"):
+        at = app_test(f"pages/{page}").run()
+        assert not at.exception and plotly_charts(at) == [], page
