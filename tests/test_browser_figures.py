@@ -83,3 +83,18 @@ def test_a_large_map_is_one_picture_with_pythons_colours(server, page):
     assert np.abs(drawn - want).max() <= 1.0
     box = picture.bounding_box()
     assert box["width"] > 100 and abs(box["width"] - box["height"]) <= 2  # square cells
+
+
+def test_a_colour_picture_is_pythons_pixels(server, page):
+    at = app_test("app.py")
+    at.query_params["home_rgb"] = "true"
+    python = plotly_figures(at.run())[0]  # the whole picture, (H, W, 3) of 0..255
+    want = decode(python["data"][0]["z"]).astype(float)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{server}/?home_rgb=true")
+    wait_for_app(page)
+    picture = page.locator(f"{FIGURES} g.fig-image image.fig-picture").first
+    picture.wait_for(timeout=60_000)
+    href = picture.get_attribute("href")
+    drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("RGB"), float)
+    assert drawn.shape == want.shape and np.array_equal(drawn, want)

@@ -21,6 +21,7 @@ __all__ = [
     "Outline",
     "cell_text",
     "color_range",
+    "grid_axes",
     "grid_figure",
     "grid_trace",
     "outline_shape",
@@ -125,18 +126,27 @@ def shade_trace(mask: np.ndarray, color: str = PAD_SHADE, **kwargs) -> dict:
     return grid_trace(layer, colors=colors, numbers=False, hoverinfo="skip", **kwargs)
 
 
+def grid_axes(*, ticks: bool = True, square: bool = True) -> dict:
+    """The layout's `xaxis` and `yaxis` of a grid that reads like a matrix on the slide: row 0 at the top,
+    square cells (`square`: y anchored to x), integer ticks (`ticks`). Given whole with the figure: Plotly's
+    property-by-property updates cost milliseconds a call, on every rerun of every page."""
+    common = dict(showgrid=False, zeroline=False, dtick=1 if ticks else None, showticklabels=ticks, ticks="")
+    return {
+        "xaxis": dict(common, constrain="domain", side="top"),
+        "yaxis": dict(common, autorange="reversed", constrain="domain", scaleanchor="x" if square else None),
+    }
+
+
 def style_grid_axes(
     fig: go.Figure, *, row: int | None = None, col: int | None = None, ticks: bool = True
 ) -> None:
-    """Row 0 at the top, square cells, integer ticks: the grid reads like a matrix on the slide."""
-    where = {} if row is None else {"row": row, "col": col}
-    fig.update_yaxes(
-        autorange="reversed", scaleanchor="x" if row is None else None, constrain="domain", **where
-    )
-    fig.update_xaxes(constrain="domain", side="top", **where)
-    common = dict(showgrid=False, zeroline=False, dtick=1 if ticks else None, showticklabels=ticks, ticks="")
-    fig.update_xaxes(**common, **where)
-    fig.update_yaxes(**common, **where)
+    """`grid_axes` on a figure's subplot (`row`, `col`) or, with neither, on the figure's only axes."""
+    axes = grid_axes(ticks=ticks, square=row is None)
+    if row is None:
+        fig.update_layout(axes)
+        return
+    fig.update_xaxes(axes["xaxis"], row=row, col=col)
+    fig.update_yaxes(axes["yaxis"], row=row, col=col)
 
 
 def grid_figure(
@@ -162,20 +172,17 @@ def grid_figure(
     Z = np.asarray(Z, dtype=float)
     h, w = Z.shape
     y0, x0 = origin
-    fig = go.Figure(
-        grid_trace(Z, colors=colors, numbers=numbers, showscale=showscale, hover=hover, x0=x0, y0=y0)
-    )
+    data = [grid_trace(Z, colors=colors, numbers=numbers, showscale=showscale, hover=hover, x0=x0, y0=y0)]
     if shade is not None and np.any(shade):
-        fig.add_trace(shade_trace(shade, shade_color, x0=x0, y0=y0))
-    shapes = [outline_shape(cells, color=color) for cells, color in outlines]
+        data.append(shade_trace(shade, shade_color, x0=x0, y0=y0))
     cell = cell_px or max(6, min(48, 520 // max(h, w)))
-    fig.update_layout(
-        shapes=shapes,
+    layout = dict(
+        shapes=[outline_shape(cells, color=color) for cells, color in outlines],
         title={"text": title, "x": 0.0, "xanchor": "left"} if title else None,
         height=min(900, max(180, cell * h + 90)),
         width=min(1100, max(220, cell * w + (160 if showscale else 70))),
         margin={"l": 40, "r": 20, "t": 70 if title else 40, "b": 20},
         plot_bgcolor="white",
+        **grid_axes(ticks=max(h, w) <= MAX_NUMBERED),
     )
-    style_grid_axes(fig, ticks=max(h, w) <= MAX_NUMBERED)
-    return fig
+    return go.Figure(data=data, layout=layout)

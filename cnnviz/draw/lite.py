@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.io.json import to_json_plotly
 
@@ -37,8 +38,29 @@ _SCATTER = {
 _AXIS_NAME = re.compile(r"^[xy]axis\d*$")
 
 
-_IMAGE = {"type", "source", "x0", "y0", "dx", "dy", "hoverinfo", "name", "xaxis", "yaxis", "uid"}
+_IMAGE = {
+    "type",
+    "source",
+    "z",
+    "x0",
+    "y0",
+    "dx",
+    "dy",
+    "hoverinfo",
+    "hovertemplate",
+    "name",
+    "xaxis",
+    "yaxis",
+    "uid",
+}
 _COLORBAR_MARKER = {"colorscale", "cmin", "cmax", "color", "showscale", "colorbar"}
+
+
+def _shape(value) -> tuple[int, ...]:
+    """An array's shape, also when Plotly already encoded it ({"dtype", "bdata", "shape": "5, 6, 3"})."""
+    if isinstance(value, dict):
+        return tuple(int(v) for v in str(value.get("shape", "0")).split(","))
+    return np.shape(value) if value is not None else ()
 
 
 def _colorbar_only(trace: dict) -> bool:
@@ -54,8 +76,11 @@ def _colorbar_only(trace: dict) -> bool:
 
 def _trace_drawn(trace: dict) -> bool:
     kind = trace.get("type", "scatter")
-    if kind == "image":
-        return set(trace) <= _IMAGE and str(trace.get("source", "")).startswith("data:image/png;base64,")
+    if kind == "image":  # a PNG, or an (H, W, 3) array of 0..255
+        png = str(trace.get("source", "")).startswith("data:image/png;base64,")
+        shape = _shape(trace.get("z"))
+        rgb = len(shape) == 3 and shape[2] == 3
+        return set(trace) <= _IMAGE and (png or rgb)
     if kind == "scatter" and trace.get("marker", {}).get("showscale"):
         return set(trace) <= _SCATTER and _colorbar_only(trace)
     if kind == "heatmap":

@@ -10,18 +10,19 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.draw.figures import Outline, grid_trace, outline_shape, style_grid_axes
+from cnnviz.draw.figures import Outline, grid_axes, grid_trace, outline_shape
 from cnnviz.draw.palette import IMAGE, WINDOW_COLOR
 
 __all__ = ["crop", "picture_figure"]
 
 
-def _trace(image: np.ndarray) -> dict | go.Image:
+def _trace(image: np.ndarray) -> dict:
     if image.ndim == 3:  # (H, W, 3) RGB
-        return go.Image(
-            z=np.clip(image, 0, 255).astype(np.uint8),
-            hovertemplate="row %{y}, column %{x}<br>R %{z[0]}, G %{z[1]}, B %{z[2]}<extra></extra>",
-        )
+        return {
+            "type": "image",
+            "z": np.clip(image, 0, 255).astype(np.uint8),
+            "hovertemplate": "row %{y}, column %{x}<br>R %{z[0]}, G %{z[1]}, B %{z[2]}<extra></extra>",
+        }
     return grid_trace(
         image, colors={"colorscale": IMAGE, "zmin": 0, "zmax": 255}, numbers=False, gap=0, hover="intensity"
     )
@@ -34,19 +35,18 @@ def picture_figure(image, *, window: Outline | None = None, title: str = "", sid
         raise ValueError(f"a picture is (H, W) or (H, W, 3), got shape {image.shape}")
     h, w = image.shape[:2]
     scale = side_px / max(h, w)
-    shapes = [outline_shape(window, color=WINDOW_COLOR, width=3)] if window else []
-    fig = go.Figure(_trace(image))
-    fig.update_layout(
-        shapes=shapes,
+    axes = grid_axes(ticks=False)
+    axes["xaxis"].update(showticklabels=True, dtick=None)
+    axes["yaxis"].update(showticklabels=True, dtick=None)
+    layout = dict(
+        shapes=[outline_shape(window, color=WINDOW_COLOR, width=3)] if window else [],
         title={"text": title, "x": 0.0, "xanchor": "left"} if title else None,
         height=int(h * scale) + (90 if title else 50),
         width=int(w * scale) + 60,
         margin={"l": 40, "r": 20, "t": 70 if title else 30, "b": 20},
+        **axes,
     )
-    style_grid_axes(fig, ticks=False)
-    fig.update_xaxes(showticklabels=True, dtick=None)
-    fig.update_yaxes(showticklabels=True, dtick=None)
-    return fig
+    return go.Figure(data=[_trace(image)], layout=layout)
 
 
 def crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> tuple[np.ndarray, Outline]:

@@ -42,7 +42,7 @@ function decode(value) {
   const bytes = Uint8Array.from(atob(value.bdata), (c) => c.charCodeAt(0));
   const values = new DTYPES[value.dtype](bytes.buffer);
   const shape = value.shape ? String(value.shape).split(",").map(Number) : [values.length];
-  return { values, rows: shape.length > 1 ? shape[0] : 1, cols: shape.length > 1 ? shape[1] : shape[0] };
+  return { values, rows: shape.length > 1 ? shape[0] : 1, cols: shape.length > 1 ? shape[1] : shape[0], depth: shape[2] || 1 };
 }
 
 function textAt(text, i, j) {
@@ -119,6 +119,21 @@ function colorbarOf(traces) {
   return m ? { colorscale: m.colorscale, zmin: m.cmin, zmax: m.cmax, colorbar: m.colorbar } : null;
 }
 
+// An (H, W, 3) array of 0..255 as a PNG data URI, one pixel per cell.
+function rgbPicture(z) {
+  const canvas = document.createElement("canvas");
+  canvas.width = z.cols;
+  canvas.height = z.rows;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(z.cols, z.rows);
+  for (let k = 0; k < z.rows * z.cols; k++) {
+    for (let c = 0; c < 3; c++) img.data[4 * k + c] = z.values[z.depth * k + c];
+    img.data[4 * k + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas.toDataURL();
+}
+
 // A PNG data URI's width and height, from its header (IHDR: bytes 16..23, big-endian).
 function pngSize(uri) {
   const head = atob(uri.slice(uri.indexOf(",") + 1, uri.indexOf(",") + 45));
@@ -171,7 +186,8 @@ function fmtNumber(v, digits = 4) {
 function hoverText(trace, x, y, z, text) {
   const tpl = trace.hovertemplate;
   if (!tpl) return `${trace.name ? trace.name + "\n" : ""}x ${fmtNumber(x)}, y ${fmtNumber(y)}` + (z === undefined ? "" : `, ${fmtNumber(z)}`);
-  const fill = tpl.replace(/%\{(\w+)(?::[^}]*)?\}/g, (_, k) => {
+  const fill = tpl.replace(/%\{(\w+)(?:\[(\d)\])?(?::[^}]*)?\}/g, (_, k, n) => {
+    if (k === "z" && n !== undefined) return Array.isArray(z) ? fmtNumber(z[Number(n)]) : "";
     if (k === "x") return fmtNumber(x);
     if (k === "y") return fmtNumber(y);
     if (k === "z") return fmtNumber(z);
@@ -331,8 +347,8 @@ class Figure {
         xa.include((t.x0 ?? 0) + (t.zz.cols - 0.5) * dx);
         ya.include((t.y0 ?? 0) - dy / 2);
         ya.include((t.y0 ?? 0) + (t.zz.rows - 0.5) * dy);
-      } else if (t.type === "image" && t.source) {
-        [t.iw, t.ih] = pngSize(t.source);
+      } else if (t.type === "image" && (t.source || t.zz)) {
+        [t.iw, t.ih] = t.source ? pngSize(t.source) : [t.zz.cols, t.zz.rows];
         const dx = t.dx ?? 1;
         const dy = t.dy ?? 1;
         xa.include((t.x0 ?? 0) - dx / 2);
@@ -503,7 +519,7 @@ class Figure {
     const ys = [ya.px((t.y0 ?? 0) - dy / 2), ya.px((t.y0 ?? 0) + (t.ih - 0.5) * dy)];
     el("image", {
       x: Math.min(...xs), y: Math.min(...ys), width: Math.abs(xs[1] - xs[0]), height: Math.abs(ys[1] - ys[0]),
-      preserveAspectRatio: "none", href: t.source, class: "fig-picture",
+      preserveAspectRatio: "none", href: t.source || rgbPicture(t.zz), class: "fig-picture",
     }, el("g", { class: "fig-image", "data-name": plain(t.name || "") }, this.svg));
   }
 
@@ -715,6 +731,14 @@ class Figure {
         const x = (t.x0 ?? 0) + j * dx;
         const y = (t.y0 ?? 0) + i * dy;
         return { t, x, y, text: hoverText(t, x, y, z, textAt(t.text, i, j)), point: { x, y, z, point_index: [i, j] } };
+      }
+      if (t.type === "image" && t.zz) {
+        const j = Math.round((xa.value(px) - (t.x0 ?? 0)) / (t.dx ?? 1));
+        const i = Math.round((ya.value(py) - (t.y0 ?? 0)) / (t.dy ?? 1));
+        if (i < 0 || j < 0 || i >= t.zz.rows || j >= t.zz.cols) continue;
+        const k = (i * t.zz.cols + j) * t.zz.depth;
+        const rgb = Array.from(t.zz.values.slice(k, k + t.zz.depth));
+        return { t, x: j, y: i, text: hoverText(t, j, i, rgb, ""), point: { x: j, y: i, point_index: [i, j] } };
       }
       if (t.type === "scatter" && t.xx && t.yy) {
         let best = null;
