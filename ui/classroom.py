@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from cnnviz.draw.figures import CLEAR
 from cnnviz.draw.lite import lite_spec
 from cnnviz.gridcode import MAX_SIDE, decode_grid, encode_grid
 from cnnviz.inputs import format_grid, parse_grid
@@ -107,7 +108,8 @@ def projector_style(fig, *, grid_side: int | None = None, height: int | None = N
     `GRID_FONT_PX` when the grid (`grid_side`, its larger side) has at most `MAX_BIG_NUMBERS` cells per side.
     `height` (pixels) replaces the figure's height in either mode.
     """
-    fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    if fig.layout.paper_bgcolor != CLEAR or fig.layout.plot_bgcolor != CLEAR:  # (an update costs ~1 ms)
+        fig.update_layout(paper_bgcolor=CLEAR, plot_bgcolor=CLEAR)
     if height is not None:
         fig.update_layout(height=height)
     if not projector_mode():

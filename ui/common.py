@@ -27,6 +27,14 @@ BUNDLED = {
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
 
+def component_js(path: Path) -> str:
+    """A component's JavaScript as Streamlit sends it: every mount of a components-v2 element carries its whole
+    code (a figure's 35 KB, hashed and sent on each rerun that changes it), so full-line comments and
+    indentation are left out. Lines stay lines, so the code means the same."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
 def menu() -> list[tuple[str, str]]:
     """(script path relative to app.py, label) for the home page and every page in pages/, in order.
 

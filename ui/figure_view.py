@@ -14,13 +14,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.common import component_js
+
 FIGURE_NAME = "cnnviz_figure"
 
 _HERE = Path(__file__).parent / "components" / "figure"
 _FIGURE = st.components.v2.component(
     FIGURE_NAME,
     css=(_HERE / "figure.css").read_text(encoding="utf-8"),
-    js=(_HERE / "figure.js").read_text(encoding="utf-8"),
+    js=component_js(_HERE / "figure.js"),
 )
 
 

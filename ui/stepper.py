@@ -36,7 +36,7 @@ from cnnviz.inputs import parse_grid
 from cnnviz.lessons.checkwork import check_work
 from cnnviz.trace import Step, Trace, fmt
 from ui.classroom import projector_mode, projector_style, show
-from ui.common import keep_last_good
+from ui.common import component_js, keep_last_good
 
 __all__ = ["render_check_work", "render_stepper", "selected_cell"]
 
@@ -44,7 +44,7 @@ _HERE = Path(__file__).parent / "components" / "stepper"
 _STEPPER = st.components.v2.component(
     "cnnviz_stepper",
     css=(_HERE / "stepper.css").read_text(encoding="utf-8"),
-    js=(_HERE / "stepper.js").read_text(encoding="utf-8"),
+    js=component_js(_HERE / "stepper.js"),
 )
 
 

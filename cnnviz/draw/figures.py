@@ -34,6 +34,7 @@ DIVERGING = PALETTE_DIVERGING  # negative blue, zero near-white, positive red (w
 SEQUENTIAL = MAGNITUDE  # viridis
 GRAY = IMAGE  # pictures of 0..255
 
+CLEAR = "rgba(0,0,0,0)"
 Outline = tuple[int, int, int, int]  # (row0, col0, row1, col1), inclusive cell corners
 
 
@@ -182,7 +183,8 @@ def grid_figure(
         height=min(900, max(180, cell * h + 90)),
         width=min(1100, max(220, cell * w + (160 if showscale else 70))),
         margin={"l": 40, "r": 20, "t": 70 if title else 40, "b": 20},
-        plot_bgcolor="white",
+        paper_bgcolor=CLEAR,  # the theme shows through (as `ui.classroom.projector_style` would make it)
+        plot_bgcolor=CLEAR,
         **grid_axes(ticks=max(h, w) <= MAX_NUMBERED),
     )
     return go.Figure(data=data, layout=layout)

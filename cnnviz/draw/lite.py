@@ -118,9 +118,8 @@ def _layout_drawn(layout: dict) -> bool:
 def lite_spec(fig: go.Figure) -> str | None:
     """`fig` as JSON for the light figure component (no template: it is Plotly's look, not the figure's),
     or None when the figure uses something the component does not draw."""
-    spec = fig.to_plotly_json()
-    layout = dict(spec.get("layout", {}))
-    if not all(_trace_drawn(t) for t in spec.get("data", ())) or not _layout_drawn(layout):
+    # The figure's own dicts, read and never changed (`to_plotly_json` would deep-copy them: ~1 ms a grid).
+    data, layout = fig._data, {k: v for k, v in fig._layout.items() if k != "template"}
+    if not all(_trace_drawn(t) for t in data) or not _layout_drawn(layout):
         return None
-    layout.pop("template", None)
-    return to_json_plotly({"data": spec["data"], "layout": layout})
+    return to_json_plotly({"data": data, "layout": layout})

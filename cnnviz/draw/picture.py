@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.draw.figures import Outline, grid_axes, grid_trace, outline_shape
+from cnnviz.draw.figures import CLEAR, Outline, grid_axes, grid_trace, outline_shape
 from cnnviz.draw.palette import IMAGE, WINDOW_COLOR
 
 __all__ = ["crop", "picture_figure"]
@@ -44,6 +44,8 @@ def picture_figure(image, *, window: Outline | None = None, title: str = "", sid
         height=int(h * scale) + (90 if title else 50),
         width=int(w * scale) + 60,
         margin={"l": 40, "r": 20, "t": 70 if title else 30, "b": 20},
+        paper_bgcolor=CLEAR,
+        plot_bgcolor=CLEAR,
         **axes,
     )
     return go.Figure(data=[_trace(image)], layout=layout)
