@@ -52,6 +52,21 @@ class RunResult:
     upstream: str = ""
 
 
+def _figure_title(element) -> str:
+    """A figure's title: a Plotly chart's, or a light figure's (the `cnnviz_figure` component: its data holds
+    the figure's JSON as "spec"); "" for anything else."""
+    if element.WhichOneof("type") == "plotly_chart":
+        spec = element.plotly_chart.spec or "{}"
+    else:
+        proto = element.bidi_component
+        if proto.component_name != "cnnviz_figure":
+            return ""
+        data = proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json
+        spec = json.loads(data or "{}").get("spec", "{}")
+    title = json.loads(spec).get("layout", {}).get("title", {})
+    return title.get("text", "") if isinstance(title, dict) else ""
+
+
 class Session:
     """One browser tab: `open()`, `run()` the page, change widgets with `slide()`/`click()`, `close()`."""
 
@@ -226,10 +241,10 @@ class Session:
             self._texts.append((fragment_id, getattr(element, kind).body))
         elif kind == "progress":
             self._texts.append((fragment_id, element.progress.text))
-        elif kind == "plotly_chart":  # a figure's title is text a student reads too
-            title = json.loads(element.plotly_chart.spec or "{}").get("layout", {}).get("title", {})
-            if isinstance(title, dict) and title.get("text"):
-                self._texts.append((fragment_id, title["text"]))
+        elif kind in ("plotly_chart", "bidi_component"):  # a figure's title is text a student reads too
+            title = _figure_title(element)
+            if title:
+                self._texts.append((fragment_id, title))
         proto = getattr(element, kind)
         widget_id = getattr(proto, "id", "")
         if widget_id:

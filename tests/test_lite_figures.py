@@ -67,3 +67,13 @@ def test_no_page_loads_plotly_on_its_first_screen():
     for page in ("5_Layer_arithmetic.py", "7_Learn_a_filter.py", "3_Pooling.py", "1_Convolution.py"):
         at = app_test(f"pages/{page}").run()
         assert not at.exception and plotly_charts(at) == [], page
+
+
+def test_sending_a_figure_leaves_it_as_it_was():
+    # Figures are cached and shared by every session (`ui.page.cached_figure`): the JSON is made from a copy.
+    fig = grid_figure(np.arange(6.0).reshape(2, 3), title="shared", outlines=[((0, 0, 0, 0), "#0072B2")])
+    before = fig.to_json()
+    first = lite_spec(fig)
+    assert isinstance(fig.data[0].z, np.ndarray) and fig.to_json() == before
+    assert lite_spec(fig) == first
+    assert json.loads(first)["data"][0]["z"]["dtype"] == "f8"  # arrays as Plotly's base64, not long lists
