@@ -69,6 +69,14 @@ def fit_padding() -> None:
     ui.fit_widgets({"pool_padding": pool_padding_max(st.session_state["pool_size"])})
 
 
+def link_padding_most() -> int:
+    """The most padding the link's window allows (the slider's top): half the window the link asks for (or
+    the default window's, when the link names none or a bad one)."""
+    raw = st.query_params.get("pool_size", "")
+    size = int(raw) if raw.isdigit() and 1 <= int(raw) <= 6 else FIRST.size
+    return pool_padding_max(size)
+
+
 # ---- the input and the settings: one row, the details in popovers ----
 
 
@@ -168,7 +176,7 @@ def settings_section() -> tuple[int, int, int]:
 def controls_section():
     """The input, the pooling and its settings on one row: (the example or None, X, mode, size, stride, padding)."""
     for key, lo, hi in NUMBERS_IN_POPOVERS:
-        ui.check_link_number(key, lo, hi)
+        ui.check_link_number(key, lo, link_padding_most() if key == "pool_padding" else hi)
     ui.check_link_choice("pool_stride_same", ["true", "false"])
     ui.first_grid_text(**TYPED_X)  # a bad grid in the link warns here, outside the popover
     ui.keep_widgets(*KEPT)

@@ -343,6 +343,7 @@ def test_a_link_sets_the_input_settings_section_and_cell():
     "params, words",
     [
         ({"pool_size": "9"}, "pool_size"),
+        ({"pool_size": "2", "pool_padding": "3"}, "pool_padding"),  # a 2x2 window allows at most 1
         ({"pool_section": "Everything"}, "pool_section"),
         ({"pool_cell": "1-1"}, "a cell looks like 2_3"),
         ({"pool_input_source": "Type a grid", "pool_X": "1_2~x_4"}, "not a number"),
@@ -378,3 +379,11 @@ def test_a_larger_crop_after_moving_it_to_the_far_corner_keeps_the_crop_inside()
     assert not at.exception, at.exception
     top, left = at.slider(key="pool_top"), at.slider(key="pool_left")
     assert top.value == top.max < bottom and left.value == left.max < right
+
+
+def test_a_link_with_padding_its_window_allows_warns_nothing():
+    at = app_test(PAGE)
+    at.query_params.update({"pool_size": "6", "pool_padding": "3", "pool_stride_same": "true"})
+    at.run()
+    assert not at.exception and not [w.value for w in at.warning if "link" in w.value]
+    assert at.slider(key="pool_padding").value == 3
