@@ -113,15 +113,15 @@ def numbers_section(part: np.ndarray, box: tuple[int, int, int, int]) -> None:
             ui.show(ui.projector_style(fig, grid_side=side, height=height), key=f"home_crop_{name}")
 
 
-def numbers_csv(part: np.ndarray) -> tuple[bytes, str, str]:
+def numbers_csv(part: np.ndarray) -> bytes:
     """The numbers on screen as CSV (one file per channel, zipped, for a colour picture)."""
     if part.ndim == 2:
-        return grid_csv(part).encode(), "pixels.csv", "text/csv"
+        return grid_csv(part).encode()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for name, c in zip(("red", "green", "blue"), range(3), strict=True):
             z.writestr(f"pixels_{name}.csv", grid_csv(part[:, :, c]))
-    return out.getvalue(), "pixels.zip", "application/zip"
+    return out.getvalue()
 
 
 def picture_section(image: np.ndarray, caption: str, part: np.ndarray, box) -> None:
@@ -135,12 +135,12 @@ def picture_section(image: np.ndarray, caption: str, part: np.ndarray, box) -> N
         ui.show(ui.projector_style(fig, height=600 if ui.projector_mode() else None), key="home_whole")
     with numbers_col:
         numbers_section(part, box)
-    data, file_name, mime = numbers_csv(part)
+    grey = part.ndim == 2
     st.download_button(
         "Download these numbers (CSV)",
-        data,
-        file_name=file_name,
-        mime=mime,
+        lambda: numbers_csv(part),  # made when clicked, not on every move of a slider
+        file_name="pixels.csv" if grey else "pixels.zip",
+        mime="text/csv" if grey else "application/zip",
         key="home_csv",
         on_click="ignore",
     )

@@ -231,7 +231,8 @@ def controls_section():
     for typed in (TYPED_X, TYPED_K):  # a bad grid in the link warns here, outside the popovers
         ui.first_grid_text(**typed)
     src_col, ex_col, k_col, kx_col, set_col = st.columns(
-        [1.35, 2.15, 2.35, 0.75, 2.0], vertical_alignment="bottom"
+        [1.55, 2.0, 2.3, 0.75, 2.0],
+        vertical_alignment="bottom",  # each choice reads in full at 1366x768
     )
     with src_col:
         source = ui.input_source("Input X", key="conv_source", on_change=on_source_change)

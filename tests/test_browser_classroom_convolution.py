@@ -38,6 +38,21 @@ POPOVER_LABELS = """() => [...document.querySelectorAll('[data-testid="stPopover
     .map(el => [el.textContent, el.scrollWidth > el.clientWidth + 1])"""
 
 
+# The settings row's choice boxes on screen: each shown choice (the value of the box's text input), and whether
+# it is cut: wider, in the input's own font, than the input's room for text.
+SELECT_VALUES = """() => {
+    const ruler = document.createElement('canvas').getContext('2d');
+    return [...document.querySelectorAll('[data-testid="stSelectbox"] input[role="combobox"]')]
+        .filter(el => el.getClientRects().length)
+        .map(el => {
+            const css = getComputedStyle(el);
+            ruler.font = css.font;
+            const room = el.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight);
+            return [el.value, ruler.measureText(el.value).width > room + 0.5];
+        });
+}"""
+
+
 def stepper(pg):
     return pg.locator(STEPPER).first
 
@@ -69,6 +84,9 @@ def test_the_stepper_and_its_controls_are_on_the_first_screen(server, browser, s
         labels = dict(pg.evaluate(POPOVER_LABELS))  # label -> cut
         assert {"K…", "Padding, stride, dilation…"} <= set(labels)
         assert not any(labels.values()), labels  # each reads in full
+        choices = dict(pg.evaluate(SELECT_VALUES))  # shown choice -> cut
+        assert "Lecture example" in choices or name != "example", choices
+        assert not any(choices.values()), choices
         if name == "slide_error":
             legend = stepper(pg).get_by_text("the slide printed 83 (is 88), 127 (is 117), 74 (is 71)")
             assert_on_first_screen(pg, legend, "the slide's mistakes in the stepper's legend")
