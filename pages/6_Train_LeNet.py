@@ -18,7 +18,6 @@ from cnnviz.lenet.recorder import TRAINED_STATES, JobState, JobView
 from cnnviz.lenet.training import OPTIMIZERS, TrainConfig, confusion_matrix, predict
 from cnnviz.lessons.explain import EXPLAINABLE, explain
 from ui.click_image import click_image
-from ui.common import plot
 from ui.curves_svg import curves_chart
 from ui.designnet import network_choice, your_network_page
 from ui.stepper import render_stepper
@@ -208,7 +207,7 @@ def setup_section(holder: JobHolder) -> Setup:
     with ui.folded("The architecture drawn", key="train_architecture_fold") as open_:
         if open_:
             rows = LeNet5(activation, pooling).describe()
-            plot(architecture_figure(rows), key="train_architecture", width="stretch")
+            ui.show(architecture_figure(rows), key="train_architecture", width="stretch")
     return Setup(data, start_from, fixed, activation, pooling)
 
 
@@ -353,7 +352,7 @@ def confusion_and_misses(holder: JobHolder, job: TrainingJob, model: LeNet5) -> 
     with cm_col:
         st.subheader("Confusion matrix (test images)")
         M = confusion_matrix(y_test, predicted, len(names))
-        plot(confusion_figure(M, names), key="train_confusion")
+        ui.show(confusion_figure(M, names), key="train_confusion")
     with miss_col:
         st.subheader(f"Misclassified: {len(wrong)} of {len(y_test)}")
         shown = wrong[:24]

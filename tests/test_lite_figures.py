@@ -7,11 +7,14 @@ import numpy as np
 import plotly.graph_objects as go
 from conftest import app_test, decode, plotly_charts, plotly_figures
 
+from cnnviz.draw.compare import smoothing_figure
 from cnnviz.draw.featuremaps import map_figure
 from cnnviz.draw.figures import grid_figure
 from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure, weights_figure
 from cnnviz.draw.lite import lite_spec
 from cnnviz.draw.picture import picture_figure
+from cnnviz.lenet.model import LeNet5
+from ui.train_figures import architecture_figure
 
 
 def test_a_grid_with_shade_and_outline_goes_to_the_light_component_as_its_own_json():
@@ -39,6 +42,8 @@ def test_the_learn_a_filter_and_feature_map_figures_go_to_the_light_component():
         map_figure(rng.normal(size=(300, 300))),  # a picture (PNG) with a colour bar of its own
         picture_figure(rng.integers(0, 256, size=(40, 30, 3)), window=(2, 2, 9, 9)),  # a colour picture
         picture_figure(rng.integers(0, 256, size=(40, 30))),
+        smoothing_figure(np.arange(20.0), np.zeros(20), rng.normal(size=20), np.zeros(20), window_name="box"),
+        architecture_figure(LeNet5("relu", "max").describe()),  # shapes and labels, hidden axes
     ]
     for fig in figures:
         assert lite_spec(fig) is not None, fig.layout.title.text

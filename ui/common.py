@@ -243,8 +243,3 @@ def _uploaded_or_last_good(
         return image, st.session_state.get(f"_last_good_{key}_caption", "")
     _remember(key, image, upload.name)
     return image, upload.name
-
-
-def plot(fig, *, key: str, width="content", **kwargs):
-    """st.plotly_chart with the project's defaults: the figure's own size, so grid cells stay square."""
-    return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width=width, **kwargs)

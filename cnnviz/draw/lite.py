@@ -25,7 +25,7 @@ _LAYOUT = {
 _AXIS = {
     "anchor", "autorange", "constrain", "domain", "dtick", "exponentformat", "fixedrange", "range",
     "rangemode", "scaleanchor", "showgrid", "showticklabels", "side", "tick0", "tickfont", "ticks", "title",
-    "type", "zeroline", "automargin", "showline", "linecolor", "gridcolor", "ticksuffix",
+    "type", "zeroline", "automargin", "showline", "linecolor", "gridcolor", "ticksuffix", "visible",
 }  # fmt: skip
 _HEATMAP = {
     "type", "z", "x0", "y0", "dx", "dy", "name", "showscale", "xgap", "ygap", "hovertemplate", "hoverinfo",
@@ -34,7 +34,7 @@ _HEATMAP = {
 }  # fmt: skip
 _SCATTER = {
     "type", "x", "y", "mode", "name", "line", "marker", "hovertemplate", "hoverinfo", "showlegend", "xaxis",
-    "yaxis", "uid", "legendgroup",
+    "yaxis", "uid", "legendgroup", "opacity",
 }  # fmt: skip
 _AXIS_NAME = re.compile(r"^[xy]axis\d*$")
 

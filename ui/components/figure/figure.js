@@ -376,7 +376,8 @@ class Figure {
       right = (cb.thickness ?? 30) + (cb.xpad ?? 10) + 8 + tick * 3.6;
     }
     const legendItems = this.legendItems();
-    const legendOutside = legendItems.length && !(Number(L.legend?.x) <= 1 && L.legend?.x !== undefined);
+    const legendOutside = legendItems.length && L.legend?.orientation !== "h"
+      && !(Number(L.legend?.x) <= 1 && L.legend?.x !== undefined);
     if (legendOutside) right += 24 + 0.6 * base * Math.max(...legendItems.map((t) => plain(t.name || "").length)) + 20;
     const plot = { x0: m.l, x1: W - m.r - right, y0: m.t, y1: H - m.b };
     if (plot.x1 - plot.x0 < 40) plot.x1 = plot.x0 + 40;
@@ -529,7 +530,7 @@ class Figure {
     const n = Math.min(t.xx.values.length, t.yy.values.length);
     const mode = t.mode || "lines+markers";
     const color = t.line?.color || t.marker?.color || t.autoColor;
-    const g = el("g", { class: "fig-scatter", "data-name": plain(t.name || "") }, this.svg);
+    const g = el("g", { class: "fig-scatter", "data-name": plain(t.name || ""), opacity: t.opacity }, this.svg);
     if (mode.includes("lines") && n > 1) {
       const pts = [];
       for (let k = 0; k < n; k++) {
@@ -560,7 +561,7 @@ class Figure {
   drawAxes(base) {
     const seen = new Set();
     for (const a of Object.values(this.axes)) {
-      if (a.r0 === undefined || seen.has(a.name)) continue;
+      if (a.r0 === undefined || seen.has(a.name) || a.spec.visible === false) continue;
       seen.add(a.name);
       const s = a.spec;
       const size = Number(s.tickfont?.size) || base;
@@ -701,6 +702,19 @@ class Figure {
     const L = this.layout.legend || {};
     const size = Number(L.font?.size) || base;
     const row = size * 1.5;
+    if (L.orientation === "h") { // one row, from the legend's x (paper), its y above or inside the plot
+      let x = plot.x0 + (L.x ?? 0) * (plot.x1 - plot.x0);
+      const cy = plot.y1 - (L.y ?? 1.02) * (plot.y1 - plot.y0) - row / 2;
+      const g = el("g", { class: "fig-legend" }, this.svg);
+      for (const t of items) {
+        const color = t.line?.color || t.marker?.color || t.autoColor;
+        el("line", { x1: x, x2: x + 18, y1: cy, y2: cy, stroke: color, "stroke-width": 3, opacity: t.opacity }, g);
+        const label = el("text", { x: x + 24, y: cy + size * 0.35, "font-size": size, class: "fig-tick" }, g);
+        label.textContent = plain(t.name);
+        x += 24 + 0.6 * size * plain(t.name).length + 18;
+      }
+      return;
+    }
     const width = 24 + 0.6 * size * Math.max(...items.map((t) => plain(t.name).length)) + 8;
     let x = outside ? plot.x1 + 12 : plot.x0 + (L.x ?? 1.02) * (plot.x1 - plot.x0);
     if (!outside && (L.xanchor === "right")) x -= width;
