@@ -39,7 +39,8 @@ def test_the_live_view_fits_one_full_hd_screen_and_the_run_finishes(server, brow
     )
     try:
         assert "Train LeNet-5" in page.locator("h1").first.inner_text()
-        start(page, 10)  # long enough (about 8 s here) that the live view is seen mid-run, not only at the end
+        # 10 epochs: long enough (about 8 s here) that the live view is seen mid-run, not only at the end.
+        start(page, 10)
         first = curve_points(page)
         page.wait_for_timeout(2500)
         second = curve_points(page)
