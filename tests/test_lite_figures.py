@@ -14,7 +14,7 @@ from cnnviz.draw.learnfilter import kernels_figure, loss_figure, outputs_figure,
 from cnnviz.draw.lite import lite_spec
 from cnnviz.draw.picture import picture_figure
 from cnnviz.lenet.model import LeNet5
-from ui.train_figures import architecture_figure
+from ui.train_figures import architecture_figure, confusion_figure
 
 
 def test_a_grid_with_shade_and_outline_goes_to_the_light_component_as_its_own_json():
@@ -44,6 +44,7 @@ def test_the_learn_a_filter_and_feature_map_figures_go_to_the_light_component():
         picture_figure(rng.integers(0, 256, size=(40, 30))),
         smoothing_figure(np.arange(20.0), np.zeros(20), rng.normal(size=20), np.zeros(20), window_name="box"),
         architecture_figure(LeNet5("relu", "max").describe()),  # shapes and labels, hidden axes
+        confusion_figure(np.eye(3, dtype=int), ("cat", "dog", "owl")),  # rows and columns named
     ]
     for fig in figures:
         assert lite_spec(fig) is not None, fig.layout.title.text
@@ -53,11 +54,11 @@ def test_a_figure_with_anything_the_component_does_not_draw_stays_with_plotly():
     grid = grid_figure(np.eye(3))
     bar = go.Figure(go.Bar(x=[1, 2], y=[3, 4]))
     arrow = go.Figure(grid).add_annotation(x=1, y=1, text="here", showarrow=True)
-    labelled = go.Figure(go.Heatmap(z=np.eye(2), x=["a", "b"], colorscale=[[0, "#000"], [1, "#fff"]]))
+    spaced = go.Figure(go.Heatmap(z=np.eye(2), x=[0.5, 2.0], colorscale=[[0, "#000"], [1, "#fff"]]))
     circle = go.Figure(grid).add_shape(type="circle", x0=0, x1=1, y0=0, y1=1)
     filled = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], fill="tozeroy"))
     assert lite_spec(grid) is not None
-    for fig in (bar, arrow, labelled, circle, filled):
+    for fig in (bar, arrow, spaced, circle, filled):
         assert lite_spec(fig) is None
 
 

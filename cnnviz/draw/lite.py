@@ -57,6 +57,11 @@ _IMAGE = {
 _COLORBAR_MARKER = {"colorscale", "cmin", "cmax", "color", "showscale", "colorbar"}
 
 
+def _names(value) -> bool:
+    """A heatmap's `x` or `y` the component draws: names (strings) of its columns or rows (category axes)."""
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
 def _shape(value) -> tuple[int, ...]:
     """An array's shape, also when Plotly already encoded it ({"dtype", "bdata", "shape": "5, 6, 3"})."""
     if isinstance(value, dict):
@@ -86,8 +91,12 @@ def _trace_drawn(trace: dict) -> bool:
         return set(trace) <= _SCATTER and _colorbar_only(trace)
     if kind == "heatmap":
         scale = trace.get("colorscale")
+        named = all(_names(trace[k]) for k in ("x", "y") if trace.get(k) is not None)
         return (
-            set(trace) <= _HEATMAP and isinstance(scale, list | tuple) and trace.get("visible", True) is True
+            set(trace) - {"x", "y"} <= _HEATMAP
+            and named
+            and isinstance(scale, list | tuple)
+            and trace.get("visible", True) is True
         )
     if kind == "scatter":
         mode = trace.get("mode", "lines+markers")
@@ -105,7 +114,12 @@ def _trace_drawn(trace: dict) -> bool:
 def _layout_drawn(layout: dict) -> bool:
     for key, value in layout.items():
         if _AXIS_NAME.match(key):
-            if not set(value) <= _AXIS or value.get("type", "linear") not in ("linear", "log", "-"):
+            if not set(value) <= _AXIS or value.get("type", "linear") not in (
+                "linear",
+                "log",
+                "category",
+                "-",
+            ):
                 return False
         elif key not in _LAYOUT:
             return False

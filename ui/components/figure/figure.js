@@ -177,7 +177,7 @@ function plain(text) {
 }
 
 function fmtNumber(v, digits = 4) {
-  if (!Number.isFinite(v)) return String(v);
+  if (typeof v === "string" || !Number.isFinite(v)) return String(v);
   if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
   return String(Number(v.toPrecision(digits)));
 }
@@ -272,6 +272,7 @@ class Axis {
   unitsPerPx() { return Math.abs(this.r1 - this.r0) / Math.abs(this.p1 - this.p0); }
 
   ticks() { // [[value, label, superscript]]
+    if (this.cats) return this.cats.map((name, k) => [k, name, null]);
     const s = this.spec;
     const lo = Math.min(this.r0, this.r1);
     const hi = Math.max(this.r0, this.r1);
@@ -305,7 +306,12 @@ class Figure {
     this.fig = fig;
     this.data = data;
     this.layout = fig.layout || {};
-    this.traces = (fig.data || []).map((t) => ({ ...t, zz: decode(t.z), xx: decode(t.x), yy: decode(t.y) }));
+    this.traces = (fig.data || []).map((t) => {
+      // A heatmap with named columns or rows (category axes): cell k sits at k, its name is the label.
+      const names = (v) => (Array.isArray(v) && typeof v[0] === "string" ? v.map(String) : null);
+      const cats = t.type === "heatmap" ? { xcats: names(t.x), ycats: names(t.y) } : {};
+      return { ...t, ...cats, zz: decode(t.z), xx: cats.xcats ? null : decode(t.x), yy: cats.ycats ? null : decode(t.y) };
+    });
   }
 
   font(path, fallback) {
@@ -343,6 +349,8 @@ class Figure {
       if (t.type === "heatmap" && t.zz) {
         const dx = t.dx ?? 1;
         const dy = t.dy ?? 1;
+        if (t.xcats) xa.cats = t.xcats;
+        if (t.ycats) ya.cats = t.ycats;
         xa.include((t.x0 ?? 0) - dx / 2);
         xa.include((t.x0 ?? 0) + (t.zz.cols - 0.5) * dx);
         ya.include((t.y0 ?? 0) - dy / 2);
@@ -591,10 +599,12 @@ class Figure {
       if (title) {
         const tsize = Number(s.title?.font?.size) || size;
         if (a.letter === "x") {
-          const y = Math.max(other.p0, other.p1) + size + tsize + 14;
+          const y = s.side === "top" ? Math.min(other.p0, other.p1) - size - 14
+            : Math.max(other.p0, other.p1) + size + tsize + 14;
           richText(el("text", { x: (a.p0 + a.p1) / 2, y, "text-anchor": "middle", "font-size": tsize, class: "fig-axis-title" }, g), title, tsize);
         } else {
-          const x = Math.min(other.p0, other.p1) - size * 3.2 - 10;
+          const widest = Math.max(2, ...ticks.map(([, label]) => String(label).length)); // tick labels' room
+          const x = Math.min(other.p0, other.p1) - 10 - 0.6 * size * widest - tsize * 0.6;
           const y = (a.p0 + a.p1) / 2;
           const node = el("text", { x: 0, y: 0, "text-anchor": "middle", "font-size": tsize, class: "fig-axis-title", transform: `translate(${x} ${y}) rotate(-90)` }, g);
           richText(node, title, tsize);
@@ -742,8 +752,8 @@ class Figure {
         if (i < 0 || j < 0 || i >= t.zz.rows || j >= t.zz.cols) continue;
         const z = t.zz.values[i * t.zz.cols + j];
         if (!Number.isFinite(z)) continue;
-        const x = (t.x0 ?? 0) + j * dx;
-        const y = (t.y0 ?? 0) + i * dy;
+        const x = t.xcats ? t.xcats[j] : (t.x0 ?? 0) + j * dx;
+        const y = t.ycats ? t.ycats[i] : (t.y0 ?? 0) + i * dy;
         return { t, x, y, text: hoverText(t, x, y, z, textAt(t.text, i, j)), point: { x, y, z, point_index: [i, j] } };
       }
       if (t.type === "image" && t.zz) {
