@@ -98,3 +98,29 @@ def test_a_colour_picture_is_pythons_pixels(server, page):
     href = picture.get_attribute("href")
     drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("RGB"), float)
     assert drawn.shape == want.shape and np.array_equal(drawn, want)
+
+
+def test_a_figure_downloads_as_a_png_for_a_slide(server, browser):
+    # In the dark theme too: the file is for a white slide, with its title in dark ink.
+    context = browser.new_context(viewport={"width": 1400, "height": 1200}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/Correlation_vs_convolution")
+        wait_for_app(page)
+        figure = page.locator(f'{FIGURES}[data-title="Cross-correlation with K"]')
+        svg = figure.locator("svg.fig-svg")
+        svg.wait_for(timeout=60_000)
+        width, height = (int(svg.get_attribute(k)) for k in ("width", "height"))
+        figure.hover()
+        with page.expect_download(timeout=10_000) as download:
+            figure.get_by_role("button", name="Download this figure as a PNG").click()
+        assert download.value.suggested_filename == "Cross-correlation_with_K.png"
+        png = np.asarray(Image.open(download.value.path()).convert("RGB"), float)
+    finally:
+        context.close()
+    assert png.shape == (2 * height, 2 * width, 3)  # twice the screen's size, for a projector
+    # On white: the grid's cells (blues and reds of the diverging scale) and the title in dark ink above them.
+    assert (np.abs(png[:, :, 0] - png[:, :, 2]) > 40).sum() > 1000
+    assert png[0, 0].tolist() == [255, 255, 255]
+    title_band = png[: 2 * 40]  # the title sits in the top margin
+    assert (title_band.max(axis=2) < 100).sum() > 50

@@ -782,6 +782,42 @@ class Figure {
   }
 }
 
+// The figure as a PNG for a slide, at twice its size on screen, on white whatever the page's theme: the SVG
+// with its styles written in (a file has no page stylesheet to inherit), titles and ticks in dark ink (the
+// numbers in cells keep their own black or white), drawn on a canvas.
+function savePng(svg, name) {
+  const copy = svg.cloneNode(true);
+  const shown = svg.querySelectorAll("text, line");
+  copy.querySelectorAll("text, line").forEach((node, k) => {
+    const css = getComputedStyle(shown[k]);
+    if (node.tagName === "line") {
+      if (!node.getAttribute("stroke")) node.setAttribute("stroke", css.stroke);
+      return;
+    }
+    if (!node.style.fill) node.setAttribute("fill", "#31333f");
+    node.setAttribute("font-weight", css.fontWeight);
+  });
+  copy.setAttribute("font-family", getComputedStyle(svg).fontFamily);
+  copy.setAttribute("xmlns", SVGNS);
+  const w = Number(svg.getAttribute("width"));
+  const h = Number(svg.getAttribute("height"));
+  const picture = new Image();
+  picture.onload = () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 2 * w;
+    canvas.height = 2 * h;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#ffffff"; // a slide's white, whatever the page's theme
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(picture, 0, 0, canvas.width, canvas.height);
+    const link = document.createElement("a");
+    link.download = `${name}.png`;
+    link.href = canvas.toDataURL("image/png");
+    link.click();
+  };
+  picture.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(new XMLSerializer().serializeToString(copy));
+}
+
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   let root = parentElement.querySelector(".fig-root");
@@ -793,8 +829,20 @@ export default function (component) {
     tip.className = "fig-tip";
     tip.hidden = true;
     root.appendChild(tip);
+    const save = document.createElement("button");
+    save.type = "button";
+    save.className = "fig-save";
+    save.textContent = "PNG";
+    save.title = "Download this figure as a PNG (for a slide)";
+    save.setAttribute("aria-label", "Download this figure as a PNG");
+    root.appendChild(save);
     parentElement.appendChild(root);
   }
+  root.querySelector(".fig-save").onclick = (event) => {
+    event.stopPropagation(); // not a click on the figure (no selection)
+    const svg = root.querySelector("svg.fig-svg");
+    if (svg) savePng(svg, (root.dataset.title || data.name || "figure").replace(/[^\w.-]+/g, "_").slice(0, 60));
+  };
   const tip = root.querySelector(".fig-tip");
   const fig = JSON.parse(data.spec);
   const own = fig.layout?.width;
