@@ -36,24 +36,11 @@ _SCATTER = {
     "type", "x", "y", "mode", "name", "line", "marker", "hovertemplate", "hoverinfo", "showlegend", "xaxis",
     "yaxis", "uid", "legendgroup", "opacity",
 }  # fmt: skip
-_AXIS_NAME = re.compile(r"^[xy]axis\d*$")
-
-
 _IMAGE = {
-    "type",
-    "source",
-    "z",
-    "x0",
-    "y0",
-    "dx",
-    "dy",
-    "hoverinfo",
-    "hovertemplate",
-    "name",
-    "xaxis",
-    "yaxis",
-    "uid",
-}
+    "type", "source", "z", "x0", "y0", "dx", "dy", "hoverinfo", "hovertemplate", "name", "xaxis", "yaxis", "uid",
+}  # fmt: skip
+_AXIS_NAME = re.compile(r"^[xy]axis\d*$")
+_AXIS_TYPES = ("linear", "log", "category", "-")  # "-": Plotly guesses from the data (numbers: linear)
 _COLORBAR_MARKER = {"colorscale", "cmin", "cmax", "color", "showscale", "colorbar"}
 
 
@@ -114,12 +101,7 @@ def _trace_drawn(trace: dict) -> bool:
 def _layout_drawn(layout: dict) -> bool:
     for key, value in layout.items():
         if _AXIS_NAME.match(key):
-            if not set(value) <= _AXIS or value.get("type", "linear") not in (
-                "linear",
-                "log",
-                "category",
-                "-",
-            ):
+            if not set(value) <= _AXIS or value.get("type", "linear") not in _AXIS_TYPES:
                 return False
         elif key not in _LAYOUT:
             return False

@@ -9,6 +9,7 @@ const SVGNS = "http://www.w3.org/2000/svg";
 const DEFAULT_COLORWAY = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692",
   "#B6E880", "#FF97FF", "#FECB52"];
 const MAX_SVG_CELLS = 2500; // larger heatmaps (with no numbers) are drawn as one picture
+const DASHES = { dash: "6,4", dot: "2,3", dashdot: "6,3,2,3" }; // Plotly's line dashes as SVG dash arrays
 
 function el(tag, attrs = {}, parent = null) {
   const node = document.createElementNS(SVGNS, tag);
@@ -49,6 +50,13 @@ function textAt(text, i, j) {
   if (!text) return "";
   const row = text[i];
   return row && row[j] !== null && row[j] !== undefined ? String(row[j]) : "";
+}
+
+// The (row, column) of a heatmap's or image's cell under pixel (px, py), or null outside its cells.
+function cellAt(t, px, py) {
+  const j = Math.round((t.xa.value(px) - (t.x0 ?? 0)) / (t.dx ?? 1));
+  const i = Math.round((t.ya.value(py) - (t.y0 ?? 0)) / (t.dy ?? 1));
+  return i >= 0 && j >= 0 && i < t.zz.rows && j < t.zz.cols ? [i, j] : null;
 }
 
 // --- colour -------------------------------------------------------------------------------------------
@@ -119,19 +127,41 @@ function colorbarOf(traces) {
   return m ? { colorscale: m.colorscale, zmin: m.cmin, zmax: m.cmax, colorbar: m.colorbar } : null;
 }
 
-// An (H, W, 3) array of 0..255 as a PNG data URI, one pixel per cell.
-function rgbPicture(z) {
+// A cols x rows picture as a PNG data URI: pixel(k) is cell k's [r, g, b, a] in 0..255 (row by row), or
+// null for a transparent one.
+function pictureUri(cols, rows, pixel) {
   const canvas = document.createElement("canvas");
-  canvas.width = z.cols;
-  canvas.height = z.rows;
+  canvas.width = cols;
+  canvas.height = rows;
   const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(z.cols, z.rows);
-  for (let k = 0; k < z.rows * z.cols; k++) {
-    for (let c = 0; c < 3; c++) img.data[4 * k + c] = z.values[z.depth * k + c];
-    img.data[4 * k + 3] = 255;
+  const img = ctx.createImageData(cols, rows);
+  for (let k = 0; k < cols * rows; k++) {
+    const p = pixel(k);
+    if (p) img.data.set(p, 4 * k);
   }
   ctx.putImageData(img, 0, 0);
   return canvas.toDataURL();
+}
+
+// A trace's picture (`cols` x `rows` cells, cell (0, 0) centred on (x0, y0)) drawn over its cells' span on its
+// axes, mirrored where an axis runs against the picture's rows or columns.
+function placePicture(g, t, cols, rows, href) {
+  const { xa, ya } = t;
+  const dx = t.dx ?? 1;
+  const dy = t.dy ?? 1;
+  const x0 = t.x0 ?? 0;
+  const y0 = t.y0 ?? 0;
+  const xs = [xa.px(x0 - dx / 2), xa.px(x0 + (cols - 0.5) * dx)];
+  const ys = [ya.px(y0 - dy / 2), ya.px(y0 + (rows - 0.5) * dy)];
+  const box = { x: Math.min(...xs), y: Math.min(...ys), width: Math.abs(xs[1] - xs[0]), height: Math.abs(ys[1] - ys[0]) };
+  const image = el("image", { ...box, preserveAspectRatio: "none", href, class: "fig-picture" }, g);
+  const flipX = xs[1] < xs[0];
+  const flipY = ys[1] < ys[0];
+  if (flipX || flipY) {
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    image.setAttribute("transform", `translate(${cx} ${cy}) scale(${flipX ? -1 : 1} ${flipY ? -1 : 1}) translate(${-cx} ${-cy})`);
+  }
 }
 
 // A PNG data URI's width and height, from its header (IHDR: bytes 16..23, big-endian).
@@ -294,6 +324,20 @@ class Axis {
     }
     return out;
   }
+}
+
+// One legend entry: the trace's line as a short stroke at (x, cy), its name after it.
+function legendItem(g, t, x, cy, size) {
+  const color = t.line?.color || t.marker?.color || t.autoColor;
+  el("line", { x1: x, x2: x + 18, y1: cy, y2: cy, stroke: color, "stroke-width": 3, opacity: t.opacity }, g);
+  el("text", { x: x + 24, y: cy + size * 0.35, "font-size": size, class: "fig-tick" }, g).textContent = plain(t.name);
+}
+
+// A tick's label (a power of ten's exponent, `sup`, raised after it).
+function tickText(g, attrs, label, sup, size) {
+  const node = el("text", { ...attrs, "font-size": size, class: "fig-tick" }, g);
+  node.textContent = label;
+  if (sup) el("tspan", { "baseline-shift": "super", "font-size": Math.round(size * 0.75) }, node).textContent = sup;
 }
 
 // --- the figure ---------------------------------------------------------------------------------------
@@ -468,29 +512,11 @@ class Figure {
     const cellH = Math.abs(ya.px(y0 + dy) - ya.px(y0));
     const rgba = (v) => (Number.isFinite(v) ? color((v - lo) / (hi - lo)) : null);
     if (!text && (z.rows * z.cols > MAX_SVG_CELLS || !(t.xgap || t.ygap))) { // a picture: one image, no seams
-      const canvas = document.createElement("canvas");
-      canvas.width = z.cols;
-      canvas.height = z.rows;
-      const ctx = canvas.getContext("2d");
-      const img = ctx.createImageData(z.cols, z.rows);
-      for (let k = 0; k < z.values.length; k++) {
+      const href = pictureUri(z.cols, z.rows, (k) => {
         const c = rgba(z.values[k]);
-        if (c) img.data.set([c[0], c[1], c[2], Math.round(255 * c[3])], 4 * k);
-      }
-      ctx.putImageData(img, 0, 0);
-      const left = Math.min(xa.px(x0 - dx / 2), xa.px(x0 + (z.cols - 0.5) * dx));
-      const top = Math.min(ya.px(y0 - dy / 2), ya.px(y0 + (z.rows - 0.5) * dy));
-      const flipX = xa.px(x0 + dx) < xa.px(x0);
-      const flipY = ya.px(y0 + dy) < ya.px(y0);
-      const image = el("image", {
-        x: left, y: top, width: cellW * z.cols, height: cellH * z.rows, preserveAspectRatio: "none",
-        href: canvas.toDataURL(), class: "fig-picture",
-      }, g);
-      if (flipX || flipY) {
-        const cx = left + (cellW * z.cols) / 2;
-        const cy = top + (cellH * z.rows) / 2;
-        image.setAttribute("transform", `translate(${cx} ${cy}) scale(${flipX ? -1 : 1} ${flipY ? -1 : 1}) translate(${-cx} ${-cy})`);
-      }
+        return c && [c[0], c[1], c[2], Math.round(255 * c[3])];
+      });
+      placePicture(g, t, z.cols, z.rows, href);
       return;
     }
     const gx = Math.min(t.xgap || 0, cellW / 3);
@@ -520,16 +546,10 @@ class Figure {
     }
   }
 
-  drawImage(t) { // a picture Python already coloured (a PNG), pixel (0, 0) centred on (x0, y0)
-    const { xa, ya } = t;
-    const dx = t.dx ?? 1;
-    const dy = t.dy ?? 1;
-    const xs = [xa.px((t.x0 ?? 0) - dx / 2), xa.px((t.x0 ?? 0) + (t.iw - 0.5) * dx)];
-    const ys = [ya.px((t.y0 ?? 0) - dy / 2), ya.px((t.y0 ?? 0) + (t.ih - 0.5) * dy)];
-    el("image", {
-      x: Math.min(...xs), y: Math.min(...ys), width: Math.abs(xs[1] - xs[0]), height: Math.abs(ys[1] - ys[0]),
-      preserveAspectRatio: "none", href: t.source || rgbPicture(t.zz), class: "fig-picture",
-    }, el("g", { class: "fig-image", "data-name": plain(t.name || "") }, this.svg));
+  drawImage(t) { // a picture Python already coloured: a PNG, or an (H, W, 3) array of 0..255
+    const z = t.zz;
+    const href = t.source || pictureUri(z.cols, z.rows, (k) => [...z.values.slice(z.depth * k, z.depth * k + 3), 255]);
+    placePicture(el("g", { class: "fig-image", "data-name": plain(t.name || "") }, this.svg), t, t.iw, t.ih, href);
   }
 
   drawScatter(t) {
@@ -546,7 +566,7 @@ class Figure {
         const y = ya.px(t.yy.values[k]);
         if (Number.isFinite(x) && Number.isFinite(y)) pts.push(`${x.toFixed(1)},${y.toFixed(1)}`);
       }
-      const dash = { dash: "6,4", dot: "2,3", dashdot: "6,3,2,3" }[t.line?.dash];
+      const dash = DASHES[t.line?.dash];
       el("polyline", {
         points: pts.join(" "), fill: "none", stroke: color, "stroke-width": t.line?.width ?? 2,
         "stroke-dasharray": dash, "stroke-linejoin": "round",
@@ -584,15 +604,11 @@ class Figure {
           const top = s.side === "top";
           const y = top ? Math.min(other.p0, other.p1) - 6 : Math.max(other.p0, other.p1) + size + 4;
           if (grid) el("line", { x1: p, x2: p, y1: other.p0, y2: other.p1, class: "fig-grid" }, g);
-          const node = el("text", { x: p, y, "text-anchor": "middle", "font-size": size, class: "fig-tick" }, g);
-          node.textContent = label;
-          if (sup) el("tspan", { "baseline-shift": "super", "font-size": Math.round(size * 0.75) }, node).textContent = sup;
+          tickText(g, { x: p, y, "text-anchor": "middle" }, label, sup, size);
         } else {
           const x = Math.min(other.p0, other.p1) - 6;
           if (grid) el("line", { y1: p, y2: p, x1: other.p0, x2: other.p1, class: "fig-grid" }, g);
-          const node = el("text", { x, y: p + size * 0.35, "text-anchor": "end", "font-size": size, class: "fig-tick" }, g);
-          node.textContent = label;
-          if (sup) el("tspan", { "baseline-shift": "super", "font-size": Math.round(size * 0.75) }, node).textContent = sup;
+          tickText(g, { x, y: p + size * 0.35, "text-anchor": "end" }, label, sup, size);
         }
       }
       const title = s.title?.text;
@@ -642,7 +658,7 @@ class Figure {
       const y0 = this.ref(s.yref, "y", s.y0, plot);
       const y1 = this.ref(s.yref, "y", s.y1, plot);
       const line = s.line || {};
-      const dash = { dash: "6,4", dot: "2,3", dashdot: "6,3,2,3" }[line.dash];
+      const dash = DASHES[line.dash];
       const attrs = {
         stroke: line.width === 0 ? "none" : line.color || "#444", "stroke-width": line.width ?? 2, "stroke-dasharray": dash,
         opacity: s.opacity, class: "fig-shape",
@@ -684,7 +700,10 @@ class Figure {
     const g = el("g", { class: "fig-colorbar" }, this.svg);
     const id = `grad-${Math.random().toString(36).slice(2)}`;
     const grad = el("linearGradient", { id, x1: 0, y1: 1, x2: 0, y2: 0 }, el("defs", {}, g));
-    for (const [stop, c] of t.colorscale || []) el("stop", { offset: stop, "stop-color": css(parseColor(c)).replace(/,[\d.]+\)$/, ")").replace("rgba", "rgb"), "stop-opacity": parseColor(c)[3] }, grad);
+    for (const [stop, c] of t.colorscale || []) {
+      const [r, gr, b, a] = parseColor(c);
+      el("stop", { offset: stop, "stop-color": `rgb(${r},${gr},${b})`, "stop-opacity": a }, grad);
+    }
     el("rect", { x, y: top, width: thick, height: bottom - top, fill: `url(#${id})` }, g);
     const [lo, hi] = t.zz ? zRange(t, t.zz) : [t.zmin, t.zmax];
     const step = niceStep(hi - lo, Math.max(2, (bottom - top) / 40));
@@ -717,10 +736,7 @@ class Figure {
       const cy = plot.y1 - (L.y ?? 1.02) * (plot.y1 - plot.y0) - row / 2;
       const g = el("g", { class: "fig-legend" }, this.svg);
       for (const t of items) {
-        const color = t.line?.color || t.marker?.color || t.autoColor;
-        el("line", { x1: x, x2: x + 18, y1: cy, y2: cy, stroke: color, "stroke-width": 3, opacity: t.opacity }, g);
-        const label = el("text", { x: x + 24, y: cy + size * 0.35, "font-size": size, class: "fig-tick" }, g);
-        label.textContent = plain(t.name);
+        legendItem(g, t, x, cy, size);
         x += 24 + 0.6 * size * plain(t.name).length + 18;
       }
       return;
@@ -730,12 +746,7 @@ class Figure {
     if (!outside && (L.xanchor === "right")) x -= width;
     const y = plot.y0 + (1 - (L.y ?? 1)) * (plot.y1 - plot.y0);
     const g = el("g", { class: "fig-legend" }, this.svg);
-    items.forEach((t, k) => {
-      const cy = y + row * (k + 0.5);
-      const color = t.line?.color || t.marker?.color || t.autoColor;
-      el("line", { x1: x, x2: x + 18, y1: cy, y2: cy, stroke: color, "stroke-width": 3 }, g);
-      el("text", { x: x + 24, y: cy + size * 0.35, "font-size": size, class: "fig-tick" }, g).textContent = plain(t.name);
-    });
+    items.forEach((t, k) => legendItem(g, t, x, y + row * (k + 0.5), size));
   }
 
   // What is under the pointer: the topmost heatmap cell or the nearest marker, with its hover text.
@@ -744,22 +755,17 @@ class Figure {
       if (t.hoverinfo === "skip" || t.hoverinfo === "none") continue;
       const { xa, ya } = t;
       if (!xa || !ya) continue;
-      if (t.type === "heatmap" && t.zz) {
-        const dx = t.dx ?? 1;
-        const dy = t.dy ?? 1;
-        const j = Math.round((xa.value(px) - (t.x0 ?? 0)) / dx);
-        const i = Math.round((ya.value(py) - (t.y0 ?? 0)) / dy);
-        if (i < 0 || j < 0 || i >= t.zz.rows || j >= t.zz.cols) continue;
+      const cell = (t.type === "heatmap" || t.type === "image") && t.zz ? cellAt(t, px, py) : null;
+      if (cell && t.type === "heatmap") {
+        const [i, j] = cell;
         const z = t.zz.values[i * t.zz.cols + j];
         if (!Number.isFinite(z)) continue;
-        const x = t.xcats ? t.xcats[j] : (t.x0 ?? 0) + j * dx;
-        const y = t.ycats ? t.ycats[i] : (t.y0 ?? 0) + i * dy;
+        const x = t.xcats ? t.xcats[j] : (t.x0 ?? 0) + j * (t.dx ?? 1);
+        const y = t.ycats ? t.ycats[i] : (t.y0 ?? 0) + i * (t.dy ?? 1);
         return { t, x, y, text: hoverText(t, x, y, z, textAt(t.text, i, j)), point: { x, y, z, point_index: [i, j] } };
       }
-      if (t.type === "image" && t.zz) {
-        const j = Math.round((xa.value(px) - (t.x0 ?? 0)) / (t.dx ?? 1));
-        const i = Math.round((ya.value(py) - (t.y0 ?? 0)) / (t.dy ?? 1));
-        if (i < 0 || j < 0 || i >= t.zz.rows || j >= t.zz.cols) continue;
+      if (cell) { // an image's pixel: its R, G, B
+        const [i, j] = cell;
         const k = (i * t.zz.cols + j) * t.zz.depth;
         const rgb = Array.from(t.zz.values.slice(k, k + t.zz.depth));
         return { t, x: j, y: i, text: hoverText(t, j, i, rgb, ""), point: { x: j, y: i, point_index: [i, j] } };
