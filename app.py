@@ -165,6 +165,12 @@ def main() -> None:
         "three such grids, one each for red, green and blue. Pick a picture, then move the zoom window to read "
         "its pixels."
     )
+    page_body()
+
+
+@st.fragment
+def page_body() -> None:
+    """Everything below the title (a fragment: moving a slider reruns only this, not the page's menu)."""
     chosen = controls_section()
     if chosen is None:
         return

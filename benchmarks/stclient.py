@@ -251,15 +251,23 @@ class Session:
             self.widgets[widget_id] = Widget(widget_id, kind, proto, fragment_id)
         if widget_id in self.values and getattr(proto, "set_value", False):
             self._adopt(widget_id, kind, proto)
+        elif widget_id and widget_id not in self.values and not getattr(proto, "options", None):
+            self._adopt(widget_id, kind, proto, shown=True)  # (a select slider sends its options' values)
 
-    def _adopt(self, widget_id: str, kind: str, proto) -> None:
+    def _adopt(self, widget_id: str, kind: str, proto, *, shown: bool = False) -> None:
         """The server set a slider's or a number box's value (a callback moved it): the browser shows that
-        value and sends it from then on, not the one the student last chose."""
+        value and sends it from then on, not the one the student last chose. `shown`: a slider or number box
+        the student has not moved yet, whose value (set, else its default) the browser sends with every rerun
+        as well (a fragment's rerun needs it: Streamlit takes a value the browser leaves out as unset)."""
         state = WidgetState(id=widget_id)
         if kind == "slider":
-            state.double_array_value.data.extend(proto.value)
-        elif kind == "number_input" and proto.HasField("value"):
-            state.double_value = proto.value
+            state.double_array_value.data.extend(proto.value if proto.set_value or not shown else proto.default)
+        elif kind == "number_input" and (proto.HasField("value") or (shown and proto.HasField("default"))):
+            value = proto.value if proto.HasField("value") else proto.default
+            if proto.data_type == proto.INT:  # what the browser sends for a whole-number box
+                state.int_value = int(value)
+            else:
+                state.double_value = value
         else:
             return
         self.values[widget_id] = state

@@ -309,6 +309,12 @@ def stepper_section(trace, example, marks: list[tuple[int, int]]) -> None:
 
 def main() -> None:
     ui.page_setup("Convolution, cell by cell", "🔲")
+    page_body()
+
+
+@st.fragment
+def page_body() -> None:
+    """Everything below the title (a fragment: a widget here reruns only this, not the page's menu)."""
     source, example, X, K, padding, stride, dilation, flip = controls_section()
     if X is None or K is None:
         return

@@ -507,6 +507,12 @@ def fft_section() -> None:
 
 def main() -> None:
     ui.page_setup("Correlation versus convolution", "🔁")
+    page_body()
+
+
+@st.fragment
+def page_body() -> None:
+    """Everything below the title (a fragment: a widget here reruns only this, not the page's menu)."""
     ui.keep_widgets(*KEPT)
     for key in FIRST_TEXT:  # every grid in the link is checked on arrival, whichever tab it opens on
         text(key)

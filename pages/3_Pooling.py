@@ -501,6 +501,12 @@ def pipeline_section() -> None:
 
 def main() -> None:
     ui.page_setup("Pooling, cell by cell", "🔳")
+    page_body()
+
+
+@st.fragment
+def page_body() -> None:
+    """Everything below the title (a fragment: a widget here reruns only this, not the page's menu)."""
     preset, X, mode, size, stride, padding = controls_section()
     if X is None:
         return

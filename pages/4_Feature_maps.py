@@ -560,6 +560,12 @@ def up_section() -> None:
 
 def main() -> None:
     ui.page_setup("Feature maps", "🗺️")
+    page_body()
+
+
+@st.fragment
+def page_body() -> None:
+    """Everything below the title (a fragment: a widget here reruns only this, not the page's menu)."""
     ui.keep_widgets(*SETTINGS)
     X = picture_section()
     if X is None:

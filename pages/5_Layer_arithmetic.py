@@ -386,7 +386,12 @@ def receptive_field_section(analysis: Analysis, layers: list, fresh: bool, zoome
 
 
 def main() -> None:
-    projector = ui.page_setup("Layer arithmetic", "🧮")
+    page_body(ui.page_setup("Layer arithmetic", "🧮"))
+
+
+@st.fragment
+def page_body(projector: bool) -> None:
+    """Everything below the title (a fragment: a widget here reruns only this, not the page's menu)."""
     ui.explain(
         "A small network layer by layer: output shapes from out = floor((n + 2p - f) / s) + 1, parameters from "
         "C_out × (C_in × f × f + 1) and receptive fields, with your numbers filled in."

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import FIGURES, app_test, decode, plotly_figures, wait_for_app
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -73,9 +74,12 @@ def test_a_large_map_is_one_picture_with_pythons_colours(server, page):
     page.set_viewport_size({"width": 1400, "height": 1600})
     page.goto(f"{server}/Feature_maps")
     wait_for_app(page)
+    # Each kernel's map has this title: wait until all are drawn (a later one may be drawn before the first).
+    same = sum(f["layout"].get("title", {}).get("text") == title for f in plotly_figures(at))
+    drawn_maps = page.locator(f'{FIGURES}[data-title="{title}"] image.fig-picture')
+    expect(drawn_maps).to_have_count(same, timeout=60_000)
     figure = page.locator(f'{FIGURES}[data-title="{title}"]').first
     picture = figure.locator("image.fig-picture")
-    picture.wait_for(timeout=60_000)
     href = picture.get_attribute("href")
     drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("RGB"), float)
     want = expected_colours(python["data"][0])

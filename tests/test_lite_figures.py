@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import plotly.graph_objects as go
-from conftest import app_test, decode, plotly_charts, plotly_figures
+from conftest import ROOT, app_test, decode, plotly_charts, plotly_figures
 
 from cnnviz.draw.compare import smoothing_figure
 from cnnviz.draw.featuremaps import map_figure
@@ -30,10 +30,10 @@ def test_a_grid_with_shade_and_outline_goes_to_the_light_component_as_its_own_js
     assert np.isnan(decode(spec["data"][1]["z"])[1, 0])  # the shade: only the masked row
 
 
-def test_the_learn_a_filter_and_feature_map_figures_go_to_the_light_component():
+def _builder_figures() -> list:
     rng = np.random.default_rng(0)
     W, K = rng.normal(size=(3, 3)), np.eye(3)
-    figures = [
+    return [
         kernels_figure(W, K, step=3),
         loss_figure([4.0, 2.0, 1.0, 0.5], floor=0.1),
         weights_figure([W, W * 0.5], K),
@@ -45,8 +45,12 @@ def test_the_learn_a_filter_and_feature_map_figures_go_to_the_light_component():
         smoothing_figure(np.arange(20.0), np.zeros(20), rng.normal(size=20), np.zeros(20), window_name="box"),
         architecture_figure(LeNet5("relu", "max").describe()),  # shapes and labels, hidden axes
         confusion_figure(np.eye(3, dtype=int), ("cat", "dog", "owl")),  # rows and columns named
+        grid_figure(rng.normal(size=(5, 5)), title="signed", outlines=[((0, 0, 1, 1), "#0072B2")]),
     ]
-    for fig in figures:
+
+
+def test_the_learn_a_filter_and_feature_map_figures_go_to_the_light_component():
+    for fig in _builder_figures():
         assert lite_spec(fig) is not None, fig.layout.title.text
 
 
@@ -83,3 +87,46 @@ def test_sending_a_figure_leaves_it_as_it_was():
     assert isinstance(fig.data[0].z, np.ndarray) and fig.to_json() == before
     assert lite_spec(fig) == first
     assert json.loads(first)["data"][0]["z"]["dtype"] == "f8"  # arrays as Plotly's base64, not long lists
+
+
+def _is_open(at, key: str) -> bool:
+    try:
+        return bool(at.session_state[key])
+    except KeyError:  # never opened
+        return False
+
+
+def _every_figure(page: str) -> list[dict]:
+    """The figures a page draws on its first screen and with every folded section opened (as AppTest sees
+    them: the light component's JSON, or Plotly's)."""
+    at = app_test(page).run()
+    seen = plotly_figures(at)
+    for _ in range(3):  # an opened section may hold more folded sections
+        closed = [e.proto.id.split("-", 2)[-1] for e in at.expander if e.proto.id and not e.proto.expanded]
+        closed = [k for k in closed if not _is_open(at, k)]
+        if not closed:
+            break
+        for k in closed:
+            at.session_state[k] = True
+        at.run()
+        seen += plotly_figures(at)
+    assert not at.exception, page
+    return seen
+
+
+def test_figures_built_without_plotlys_checks_are_the_figures_built_with_them(monkeypatch):
+    # `new_figure` skips Plotly's property checks when serving (a quarter of a rerun); a figure must come out
+    # the same either way, on every page and with every section open, and from every builder.
+    import cnnviz.draw.figures as figures
+
+    pages = ["app.py", *(f"pages/{p.name}" for p in sorted((ROOT / "pages").glob("*.py")))]
+    drawn = {}
+    for checked in (True, False):
+        monkeypatch.setattr(figures, "CHECKED", checked)
+        drawn[checked] = {page: _every_figure(page) for page in pages}
+        drawn[checked]["builders"] = [json.loads(lite_spec(fig)) for fig in _builder_figures()]
+    assert sum(len(drawn[False][page]) for page in pages) > 50  # (Convolution's grids are its stepper's)
+    for page in [*pages, "builders"]:
+        assert len(drawn[False][page]) == len(drawn[True][page]), page
+        for fast, slow in zip(drawn[False][page], drawn[True][page], strict=True):
+            assert fast == slow, (page, slow["layout"].get("title"))

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import plotly.io as pio
 import streamlit as st
 
 from cnnviz.draw.figures import CLEAR
@@ -29,6 +30,12 @@ GRID_FONT_PX = 26  # numbers in grids up to 10x10 in projector mode (>= 24 px, r
 AXIS_FONT_PX = 20  # axis labels, ticks, legends in projector mode (>= 18 px)
 TITLE_FONT_PX = 24
 MAX_BIG_NUMBERS = 10  # grids up to this many cells per side get the big numbers
+
+# Figures are made with no template: Plotly deep-copies the default one (Streamlit's, set when streamlit is
+# imported) into every new figure, about a third of building a grid's figure, on every rerun. The light
+# figure component never reads it; a figure that goes to st.plotly_chart gets Streamlit's in `show`.
+STREAMLIT_TEMPLATE = pio.templates.default
+pio.templates.default = None
 
 
 # --- Projector mode -------------------------------------------------------------------------------------------
@@ -140,6 +147,8 @@ def show(fig, *, key: str, width: str = "content", on_select=None, selection_mod
         return show_figure(spec, key=key, stretch=width == "stretch", on_select=on_select)
     if on_select is not None:
         kwargs.update(on_select=on_select, selection_mode=selection_mode or "points")
+    if STREAMLIT_TEMPLATE and fig.layout.template.to_plotly_json() == {}:
+        fig.update_layout(template=STREAMLIT_TEMPLATE)  # the look Plotly figures had (see STREAMLIT_TEMPLATE)
     return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width=width, **kwargs)
 
 

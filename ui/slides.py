@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
+from cnnviz.draw.figures import new_figure
 from cnnviz.draw.stepper import default_region, region_cells
 from cnnviz.trace import Step, Trace
 from ui.classroom import export_buttons as classroom_export_buttons
@@ -112,7 +112,7 @@ def show_grid(fig, *, key: str, grow: bool = True, **kwargs) -> None:
     """Draw a (possibly shared, cached) grid figure as a restyled copy: the theme's background, and in
     projector mode the full width, a taller figure (unless `grow=False`: a figure already sized for the
     room) and big type (24 px or more on grids up to 10x10)."""
-    fig = go.Figure(fig)
+    fig = new_figure(fig)
     z = getattr(fig.data[0], "z", None) if fig.data else None
     side = max(np.shape(z)) if z is not None else None
     tall = grow and projector_mode() and fig.layout.height

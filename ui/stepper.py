@@ -19,10 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.draw.figures import MAX_NUMBERED
+from cnnviz.draw.figures import MAX_NUMBERED, new_figure
 from cnnviz.draw.stepper import (
     Region,
     check_figure,
@@ -50,7 +49,7 @@ _STEPPER = st.components.v2.component(
 
 def _draw(fig, *, key: str, **kwargs) -> None:
     """A copy of `fig` (it may be a shared, cached one) for the theme and, in projector mode, the full width."""
-    show(projector_style(go.Figure(fig)), key=key, **kwargs)
+    show(projector_style(new_figure(fig)), key=key, **kwargs)
 
 
 def selected_cell(key: str, shape: tuple[int, int]) -> tuple[int, int]:
@@ -78,7 +77,7 @@ def _jump(key: str, chart: str) -> None:
 def _cached_overview(_trace: Trace, digest: str, region: Region, projector: bool):
     """The whole input and output with the stepped block outlined, styled for the theme (and the projector
     when `projector`); shared and never mutated."""
-    return tuple(projector_style(go.Figure(fig)) for fig in overview_figures(_trace, region))
+    return tuple(projector_style(new_figure(fig)) for fig in overview_figures(_trace, region))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)  # a picture's 8x8 block: about 25 kB as JSON

@@ -12,7 +12,7 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 from PIL import Image
 
-from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_trace
+from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_trace, new_figure
 
 __all__ = ["HEATMAP_MAX", "colorize", "map_figure"]
 
@@ -126,4 +126,4 @@ def map_figure(
         xaxis=dict(axis, range=[-0.5, w - 0.5], side="top", constrain="domain"),
         yaxis=dict(axis, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain"),
     )
-    return go.Figure(data=traces, layout=layout)
+    return new_figure(traces, layout)

@@ -7,10 +7,13 @@ imports plotly but never streamlit; pages pass its figures to `st.plotly_chart`.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.basevalidators import ColorscaleValidator
 
 from cnnviz.draw.palette import DIVERGING as PALETTE_DIVERGING
 from cnnviz.draw.palette import IMAGE, MAGNITUDE, PAD_SHADE, WINDOW_COLOR
@@ -24,6 +27,7 @@ __all__ = [
     "grid_axes",
     "grid_figure",
     "grid_trace",
+    "new_figure",
     "outline_shape",
     "shade_trace",
     "style_grid_axes",
@@ -35,6 +39,10 @@ SEQUENTIAL = MAGNITUDE  # viridis
 GRAY = IMAGE  # pictures of 0..255
 
 CLEAR = "rgba(0,0,0,0)"
+# Whether figures are built through Plotly's checks of every property (`new_figure`). Off when serving: the
+# checks were a quarter of a Home page's rerun (a grid's layout alone: 2-4 ms). The tests check that every
+# page draws the same figures either way (tests/test_lite_figures.py); CNNVIZ_CHECK_FIGURES=1 turns them on.
+CHECKED = os.environ.get("CNNVIZ_CHECK_FIGURES", "") == "1"
 Outline = tuple[int, int, int, int]  # (row0, col0, row1, col1), inclusive cell corners
 
 
@@ -150,6 +158,33 @@ def style_grid_axes(
     fig.update_yaxes(axes["yaxis"], row=row, col=col)
 
 
+def new_figure(data=None, layout=None) -> go.Figure:
+    """`go.Figure(data=data, layout=layout)`, or a copy of a figure (`data`), built without Plotly's property
+    checks unless `CHECKED`; colour scales named by a string ("Viridis") are written out, as the checks do."""
+    if CHECKED:
+        return go.Figure(data=data, layout=layout)
+    if isinstance(data, list | tuple):
+        data = [_scales_written_out(trace) if isinstance(trace, dict) else trace for trace in data]
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _scales_written_out(trace: dict) -> dict:
+    """A trace dict whose named colour scales (its own, its marker's) are Plotly's list of stops."""
+    trace = dict(trace)
+    if isinstance(trace.get("colorscale"), str):
+        trace["colorscale"] = _named_scale(trace["colorscale"])
+    marker = trace.get("marker")
+    if isinstance(marker, dict) and isinstance(marker.get("colorscale"), str):
+        trace["marker"] = {**marker, "colorscale": _named_scale(marker["colorscale"])}
+    return trace
+
+
+@functools.cache
+def _named_scale(name: str) -> tuple:
+    """A named colour scale's stops, as Plotly's check writes them out."""
+    return tuple(ColorscaleValidator("colorscale", "heatmap").validate_coerce(name))
+
+
 def grid_figure(
     Z,
     *,
@@ -187,4 +222,4 @@ def grid_figure(
         plot_bgcolor=CLEAR,
         **grid_axes(ticks=max(h, w) <= MAX_NUMBERED),
     )
-    return go.Figure(data=data, layout=layout)
+    return new_figure(data, layout)

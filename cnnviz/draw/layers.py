@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.draw.figures import MAX_NUMBERED, grid_trace, outline_shape, shade_trace, style_grid_axes
+from cnnviz.draw.figures import (
+    MAX_NUMBERED,
+    grid_trace,
+    new_figure,
+    outline_shape,
+    shade_trace,
+    style_grid_axes,
+)
 from cnnviz.draw.palette import CURRENT_COLOR, PAD_SHADE, WINDOW_COLOR
 from cnnviz.lessons.layers import Analysis, axis_reach, paths
 from cnnviz.trace import fmt
@@ -126,18 +133,20 @@ def field_figure(view: FieldView, *, zoom: bool = False) -> go.Figure:
         max(Z.shape) <= MAX_NUMBERED and _cell_px(*Z.shape) >= 7 * digits + 6
     )  # the number fits its cell
     text = [["" if not (v > 0) else fmt(v) for v in row] for row in Z] if numbered else None
-    fig = go.Figure(
-        grid_trace(
-            np.nan_to_num(Z, nan=0.0),
-            colors={"colorscale": "Blues", "zmin": 0.0, "zmax": top},
-            text=text,
-            numbers=numbered,
-            hover="paths",
-            x0=c_lo,
-            y0=r_lo,
-            showscale=True,
-            colorbar={"title": {"text": "paths"}, "thickness": 14},
-        )
+    fig = new_figure(
+        [
+            grid_trace(
+                np.nan_to_num(Z, nan=0.0),
+                colors={"colorscale": "Blues", "zmin": 0.0, "zmax": top},
+                text=text,
+                numbers=numbered,
+                hover="paths",
+                x0=c_lo,
+                y0=r_lo,
+                showscale=True,
+                colorbar={"title": {"text": "paths"}, "thickness": 14},
+            )
+        ]
     )
     if not inside.all():
         fig.add_trace(shade_trace(~inside, PAD_SHADE, x0=c_lo, y0=r_lo))
@@ -168,13 +177,15 @@ def output_figure(
     """
     Z = seen_counts(analysis, index)
     h, w = Z.shape
-    fig = go.Figure(
-        grid_trace(
-            Z,
-            colors={"colorscale": "Greens", "zmin": 0.0, "zmax": float(Z.max()) or 1.0},
-            hover="input pixels seen",
-            showscale=False,
-        )
+    fig = new_figure(
+        [
+            grid_trace(
+                Z,
+                colors={"colorscale": "Greens", "zmin": 0.0, "zmax": float(Z.max()) or 1.0},
+                hover="input pixels seen",
+                showscale=False,
+            )
+        ]
     )
     if clickable and h * w <= 128 * 128:
         yy, xx = np.mgrid[0:h, 0:w]

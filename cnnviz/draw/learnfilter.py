@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from cnnviz.draw.figures import color_range, grid_trace
+from cnnviz.draw.figures import color_range, grid_trace, new_figure
 from cnnviz.draw.palette import IMAGE, OKABE_ITO
 
 __all__ = ["kernels_figure", "loss_figure", "outputs_figure", "weight_names", "weights_figure"]
@@ -121,7 +121,7 @@ def kernels_figure(W: np.ndarray, K: np.ndarray, *, step: int, target_title: str
         plot_bgcolor="white",
         annotations=_titles(titles, 3),
     )
-    return go.Figure(data=data, layout=layout)
+    return new_figure(data, layout)
 
 
 def loss_figure(losses: Sequence[float], *, floor: float | None = None, title: str = "Loss") -> go.Figure:
@@ -156,7 +156,7 @@ def loss_figure(losses: Sequence[float], *, floor: float | None = None, title: s
         "showlegend": bool(floor),
         "legend": {"x": 1, "xanchor": "right", "y": 1},
     }
-    return go.Figure(data=data, layout=layout)
+    return new_figure(data, layout)
 
 
 def _log_axis(y: np.ndarray, floor: float | None) -> dict:
@@ -214,7 +214,7 @@ def weights_figure(history_W: Sequence[np.ndarray], target: np.ndarray) -> go.Fi
         "yaxis": {"title": {"text": "weight"}},
         "shapes": shapes,
     }
-    return go.Figure(data=data, layout=layout)
+    return new_figure(data, layout)
 
 
 def outputs_figure(picture: np.ndarray, target_map: np.ndarray, learned_map: np.ndarray) -> go.Figure:
@@ -237,4 +237,4 @@ def outputs_figure(picture: np.ndarray, target_map: np.ndarray, learned_map: np.
         plot_bgcolor="white",
         annotations=_titles(titles, 3, gap=0.04),
     )
-    return go.Figure(data=data, layout=layout)
+    return new_figure(data, layout)

@@ -119,6 +119,9 @@ def lite_spec(fig: go.Figure) -> str | None:
     # their dicts (`to_plotly_json` deep-copies the arrays too first: ~1 ms a grid).
     spec = _dicts_copied({"data": fig._data, "layout": fig._layout})
     spec["layout"].pop("template", None)
+    for key in ("shapes", "annotations"):
+        if spec["layout"].get(key) == []:
+            del spec["layout"][key]
     if not all(_trace_drawn(t) for t in spec["data"]) or not _layout_drawn(spec["layout"]):
         return None
     convert_to_base64(spec)
@@ -126,9 +129,10 @@ def lite_spec(fig: go.Figure) -> str | None:
 
 
 def _dicts_copied(value):
-    """`value` with every dict and list in it copied, and anything else (arrays, strings, numbers) shared."""
+    """`value` with every dict and list in it copied, and anything else (arrays, strings, numbers) shared; a
+    property set to None is left out (Plotly's "unset", which a figure built unchecked keeps as a None)."""
     if isinstance(value, dict):
-        return {k: _dicts_copied(v) for k, v in value.items()}
+        return {k: _dicts_copied(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
         return [_dicts_copied(v) for v in value]
     return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.draw.figures import CLEAR, Outline, grid_axes, grid_trace, outline_shape
+from cnnviz.draw.figures import CLEAR, Outline, grid_axes, grid_trace, new_figure, outline_shape
 from cnnviz.draw.palette import IMAGE, WINDOW_COLOR
 
 __all__ = ["crop", "picture_figure"]
@@ -48,7 +48,7 @@ def picture_figure(image, *, window: Outline | None = None, title: str = "", sid
         plot_bgcolor=CLEAR,
         **axes,
     )
-    return go.Figure(data=[_trace(image)], layout=layout)
+    return new_figure([_trace(image)], layout)
 
 
 def crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> tuple[np.ndarray, Outline]:
