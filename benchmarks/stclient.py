@@ -261,7 +261,9 @@ class Session:
         as well (a fragment's rerun needs it: Streamlit takes a value the browser leaves out as unset)."""
         state = WidgetState(id=widget_id)
         if kind == "slider":
-            state.double_array_value.data.extend(proto.value if proto.set_value or not shown else proto.default)
+            state.double_array_value.data.extend(
+                proto.value if proto.set_value or not shown else proto.default
+            )
         elif kind == "number_input" and (proto.HasField("value") or (shown and proto.HasField("default"))):
             value = proto.value if proto.HasField("value") else proto.default
             if proto.data_type == proto.INT:  # what the browser sends for a whole-number box
