@@ -4,7 +4,9 @@
     .venv/bin/python benchmarks/bench_class.py --sessions 1,10,30 --duration 20 --train
 
 Each session is a thread with its own websocket (benchmarks/stclient.py): it opens its page, then every
-1-2 s (--think) moves one of the page's sliders to a random value and waits for the rerun to finish. Beside
+1-2 s (--think) moves one of the page's sliders to a random value and waits for the rerun to finish. On a page
+with no slider (Convolution) it clicks one of the page's controls, leaving its value: the fragment that draws
+the control (the page below its title, or the stepper's part) reruns, as for any click on it. Beside
 the page's sessions, a tenth as many (at least one) drive a bare one-slider page served by the same process
 in the same run: the yardstick for what the machine and Streamlit alone cost under that load.
 
@@ -16,8 +18,10 @@ With --train, every Train session presses Start (the runs beyond each process's 
 --others sessions work on the Convolution page meanwhile: the students who are not training.
 
 Printed: p50/p95 of the reruns per case, the ratio of the page's p95 to the bare page's, the proxy's p95 over
-one process's, the server's memory per session (resident, summed over the app processes) and, after the
-sessions close, the memory left and (with --train) whether the training threads ended. Targets (issue 13, at
+one process's, the cores the app's processes and this client used while driving (the client shares the
+machine: its websockets parse every message a browser would), the server's memory per session (resident,
+summed over the app processes) and, after the sessions close, the memory left and (with --train) whether the
+training threads ended. Targets (issue 13, at
 30 sessions): page p95 within 3x of the bare page's; proxy p95 at most 0.6x of one process's. The exit status
 is 1 if a target was measured and missed.
 """
@@ -51,12 +55,31 @@ from cnnviz.lenet.job import training_processes  # noqa: E402
 from cnnviz.memory import resident_mb  # noqa: E402
 
 PAGES = {"Home": "", "Convolution": "Convolution", "Pooling": "Pooling", "Train": "Train_LeNet"}
+CONTROLS = (
+    "selectbox",
+    "number_input",
+    "checkbox",
+    "radio",
+    "text_area",
+    "toggle",
+)  # a click reruns its fragment
 OTHERS_PAGE = "Convolution"  # where the Train case's other students work while the class trains
 
 
 def rss_mb(pids: list[int]) -> float:
     """Resident memory of these processes, MB."""
     return sum(resident_mb(pid) for pid in pids)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) these processes have used so far, s (threads that ended included)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def training_threads(pids: list[int]) -> int:
@@ -86,8 +109,9 @@ class Student:
             for w in self.session.widgets.values()
             if w.kind == "slider" and not w.proto.options and not w.proto.disabled
         ]
-        if not sliders:
-            result = self.session.run()
+        if not sliders:  # a click on one of the page's controls: the fragment that draws it reruns
+            controls = [w for w in self.session.widgets.values() if w.kind in CONTROLS and w.fragment_id]
+            result = self.session.run(fragment_id=self.rng.choice(controls).fragment_id if controls else "")
         else:
             w = self.rng.choice(sliders).proto
             steps = max(1, round((w.max - w.min) / (w.step or 1)))
@@ -133,6 +157,10 @@ class Case:
     errors: list[str]
     note: str = ""
     others: tuple[float, float] = (float("nan"), float("nan"))  # the Train case's other pages' p50/p95
+    cores: tuple[float, float] = (
+        float("nan"),
+        float("nan"),
+    )  # CPU used while driving: the app's, this client's
 
 
 def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) -> Case:
@@ -176,10 +204,13 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         note = start_training(students)
     until = time.monotonic() + args.duration
     loops = [threading.Thread(target=s.loop, args=(until, args.think)) for s in students]
+    started, server_cpu, client_cpu = time.monotonic(), cpu_seconds(pids), time.process_time()
     for t in loops:
         t.start()
     for t in loops:
         t.join()
+    drive = time.monotonic() - started
+    cores = ((cpu_seconds(pids) - server_cpu) / drive, (time.process_time() - client_cpu) / drive)
     busy_mb = rss_mb(pids)
     for s in students:
         s.session.close()
@@ -210,6 +241,7 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         errors,
         note,
         quantiles(others),
+        cores,
     )
 
 
@@ -352,6 +384,10 @@ def format_case(c: Case) -> str:
         f"{c.serving:5} {c.page:12} {c.sessions:3} sessions: page p50/p95 {c.app[0]:7.0f} / {c.app[1]:7.0f} ms "
         f"({c.reruns} reruns), bare {c.bare[0]:6.0f} / {c.bare[1]:6.0f} ms, p95 ratio {ratio:5.1f}x; "
         f"{c.mb_per_session:6.1f} MB/session, {c.mb_left:+6.0f} MB after closing"
+    )
+    line += (
+        f"\n      cores busy while driving: the app {c.cores[0]:.2f} (its processes; training processes not "
+        f"counted), this client {c.cores[1]:.2f}"
     )
     if c.others[1] == c.others[1]:
         line += (

@@ -83,7 +83,11 @@ def stepper_payloads(at) -> list[dict]:
     AppTest has no element type for components v2: each comes back as an unknown "bidi_component"
     element whose proto holds the JSON data.
     """
-    return [_component_json(el.proto) for el in stepper_elements(at)]
+    payloads = []
+    for el in stepper_elements(at):
+        data = _component_json(el.proto)
+        payloads.append({**json.loads(data.pop("shared")), **data} if "shared" in data else data)
+    return payloads
 
 
 def pick_cell(at, key: str, i: int, j: int):

@@ -531,8 +531,23 @@ class Stepper {
   }
 }
 
+// The payload every session shares comes as one JSON string ("shared", ui/stepper.py), parsed once per digest.
+let sharedDigest = null;
+let sharedPayload = null;
+
+function payloadOf(data) {
+  if (typeof data.shared !== "string") return data;
+  const { shared, ...own } = data;
+  if (sharedDigest !== own.digest) {
+    sharedPayload = JSON.parse(shared);
+    sharedDigest = own.digest;
+  }
+  return { ...sharedPayload, ...own };
+}
+
 export default function (component) {
-  const { data, parentElement, setStateValue } = component;
+  const { parentElement, setStateValue } = component;
+  const data = payloadOf(component.data);
   let root = parentElement.querySelector(".stepper");
   if (!root) {
     root = html("div", { class: "stepper", tabindex: "0", "data-testid": "stepper" }, parentElement);
