@@ -6,7 +6,7 @@
 What a class of 30 costs one app process is about 20 clicks a second times this (bench_class.py measures the
 class itself). Each app is served by `streamlit run` from a temporary folder; one session per page moves a
 random slider of the page to a random value every 50 ms, or on a page with no slider (Convolution, Train)
-asks for the page's rerun, as bench_class's students do. The CPU time is read from /proc for the server
+clicks one of its controls (the fragment that draws it reruns, else the page), as bench_class's students do. The CPU time is read from /proc for the server
 process (all its threads); the rounds alternate which app goes first, with the same moves for both, so that
 the machine's drift falls on both alike. Printed per page and app: the median over rounds of the CPU per
 rerun, each round's figure, and the median wall time of a rerun.
@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import timing  # noqa: E402
-from stclient import Session  # noqa: E402
+from bench_class import CONTROLS  # noqa: E402
+from stclient import RunResult, Session  # noqa: E402
 
 PAGES = {"Home": "", "Convolution": "Convolution", "Pooling": "Pooling", "Train": "Train_LeNet"}
 
@@ -47,19 +48,21 @@ def old_app(rev: str) -> Path:
     return folder
 
 
-def click(session: Session, rng: random.Random) -> float:
-    """One student's move (a random slider to a random value, or a rerun); its wall time, s."""
+def click(session: Session, rng: random.Random) -> RunResult:
+    """One student's move, as bench_class's students make it: a random slider to a random value, or on a page
+    with no slider a click on one of its controls (the fragment that draws it reruns; the page, if none)."""
     sliders = [
         w
         for w in session.widgets.values()
         if w.kind == "slider" and not w.proto.options and not w.proto.disabled
     ]
     if not sliders:
-        return session.run().seconds
+        controls = [w for w in session.widgets.values() if w.kind in CONTROLS and w.fragment_id]
+        return session.run(fragment_id=rng.choice(controls).fragment_id if controls else "")
     widget = rng.choice(sliders)
     w = widget.proto
     steps = max(1, round((w.max - w.min) / (w.step or 1)))
-    return session.slide(widget, w.min + rng.randint(0, steps) * (w.step or 1)).seconds
+    return session.slide(widget, w.min + rng.randint(0, steps) * (w.step or 1))
 
 
 def main() -> int:
@@ -91,6 +94,7 @@ def main() -> int:
                 s.run()
             cpu = {name: [] for name in roots}
             wall = {name: [] for name in roots}
+            failed = dict.fromkeys(roots, 0)  # reruns that drew an error (a cheap rerun is no result)
             for r in range(args.rounds):
                 order = list(roots) if r % 2 == 0 else list(roots)[::-1]
                 for name in order:
@@ -98,13 +102,16 @@ def main() -> int:
                     before = cpu_seconds(pid)
                     for _ in range(args.clicks):
                         time.sleep(0.05)
-                        wall[name].append(click(sessions[name], rng) * 1000)
+                        result = click(sessions[name], rng)
+                        wall[name].append(result.seconds * 1000)
+                        failed[name] += bool(result.exceptions)
                     cpu[name].append((cpu_seconds(pid) - before) / args.clicks * 1000)
             for name in roots:
                 rounds = ", ".join(f"{x:.1f}" for x in cpu[name])
                 print(
                     f"{page:12} {name:10} CPU per click {statistics.median(cpu[name]):5.1f} ms (rounds {rounds}); "
                     f"wall {statistics.median(wall[name]):5.1f} ms"
+                    + (f"; {failed[name]} reruns drew an error" if failed[name] else "")
                 )
             for s in sessions.values():
                 s.close()
