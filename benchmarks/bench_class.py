@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from serve_class import ClassServer, parse_args  # noqa: E402
-from stclient import Session, SessionClosed  # noqa: E402
+from stclient import RunResult, Session, SessionClosed  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 from timing import BARE, app_folder  # noqa: E402
 
@@ -87,6 +87,23 @@ def training_threads(pids: list[int]) -> int:
     return sum(len(training_processes(pid)) for pid in pids)
 
 
+def move(session: Session, rng: random.Random) -> RunResult:
+    """A student's click: a random slider of the page to a random value, or on a page with no slider one of
+    its controls clicked with its value left (the fragment that draws it reruns; the page, if none)."""
+    sliders = [
+        w
+        for w in session.widgets.values()
+        if w.kind == "slider" and not w.proto.options and not w.proto.disabled
+    ]
+    if not sliders:
+        controls = [w for w in session.widgets.values() if w.kind in CONTROLS and w.fragment_id]
+        return session.run(fragment_id=rng.choice(controls).fragment_id if controls else "")
+    widget = rng.choice(sliders)
+    w = widget.proto
+    steps = max(1, round((w.max - w.min) / (w.step or 1)))
+    return session.slide(widget, w.min + rng.randint(0, steps) * (w.step or 1))
+
+
 @dataclass
 class Student:
     """One session's loop: think, move a slider, time the rerun."""
@@ -104,20 +121,7 @@ class Student:
             self.times.append(result.seconds)
             self.errors.extend(result.exceptions)
             return
-        sliders = [
-            w
-            for w in self.session.widgets.values()
-            if w.kind == "slider" and not w.proto.options and not w.proto.disabled
-        ]
-        if not sliders:  # a click on one of the page's controls: the fragment that draws it reruns
-            controls = [w for w in self.session.widgets.values() if w.kind in CONTROLS and w.fragment_id]
-            result = self.session.run(fragment_id=self.rng.choice(controls).fragment_id if controls else "")
-        else:
-            w = self.rng.choice(sliders).proto
-            steps = max(1, round((w.max - w.min) / (w.step or 1)))
-            result = self.session.slide(
-                self.rng.choice(sliders), w.min + self.rng.randint(0, steps) * (w.step or 1)
-            )
+        result = move(self.session, self.rng)
         self.times.append(result.seconds)
         self.errors.extend(result.exceptions)
 

@@ -38,15 +38,13 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import BARE, BARE_PAGE, ROOT, app_folder, serve_streamlit  # noqa: E402
+from timing import BARE, BARE_PAGE, app_folder, old_app, serve_streamlit  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -192,14 +190,6 @@ def report(results: dict[str, list[dict]]) -> bool:
             f" {statistics.median(r['ws_bytes'] for r in runs) / 1024:>6.0f}   {verdict}"
         )
     return ok
-
-
-def old_app(rev: str) -> Path:
-    """The app as it was at `rev` (`git archive` into a temporary folder), to serve beside this checkout."""
-    folder = Path(tempfile.mkdtemp(prefix="cnnviz-bench-render-old-"))
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True)
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
 
 
 def parse_args() -> argparse.Namespace:

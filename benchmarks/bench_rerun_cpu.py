@@ -19,9 +19,7 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,40 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import timing  # noqa: E402
-from bench_class import CONTROLS  # noqa: E402
-from stclient import RunResult, Session  # noqa: E402
+from bench_class import cpu_seconds, move  # noqa: E402
+from stclient import Session  # noqa: E402
+from timing import old_app  # noqa: E402
 
 PAGES = {"Home": "", "Convolution": "Convolution", "Pooling": "Pooling", "Train": "Train_LeNet"}
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def old_app(rev: str) -> Path:
-    """The app as it was at `rev` (`git archive`), to serve beside this checkout."""
-    folder = Path(tempfile.mkdtemp(prefix="cnnviz-bench-cpu-old-"))
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True)
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
-
-
-def click(session: Session, rng: random.Random) -> RunResult:
-    """One student's move, as bench_class's students make it: a random slider to a random value, or on a page
-    with no slider a click on one of its controls (the fragment that draws it reruns; the page, if none)."""
-    sliders = [
-        w
-        for w in session.widgets.values()
-        if w.kind == "slider" and not w.proto.options and not w.proto.disabled
-    ]
-    if not sliders:
-        controls = [w for w in session.widgets.values() if w.kind in CONTROLS and w.fragment_id]
-        return session.run(fragment_id=rng.choice(controls).fragment_id if controls else "")
-    widget = rng.choice(sliders)
-    w = widget.proto
-    steps = max(1, round((w.max - w.min) / (w.step or 1)))
-    return session.slide(widget, w.min + rng.randint(0, steps) * (w.step or 1))
 
 
 def main() -> int:
@@ -99,13 +68,13 @@ def main() -> int:
                 order = list(roots) if r % 2 == 0 else list(roots)[::-1]
                 for name in order:
                     rng, pid = random.Random(f"{page}-{r}"), servers[name][0].pid
-                    before = cpu_seconds(pid)
+                    before = cpu_seconds([pid])
                     for _ in range(args.clicks):
                         time.sleep(0.05)
-                        result = click(sessions[name], rng)
+                        result = move(sessions[name], rng)
                         wall[name].append(result.seconds * 1000)
                         failed[name] += bool(result.exceptions)
-                    cpu[name].append((cpu_seconds(pid) - before) / args.clicks * 1000)
+                    cpu[name].append((cpu_seconds([pid]) - before) / args.clicks * 1000)
             for name in roots:
                 rounds = ", ".join(f"{x:.1f}" for x in cpu[name])
                 print(

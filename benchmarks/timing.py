@@ -88,3 +88,12 @@ def app_folder(prefix: str = "cnnviz-bench-", extra: dict[str, str] | None = Non
     for n, (path, source) in enumerate((extra or {}).items()):
         (folder / "pages" / f"{100 + n}_{path}.py").write_text(source)
     return folder
+
+
+def old_app(rev: str) -> Path:
+    """The app as it was at git revision `rev` (`git archive` into a temporary folder), to serve beside this
+    checkout. Remove it with `shutil.rmtree` when done."""
+    folder = Path(tempfile.mkdtemp(prefix="cnnviz-bench-old-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
