@@ -81,6 +81,18 @@ def _keep_rows_in_link(rows: list[dict], preset_rows: list[dict]) -> None:
     _link_value("net", text or "", "")
 
 
+def _link_unread(param: str) -> bool:
+    """Whether the link's `param` (the field's layer `rf` or cell `cell`) is still to be applied: each is
+    applied once, in the first run that reaches it. Not "in the session's first run": a run can be cut short
+    (a browser's rerun request arrives mid-run), and the next run must still apply what the link holds."""
+    return param in st.session_state.get("layers_link_unread", ())
+
+
+def _link_read(*params: str) -> None:
+    """The link's `params` are applied (or no longer apply): later runs leave them to the widgets."""
+    st.session_state["layers_link_unread"] = st.session_state.get("layers_link_unread", set()) - set(params)
+
+
 def _arrived_net() -> bool:
     """A network in the link that this page did not write: the Train page's "Edit" link, in this session."""
     text = st.query_params.get("net")
@@ -106,19 +118,21 @@ def _on_preset_change() -> None:
     _load(ALL_PRESETS[st.session_state["layers_preset"]], None)
 
 
-def network_section() -> tuple[Preset, tuple[int, int, int], bool, bool]:
-    """The preset, the input shape C, H, W, the padding convention, and whether this session just opened."""
+def network_section() -> tuple[Preset, tuple[int, int, int], bool]:
+    """The preset, the input shape C, H, W and the padding convention."""
     top = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
     with top[0]:
         preset_name = ui.url_select(
             "Start from", list(ALL_PRESETS), key="layers_preset", on_change=_on_preset_change
         )
     preset = ALL_PRESETS[preset_name]
-    fresh = "layers_loaded" not in st.session_state
-    if fresh:  # the first visit: the link's table, if any (the link's input shape wins over the preset's)
-        st.session_state["layers_loaded"] = preset_name
-        st.session_state["layers_version"] = 0
+    if "layers_loaded" not in st.session_state:
+        # The first visit: the link's table, if any (the link's input shape wins over the preset's); its
+        # field layer and cell are applied where the field is drawn.
+        st.session_state["layers_link_unread"] = {"rf", "cell"}
         st.session_state["layers_linked"] = _linked_rows()
+        st.session_state["layers_version"] = 0
+        st.session_state["layers_loaded"] = preset_name
     elif _arrived_net():  # an address from another page, not a widget: no callback runs, so load it here
         _load(preset, _linked_rows())
     shape = []
@@ -133,7 +147,7 @@ def network_section() -> tuple[Preset, tuple[int, int, int], bool, bool]:
         )
     if preset.note:
         st.caption(slide_math(preset.note))
-    return preset, tuple(shape), total_padding, fresh
+    return preset, tuple(shape), total_padding
 
 
 def _reset_table() -> None:
@@ -247,9 +261,9 @@ def send_to_training_section(spec: NetSpec, rows: list[dict], parse_error: str |
 
 
 # --- Receptive field: which input cells one output cell sees ------------------------------------------------------
-def _choose_layer(analysis: Analysis, choices: list[int], fresh: bool) -> int:
+def _choose_layer(analysis: Analysis, choices: list[int]) -> int:
     """The layer whose field is drawn: the link's (`rf`) on the first load, else the last one."""
-    if fresh and "rf" in st.query_params:
+    if _link_unread("rf") and "rf" in st.query_params:
         raw = st.query_params["rf"]
         if raw.isdigit() and int(raw) in choices:
             st.session_state["layers_rf_layer"] = int(raw)
@@ -258,6 +272,7 @@ def _choose_layer(analysis: Analysis, choices: list[int], fresh: bool) -> int:
                 f"This link sets **rf** to `{raw}`, not one of the layers {choices}; showing the last.",
                 icon="🔗",
             )
+    _link_read("rf")
     if st.session_state.get("layers_rf_layer") not in choices:
         st.session_state["layers_rf_layer"] = choices[-1]
     index = st.selectbox(
@@ -279,7 +294,7 @@ def _linked_cell(shape: tuple[int, ...]) -> tuple[int, int] | None:
         return None
 
 
-def _start_cell(index: int, shape: tuple[int, ...], fresh: bool) -> None:
+def _start_cell(index: int, shape: tuple[int, ...]) -> None:
     """Where the cell inputs start, set before they are drawn: a click on the output grid (the chart's selection
     arrives as its state, with no callback), a new layer's centre (or the link's cell), kept inside the maps."""
     state = st.session_state.get("layers_out_chart")
@@ -291,7 +306,8 @@ def _start_cell(index: int, shape: tuple[int, ...], fresh: bool) -> None:
             st.session_state["layers_cell_row"], st.session_state["layers_cell_col"] = clicked
     if st.session_state.get("layers_cell_for") != (index, *shape[-2:]):  # a new layer: start at its centre
         st.session_state["layers_cell_for"] = (index, *shape[-2:])
-        linked = _linked_cell(shape) if fresh else None
+        linked = _linked_cell(shape) if _link_unread("cell") else None
+        _link_read("cell")
         st.session_state["layers_cell_row"], st.session_state["layers_cell_col"] = linked or centre_cell(
             shape
         )
@@ -301,11 +317,9 @@ def _start_cell(index: int, shape: tuple[int, ...], fresh: bool) -> None:
     ui.keep_within("layers_cell_col", shape[-1] - 1)
 
 
-def _choose_cell(
-    index: int, shape: tuple[int, ...], fresh: bool, zoomed: bool
-) -> tuple[tuple[int, int], bool]:
+def _choose_cell(index: int, shape: tuple[int, ...], zoomed: bool) -> tuple[tuple[int, int], bool]:
     """The output cell (row, column) and whether to zoom to its field; the cell is kept in the link."""
-    _start_cell(index, shape, fresh)
+    _start_cell(index, shape)
     h_out, w_out = shape[-2:]
     controls = st.columns([1, 1, 2], vertical_alignment="bottom")
     with controls[0]:
@@ -351,7 +365,7 @@ PATHS_TEXT = (
 )
 
 
-def receptive_field_section(analysis: Analysis, layers: list, fresh: bool, zoomed: bool) -> None:
+def receptive_field_section(analysis: Analysis, layers: list, zoomed: bool) -> None:
     """Pick a layer and one of its output cells; see the input cells it reads, and by how many paths."""
     st.subheader("Receptive field: what one output cell sees")
     ui.explain(FIELD_TEXT)
@@ -360,6 +374,7 @@ def receptive_field_section(analysis: Analysis, layers: list, fresh: bool, zoome
         st.info(
             "Add a conv or pooling layer to see a receptive field (ReLU, flatten and linear have no window)."
         )
+        _link_read("rf", "cell")  # the link's field is not drawn: it does not wait for a later network
         return
     _, h, w = analysis.input_shape
     if max(h, w) > MAX_PICTURE:
@@ -367,9 +382,10 @@ def receptive_field_section(analysis: Analysis, layers: list, fresh: bool, zoome
             f"The receptive field is drawn for inputs up to {MAX_PICTURE}x{MAX_PICTURE}; this one is {h}x{w}. "
             "The table above still gives every layer's field size, jump and start."
         )
+        _link_read("rf", "cell")
         return
-    index = _choose_layer(analysis, choices, fresh)
-    cell, zoom = _choose_cell(index, analysis.rows[index].shape, fresh, zoomed)
+    index = _choose_layer(analysis, choices)
+    cell, zoom = _choose_cell(index, analysis.rows[index].shape, zoomed)
     st.markdown(FieldView(analysis, index, cell).summary())
     formula = field_formula(analysis, index)
     if formula:
@@ -396,7 +412,7 @@ def page_body(projector: bool) -> None:
         "A small network layer by layer: output shapes from out = floor((n + 2p - f) / s) + 1, parameters from "
         "C_out × (C_in × f × f + 1) and receptive fields, with your numbers filled in."
     )
-    preset, input_shape, total_padding, fresh = network_section()
+    preset, input_shape, total_padding = network_section()
     table_area = st.container()  # the table of shapes goes first on screen; the editor that drives it below
     rows = editor_section(preset, projector)
     layers, parse_error, _ = layers_from_rows(rows)
@@ -405,7 +421,7 @@ def page_body(projector: bool) -> None:
         table = shape_table_section(analysis, layers, analysis.error or parse_error, total_padding)
     table_extras_section(table, analysis)
     send_to_training_section(NetSpec(input_shape, tuple(layers)), rows, parse_error)
-    receptive_field_section(analysis, layers, fresh, _zoomed(preset))
+    receptive_field_section(analysis, layers, _zoomed(preset))
 
 
 main()

@@ -125,24 +125,33 @@ def data_choice() -> Dataset:
 
 
 def uploaded_weights(holder: JobHolder) -> None:
-    with st.expander("Upload saved weights (to try or to continue training)"):
-        upload = st.file_uploader("LeNet-5 weights (.pt) saved by this page", key="train_weights_upload")
-        if upload is not None and st.session_state.get("train_weights_seen") != upload.file_id:
-            st.session_state["train_weights_seen"] = upload.file_id
-            try:
-                holder.base, holder.base_name = load_weights(upload.getvalue()), upload.name
-                st.session_state.pop("train_weights_error", None)
-                st.session_state["train_start_from"] = "uploaded"
-            except ValueError as error:
-                st.session_state["train_weights_error"] = f"{upload.name}: {error}"
-        if "train_weights_error" in st.session_state:
-            st.error(st.session_state["train_weights_error"], icon="⚠️")
-        if holder.base is not None:
-            st.success(f"Uploaded: {holder.base_name}.")
-            if st.button("Forget the uploaded weights", key="train_forget_weights"):
-                holder.base = None
-                st.session_state["train_start_from"] = "pretrained"
-                st.rerun()
+    """Saved weights by upload, in a fold drawn when opened (the uploader's JavaScript cost every first visit
+    to the page about 50 ms): once read, the weights live in `holder`, so closing the fold keeps them."""
+    with ui.folded(
+        "Upload saved weights (to try or to continue training)", key="train_weights_fold", projector=True
+    ) as open_:
+        if open_:
+            _weights_upload(holder)
+
+
+def _weights_upload(holder: JobHolder) -> None:
+    upload = st.file_uploader("LeNet-5 weights (.pt) saved by this page", key="train_weights_upload")
+    if upload is not None and st.session_state.get("train_weights_seen") != upload.file_id:
+        st.session_state["train_weights_seen"] = upload.file_id
+        try:
+            holder.base, holder.base_name = load_weights(upload.getvalue()), upload.name
+            st.session_state.pop("train_weights_error", None)
+            st.session_state["train_start_from"] = "uploaded"
+        except ValueError as error:
+            st.session_state["train_weights_error"] = f"{upload.name}: {error}"
+    if "train_weights_error" in st.session_state:
+        st.error(st.session_state["train_weights_error"], icon="⚠️")
+    if holder.base is not None:
+        st.success(f"Uploaded: {holder.base_name}.")
+        if st.button("Forget the uploaded weights", key="train_forget_weights"):
+            holder.base = None
+            st.session_state["train_start_from"] = "pretrained"
+            st.rerun()
 
 
 def start_choice(holder: JobHolder) -> tuple[str, LeNet5 | None]:
@@ -182,7 +191,8 @@ def architecture(fixed: LeNet5 | None) -> tuple[str, str]:
             help="avg = LeCun's subsampling",
         )
     rows = LeNet5(activation, pooling).describe()
-    st.dataframe(
+    # A static table: st.dataframe's grid (its JavaScript and canvas) added about 100 ms to the first render.
+    st.table(
         {
             "layer": [r.name for r in rows],
             "what it does": [r.kind for r in rows],

@@ -36,6 +36,39 @@ def test_the_whole_screen_comes_from_the_link():
     )
 
 
+def test_a_first_run_cut_short_still_opens_the_links_field_and_cell(monkeypatch):
+    """A browser's rerun request can stop a run anywhere (Streamlit raises RerunException at the next st call).
+    The session's first run is cut short here just before the field is drawn; the run that follows must
+    still apply the link's layer (`rf`) and cell, and keep them in the link."""
+    from urllib.parse import urlencode
+
+    import streamlit as st
+    from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+
+    import cnnviz.lessons.layertable as layertable
+
+    field_layers, cut = layertable.field_layers, []
+
+    def first_run_cut_short(analysis):
+        if not cut:  # the browser's request carries the page's address, as the browser shows it
+            cut.append(True)
+            raise RerunException(RerunData(query_string=urlencode(st.query_params.to_dict())))
+        return field_layers(analysis)
+
+    monkeypatch.setattr(layertable, "field_layers", first_run_cut_short)
+    at = app_test(PAGE)
+    at.query_params.update({"rf": "2", "cell": "1_3"})
+    at.run()
+    assert cut and not at.exception
+    assert at.selectbox(key="layers_rf_layer").value == 2
+    cell = (at.number_input(key="layers_cell_row").value, at.number_input(key="layers_cell_col").value)
+    assert cell == (1, 3)
+    assert at.query_params["rf"] == "2" and at.query_params["cell"] == "1_3"
+    at.selectbox(key="layers_rf_layer").set_value(1).run()  # applied once: later choices are the student's
+    assert at.selectbox(key="layers_rf_layer").value == 1
+
+
 def test_a_bad_link_warns_and_shows_the_preset():
     at = app_test(PAGE)
     at.query_params.update({"net": "not-a-table", "layers_H": "0", "rf": "99", "cell": "x"})

@@ -181,6 +181,9 @@ def test_a_typed_grid_gets_a_prediction_and_a_typo_keeps_it():
 
 def test_a_bad_weights_upload_shows_an_error_and_a_good_one_is_used():
     at = app_test(PAGE).run()
+    assert not at.file_uploader  # the uploader is drawn when its fold is opened
+    at.session_state["train_weights_fold"] = True
+    at.run()
     at.file_uploader(key="train_weights_upload").upload(
         "w.pt", b"not a weights file", "application/octet-stream"
     )
@@ -194,6 +197,11 @@ def test_a_bad_weights_upload_shows_an_error_and_a_good_one_is_used():
     assert at.selectbox(key="train_pooling").value == "avg"
     assert any("Uploaded: good.pt" in s.value for s in at.success)
     assert at.radio(key="train_start_from").value == "uploaded"
+    at.session_state["train_weights_fold"] = False
+    at.run()
+    assert not at.file_uploader and not at.exception  # a closed fold keeps the weights read
+    assert at.radio(key="train_start_from").value == "uploaded"
+    assert at.selectbox(key="train_activation").value == "tanh"
 
 
 def test_an_uploaded_picture_is_preprocessed_and_predicted():

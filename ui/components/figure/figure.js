@@ -40,7 +40,10 @@ function decode(value) {
     }
     return { values: Float64Array.from(value, (v) => (v === null ? NaN : Number(v))), rows: 1, cols: value.length };
   }
-  const bytes = Uint8Array.from(atob(value.bdata), (c) => c.charCodeAt(0));
+  // A plain loop: Uint8Array.from with a function took 100 ms of Feature maps' first render (six 128x128 maps).
+  const text = atob(value.bdata);
+  const bytes = new Uint8Array(text.length);
+  for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
   const values = new DTYPES[value.dtype](bytes.buffer);
   const shape = value.shape ? String(value.shape).split(",").map(Number) : [values.length];
   return { values, rows: shape.length > 1 ? shape[0] : 1, cols: shape.length > 1 ? shape[1] : shape[0], depth: shape[2] || 1 };
