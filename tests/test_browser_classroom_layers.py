@@ -57,5 +57,9 @@ def test_projector_mode_shows_the_table_in_large_type_on_the_first_screen(server
         assert_on_first_screen(pg, pg.locator(TABLE).first, "the table of shapes and parameters")
         size = pg.locator(f"{TABLE} td").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
         assert size >= 20
+        # The sidebar starts closed: Streamlit's header is opaque then, and the title must start below it.
+        header = pg.locator('[data-testid="stHeader"]').bounding_box()
+        title = pg.locator("h1").first.bounding_box()
+        assert title["y"] >= header["y"] + header["height"], (title, header)
     finally:
         context.close()

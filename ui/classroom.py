@@ -49,21 +49,28 @@ def projector_mode() -> bool:
 
 
 # Streamlit leaves 6rem above a page's title; on a 768-px laptop screen that pushes the lesson below the fold.
-_COMPACT_CSS = """<style>
+# The page's CSS goes to the browser with the Copy link component (`copy_link_button`), not st.html: st.html
+# loads its own JavaScript (and an HTML sanitiser) on a page's first visit, about 60 ms of its first render.
+_COMPACT_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 [data-testid="stMainBlockContainer"] h1 { padding-top: 0; }
+/* With the sidebar closed (projector mode opens so), Streamlit's header turns opaque over the top 60 px to hold
+   the button that opens it: the title starts below it, not half under it. */
+[data-testid="stApp"]:has([data-testid="stSidebar"][data-collapsed="true"]) [data-testid="stMainBlockContainer"] {
+  padding-top: 4rem;
+}
 [data-testid="stTable"] th, [data-testid="stTable"] td { padding: 0.2rem 0.45rem; }
 @media (max-height: 820px) {
   [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; }
   [data-testid="stTable"] table { font-size: 0.85rem; }
 }
-</style>"""
+"""
 # Projector mode: tables, metrics and captions at sizes a room can read.
-_PROJECTOR_CSS = """<style>
+_PROJECTOR_CSS = """
 [data-testid="stTable"] table { font-size: 1.35rem; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem; }
 [data-testid="stCaptionContainer"], [data-testid="stMarkdown"] p, [data-testid="stAlert"] p { font-size: 1.25rem; }
-</style>"""
+"""
 
 
 def classroom_bar() -> bool:
@@ -71,16 +78,13 @@ def classroom_bar() -> bool:
 
     It also tightens the space above the page's title, so the main visual fits a laptop's first screen.
     """
-    st.html(_COMPACT_CSS)
     with st.sidebar:
         on = url_toggle(
             "Projector mode",
             key=PROJECTOR_KEY,
             help="Figures fill the width with big numbers and labels; explanations are hidden. Kept in the link.",
         )
-        copy_link_button()
-    if on:
-        st.html(_PROJECTOR_CSS)
+        copy_link_button(css=_COMPACT_CSS + (_PROJECTOR_CSS if on else ""))
     return on
 
 
@@ -176,6 +180,14 @@ _COPY_CSS = """
 # the link is shown selected in a text box instead, so Ctrl+C copies it.
 _COPY_JS = """
 export default function (component) {
+  // The page's CSS (data.css): one style element in the document's head, replaced by each full run's.
+  let style = document.getElementById("cnnviz-page-css");
+  if (!style) {
+    style = document.createElement("style");
+    style.id = "cnnviz-page-css";
+    document.head.appendChild(style);
+  }
+  style.textContent = (component.data && component.data.css) || "";
   const root = component.parentElement;
   const button = root.querySelector("button");
   const status = root.querySelector(".status");
@@ -198,9 +210,10 @@ export default function (component) {
 _copy_link = st.components.v2.component("cnnviz.copy_link", html=_COPY_HTML, css=_COPY_CSS, js=_COPY_JS)
 
 
-def copy_link_button(key: str = "copy_link") -> None:
-    """A button that copies the page's address (every setting bound to the URL is in it); no network."""
-    _copy_link(key=key)
+def copy_link_button(key: str = "copy_link", *, css: str = "") -> None:
+    """A button that copies the page's address (every setting bound to the URL is in it); no network. It also
+    puts `css` in the page (the page's own look: `classroom_bar`)."""
+    _copy_link(key=key, data={"css": css})
 
 
 # --- Settings kept in the link ----------------------------------------------------------------------------
