@@ -6,9 +6,10 @@
     .venv/bin/python benchmarks/bench_first_render.py --against 022eb79  # that commit's app too, same rounds
 
 One `streamlit run` serves the app from a temporary folder of links to this checkout plus a bare page (one
-slider and a line of text: `timing.BARE_PAGE`) and the same with one small Plotly heatmap, so two yardsticks
-are measured in the same run: what Streamlit and the browser alone cost, and what loading and starting
-Plotly's JavaScript adds to any page that draws a Plotly figure. The server is warmed first (every page
+slider and a line of text: `timing.BARE_PAGE`), the same with one small Plotly heatmap, and the same slider in
+this app's frame (`SHELL_PAGE`), so three yardsticks are measured in the same run: what Streamlit and the
+browser alone cost, what loading and starting Plotly's JavaScript adds to any page that draws a Plotly
+figure, and the least any page of this app costs (its menu, title, projector switch and Copy link). The server is warmed first (every page
 opened once: imports done, caches filled). Then, round after round (the pages interleaved, so the machine's
 load falls on all of them alike), each page is opened in a fresh browser context (no cookies, no HTTP cache,
 a new Streamlit session; with `--cache warm`, a new tab of the warm-up's context instead: its HTTP cache
@@ -62,7 +63,27 @@ fig = go.Figure(go.Heatmap(z=np.arange(36).reshape(6, 6), texttemplate="%{z}"), 
 st.plotly_chart(fig, key="bare_plotly")
 """
 )
-YARDSTICKS = ("bare page", "bare + Plotly")
+# The third: this app's own frame around a bare page's slider (the menu, title, introduction, projector switch
+# and Copy link of `ui.page_setup`, the body a fragment as on every page), the least any page of the app costs.
+SHELL = "Bench_app_shell"
+SHELL_PAGE = '''"""The app's frame around one slider (bench_first_render's third yardstick)."""
+
+import streamlit as st
+
+import ui.page as ui
+
+ui.page_setup("App shell", intro="The menu, this title and introduction, the projector switch and Copy link.")
+
+
+@st.fragment
+def page_body() -> None:
+    value = st.slider("A value", 0, 100, 50, key="shell_value")
+    st.write(f"The value is {value}.")
+
+
+page_body()
+'''
+YARDSTICKS = ("bare page", "bare + Plotly", "app shell")
 PAGES = {
     "Home": "",
     "Convolution": "Convolution",
@@ -74,6 +95,7 @@ PAGES = {
     "Learn a filter": "Learn_a_filter",
     "bare page": BARE,
     "bare + Plotly": BARE_PLOTLY,
+    "app shell": SHELL,
 }
 PLOTLY_DRAWN = '[data-testid="stPlotlyChart"] .main-svg'
 FIGURE_DRAWN = '[data-testid="cnnvizFigure"] svg.fig-svg'  # the light figure component (ui/figure_view.py)
@@ -89,6 +111,7 @@ MAIN_VISUAL = {
     "Learn a filter": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "bare page": '[data-testid="stSlider"]',
     "bare + Plotly": '[data-testid="stPlotlyChart"] .main-svg',
+    "app shell": '[data-testid="stSlider"]',
 }
 
 # Runs in every page before its own scripts: on each animation frame, is the page fully rendered? Keeps the
@@ -242,14 +265,16 @@ def main() -> int:
     names = [n for n in PAGES if n in args.pages.split(",") or n in YARDSTICKS]
     from playwright.sync_api import sync_playwright
 
-    folders = {"": app_folder("cnnviz-bench-render-", extra={BARE_PLOTLY: BARE_PLOTLY_PAGE})}
+    folders = {
+        "": app_folder("cnnviz-bench-render-", extra={BARE_PLOTLY: BARE_PLOTLY_PAGE, SHELL: SHELL_PAGE})
+    }
     if args.against:
         folders[f" @{args.against}"] = old_app(args.against)
     procs, servers = [], {}
     try:
         for suffix, folder in folders.items():
             if suffix:  # the old app gets the same yardstick pages as this one
-                for page in ("pages/99_" + BARE, "pages/100_" + BARE_PLOTLY):
+                for page in ("pages/99_" + BARE, "pages/100_" + BARE_PLOTLY, "pages/101_" + SHELL):
                     shutil.copy(folders[""] / f"{page}.py", folder / f"{page}.py")
             proc, servers[suffix] = serve_streamlit(folder / "app.py", folder)
             procs.append(proc)
