@@ -125,8 +125,8 @@ def data_choice() -> Dataset:
 
 
 def uploaded_weights(holder: JobHolder) -> None:
-    """Saved weights by upload, in a fold drawn when opened (the uploader's JavaScript cost every first visit
-    to the page about 50 ms): once read, the weights live in `holder`, so closing the fold keeps them."""
+    """Saved weights by upload, in a fold drawn when opened (so a first visit to the page does not load the
+    uploader's JavaScript): once read, the weights live in `holder`, so closing the fold keeps them."""
     with ui.folded(
         "Upload saved weights (to try or to continue training)", key="train_weights_fold", projector=True
     ) as open_:
