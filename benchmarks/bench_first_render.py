@@ -9,11 +9,12 @@ One `streamlit run` serves the app from a temporary folder of links to this chec
 slider and a line of text: `timing.BARE_PAGE`), the same with one small Plotly heatmap, and the same slider in
 this app's frame (`SHELL_PAGE`), so three yardsticks are measured in the same run: what Streamlit and the
 browser alone cost, what loading and starting Plotly's JavaScript adds to any page that draws a Plotly
-figure, and the least any page of this app costs (its menu, title, projector switch and Copy link). The server is warmed first (every page
-opened once: imports done, caches filled). Then, round after round (the pages interleaved, so the machine's
-load falls on all of them alike), each page is opened in a fresh browser context (no cookies, no HTTP cache,
-a new Streamlit session; with `--cache warm`, a new tab of the warm-up's context instead: its HTTP cache
-holds Streamlit's and Plotly's JavaScript, the session is still new), and timed from navigation start (`performance.now()`'s origin, just before
+figure, and the least any page of this app costs (its menu, title, projector switch and Copy link). The
+server is warmed first (every page opened once: imports done, caches filled). Then, round after round (the
+pages interleaved, so the machine's load falls on all of them alike), each page is opened in a fresh browser
+context (no cookies, no HTTP cache, a new Streamlit session; with `--cache warm`, a new tab of the warm-up's
+context instead: its HTTP cache holds Streamlit's and Plotly's JavaScript, the session is still new), and
+timed from navigation start (`performance.now()`'s origin, just before
 `page.goto`) to the first moment it is fully rendered:
 
 - the script run has finished: `stApp`'s `data-test-script-state` is `notRunning` (Streamlit 1.67 writes
@@ -208,8 +209,8 @@ def report(results: dict[str, list[dict]]) -> bool:
         verdict = "" if not judged else ("ok" if med < TARGET_MS else f"MISSED (> {TARGET_MS} ms)")
         ok = ok and (not judged or med < TARGET_MS)
         print(
-            f"{name:<28}{med:>10.0f}{max(ms):>8.0f}{med / bare:>8.2f}  {last['plotly']:>6} {last['figures']:>7} {last['images']:>6}"
-            f" {last['steppers']:>8} {last['iframes']:>8} {last['elements']:>8}"
+            f"{name:<28}{med:>10.0f}{max(ms):>8.0f}{med / bare:>8.2f}  {last['plotly']:>6} {last['figures']:>7}"
+            f" {last['images']:>6} {last['steppers']:>8} {last['iframes']:>8} {last['elements']:>8}"
             f" {statistics.median(r['ws_bytes'] for r in runs) / 1024:>6.0f}   {verdict}"
         )
     return ok
@@ -273,9 +274,9 @@ def main() -> int:
     procs, servers = [], {}
     try:
         for suffix, folder in folders.items():
-            if suffix:  # the old app gets the same yardstick pages as this one
-                for page in ("pages/99_" + BARE, "pages/100_" + BARE_PLOTLY, "pages/101_" + SHELL):
-                    shutil.copy(folders[""] / f"{page}.py", folder / f"{page}.py")
+            if suffix:  # the old app gets the same yardstick pages as this one (app_folder wrote them)
+                for page in (folders[""] / "pages").glob("*_Bench_*.py"):
+                    shutil.copy(page, folder / "pages" / page.name)
             proc, servers[suffix] = serve_streamlit(folder / "app.py", folder)
             procs.append(proc)
         with sync_playwright() as p:

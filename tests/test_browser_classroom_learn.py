@@ -5,6 +5,7 @@ import re
 import pytest
 from browser_helpers import SCREENS, assert_on_first_screen, open_at, settle, viewport_shot
 from conftest import FIGURES
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +49,7 @@ def test_a_link_reopens_the_same_settings_in_a_fresh_browser(server, browser):
         # settled: in one clean-clone CI run, read as soon as any figure was drawn, the first figure on the page
         # was the unseen picture's (the learned filter's not drawn yet). Up to 30 s; a page that never shows
         # the link's weights fails.
-        shown = []
-        for _ in range(55):  # about 0.55 s a round
-            settle(pg2)
-            shown = pg2.locator(CHARTS).nth(0).locator("text").all_text_contents()
-            if shown == learned:
-                break
-            pg2.wait_for_timeout(250)
-        assert shown == learned
+        expect(pg2.locator(CHARTS).nth(0).locator("text")).to_have_text(learned, timeout=30_000)
         assert pg2.get_by_text("3 random noise picture(s)").count() == 1  # the training set from the link
     finally:
         fresh.close()
