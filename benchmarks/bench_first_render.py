@@ -107,7 +107,7 @@ MAIN_VISUAL = {
     "Correlation": f"{PLOTLY_DRAWN}, {FIGURE_DRAWN}",
     "Pooling": "stepper",
     "Feature maps": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
-    "Layer arithmetic": '[data-testid="stDataFrame"], [data-testid="stTable"]',
+    "Layer arithmetic": '[data-testid="stMarkdownContainer"] table',
     "Train LeNet": f'{PLOTLY_DRAWN}, [data-testid="stImage"] img, svg',
     "Learn a filter": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "bare page": '[data-testid="stSlider"]',
@@ -119,9 +119,12 @@ MAIN_VISUAL = {
 # start of the current stretch of "yes" in window.__rendered (null while "no") and what the page shows.
 WATCH = """(() => {
   const MAIN = __MAIN__;
+  // Inside components' shadow roots too. Only the components' hosts are visited: walking every element for a
+  // shadow root on each frame took ~100 ms of a 1,000-element page's main thread, the page's own time.
+  const HOSTS = '[data-testid="stBidiComponentIsolated"]';
   const deep = (root, sel, out = []) => {
     root.querySelectorAll(sel).forEach(n => out.push(n));
-    root.querySelectorAll('*').forEach(n => { if (n.shadowRoot) deep(n.shadowRoot, sel, out); });
+    root.querySelectorAll(HOSTS).forEach(n => { if (n.shadowRoot) deep(n.shadowRoot, sel, out); });
     return out;
   };
   const visible = n => !!(n.offsetParent || n.getClientRects().length);

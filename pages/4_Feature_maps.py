@@ -19,6 +19,7 @@ INTRO = (
     "green and blue channels, 1x1 convolutions that mix channels, and the two convolutions that change "
     "the picture's scale: transposed (up-sampling) and dilated (gaps between the taps)."
 )
+ROW_WIDTHS = [1.25, 2, 2, 2]  # a bank row's columns: the kernel, then its three maps
 FIRST_ROWS = 3  # the bank's kernels drawn at once (the first screen at 1920x1080); the others when opened
 DEFAULT_BANK = ["Vertical edge", "Horizontal edge", "Diagonal edge", "Laplacian", "Sharpen", "Box blur"]
 CHANNEL_DEFAULTS = {"R": "Vertical edge", "G": "Horizontal edge", "B": "Laplacian"}
@@ -181,23 +182,22 @@ def bank_controls() -> dict:
 
 
 def bank_row(bank, k: int, stages: dict, scales: dict, shared: bool) -> None:
-    """Kernel `k`'s row: the kernel, its map before and after ReLU, and after pooling."""
+    """Kernel `k`'s row: the kernel, its map before and after ReLU, and after pooling (one element)."""
     map_px = 420 if ui.projector_mode() else 160  # in projector mode the maps fill their columns
-    row = st.columns([1.25, 2, 2, 2])
     kernel = KERNELS[bank.names[k]]
-    with row[0]:
-        title = f"{bank.names[k]}" + (f"<br>x {kernel.scale_text}" if kernel.scale_text else "")
-        draw(grid_figure(kernel.weights, title=title, showscale=False, cell_px=26), key=f"fm_kernel_{k}")
-    for col, (stage, maps) in zip(row[1:], stages.items(), strict=True):
-        with col:
-            Z = maps[k]
-            fig = map_figure(
+    title = f"{bank.names[k]}" + (f"<br>x {kernel.scale_text}" if kernel.scale_text else "")
+    figs = [grid_figure(kernel.weights, title=title, showscale=False, cell_px=26)]
+    for stage, maps in stages.items():
+        Z = maps[k]
+        figs.append(
+            map_figure(
                 Z,
                 title=f"{stage}: {Z.shape[0]}x{Z.shape[1]}",
                 colors=scales[stage] if shared else color_range([Z]),
                 side_px=map_px,
             )
-            draw(fig, key=f"fm_map_{k}_{stage}")
+        )
+    ui.show_grid_row(figs, key=f"fm_row_{k}", widths=ROW_WIDTHS, grow=False)
 
 
 def bank_maps(bank, pool_mode: str, shared: bool) -> None:
@@ -209,7 +209,7 @@ def bank_maps(bank, pool_mode: str, shared: bool) -> None:
         f"after {pool_mode} pooling": bank.pooled,
     }
     scales = {stage: color_range([maps]) for stage, maps in stages.items()}
-    head = st.columns([1.25, 2, 2, 2])
+    head = st.columns(ROW_WIDTHS)
     for col, text in zip(head, ["**Kernel**", *(f"**Feature map {s}**" for s in stages)], strict=True):
         col.markdown(text)
     for k in range(min(FIRST_ROWS, len(bank.names))):

@@ -164,24 +164,44 @@ def _editor_frame(rows: list[dict]) -> pd.DataFrame:
     return table.astype({"padding": "string", "name": "string"})
 
 
-def editor_section(preset: Preset, projector: bool) -> list[dict]:
-    """The table of layers as the user left it (the link's, else the preset's, with their edits)."""
+def _kept_rows() -> list[dict] | None:
+    """The rows as the editor left them in this table's version (None: not edited since it was loaded)."""
+    version, rows = st.session_state.get("layers_rows", (None, None))
+    return rows if version == st.session_state["layers_version"] else None
+
+
+def editor_section(preset: Preset) -> list[dict]:
+    """The table of layers as the user left it (the link's, else the preset's, with their edits).
+
+    The editor is drawn only while its fold is open: its grid (JavaScript of its own, a canvas) was about
+    0.15 s of the page's first render. Closed, the rows it left stand; reopened, it starts from them."""
     preset_rows = [layer_to_row(layer) for layer in preset.layers]
-    with st.expander("Edit the layers", expanded=not projector):
-        ui.explain(
-            "Edit any cell; the + under the table adds a layer; select a row and press Delete to remove it. "
-            "Blank stride = 1 for conv, = the window for pooling; blank padding = 0."
-        )
-        edited = st.data_editor(
-            _editor_frame(st.session_state["layers_linked"] or preset_rows),
-            key=f"layers_editor_{st.session_state['layers_version']}",
-            num_rows="dynamic",
-            hide_index=True,
-            width="stretch",
-            column_config=EDITOR_COLUMNS,
-        )
-        st.button("Reset the table to the preset", key="layers_reset", on_click=_reset_table)
-    rows = edited.to_dict("records")
+    with ui.folded("Edit the layers", key="layers_edit", projector=True) as open_:
+        if open_:
+            ui.explain(
+                "Edit any cell; the + under the table adds a layer; select a row and press Delete to remove it. "
+                "Blank stride = 1 for conv, = the window for pooling; blank padding = 0."
+            )
+            kept = _kept_rows()
+            if kept is not None and not st.session_state.get("layers_editor_drawn"):
+                # Reopened: Streamlit forgot the closed editor's edits, so a new editor starts from its rows.
+                st.session_state["layers_linked"] = kept
+                st.session_state["layers_version"] += 1
+            edited = st.data_editor(
+                _editor_frame(st.session_state["layers_linked"] or preset_rows),
+                key=f"layers_editor_{st.session_state['layers_version']}",
+                num_rows="dynamic",
+                hide_index=True,
+                width="stretch",
+                column_config=EDITOR_COLUMNS,
+            )
+            st.button("Reset the table to the preset", key="layers_reset", on_click=_reset_table)
+            rows = edited.to_dict("records")
+        else:
+            kept = _kept_rows()
+            rows = kept if kept is not None else st.session_state["layers_linked"] or preset_rows
+    st.session_state["layers_editor_drawn"] = open_
+    st.session_state["layers_rows"] = (st.session_state["layers_version"], rows)
     _keep_rows_in_link(rows, preset_rows)
     return rows
 
@@ -191,8 +211,8 @@ def shape_table_section(
     analysis: Analysis, layers: list, error: str | None, total_padding: bool
 ) -> pd.DataFrame:
     """The table with the totals under it and the note on "same" with a stride; returns the table."""
-    table = pd.DataFrame(table_records(analysis.rows, total_padding=total_padding)).set_index("#")
-    st.table(table)
+    records = table_records(analysis.rows, total_padding=total_padding)
+    ui.table([{k: v for k, v in r.items() if k != "#"} for r in records], right=("Values", "Parameters"))
     if error:
         st.error(error, icon="⚠️")
         st.caption("The rows above the error are still right; fix that layer to see the rest.")
@@ -205,7 +225,7 @@ def shape_table_section(
     same_note = same_with_stride_note(analysis, layers)
     if same_note:
         st.info(same_note, icon="ℹ️")
-    return table
+    return pd.DataFrame(records).set_index("#")
 
 
 def table_extras_section(table: pd.DataFrame, analysis: Analysis) -> None:
@@ -402,11 +422,12 @@ def receptive_field_section(analysis: Analysis, layers: list, zoomed: bool) -> N
 
 
 def main() -> None:
-    page_body(ui.page_setup("Layer arithmetic", "🧮"))
+    ui.page_setup("Layer arithmetic", "🧮")
+    page_body()
 
 
 @st.fragment
-def page_body(projector: bool) -> None:
+def page_body() -> None:
     """Everything below the title (a fragment: a widget here reruns only this, not the page's menu)."""
     ui.explain(
         "A small network layer by layer: output shapes from out = floor((n + 2p - f) / s) + 1, parameters from "
@@ -414,7 +435,7 @@ def page_body(projector: bool) -> None:
     )
     preset, input_shape, total_padding = network_section()
     table_area = st.container()  # the table of shapes goes first on screen; the editor that drives it below
-    rows = editor_section(preset, projector)
+    rows = editor_section(preset)
     layers, parse_error, _ = layers_from_rows(rows)
     analysis = analyse(input_shape, layers)
     with table_area:

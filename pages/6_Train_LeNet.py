@@ -192,14 +192,17 @@ def architecture(fixed: LeNet5 | None) -> tuple[str, str]:
         )
     rows = LeNet5(activation, pooling).describe()
     # A static table: st.dataframe's grid (its JavaScript and canvas) added about 100 ms to the first render.
-    st.table(
-        {
-            "layer": [r.name for r in rows],
-            "what it does": [r.kind for r in rows],
-            "output shape": ["x".join(map(str, r.output_shape)) for r in rows],
-            "parameters": [f"{r.params:,}" for r in rows],
-        },
-        hide_index=True,
+    ui.table(
+        [
+            {
+                "layer": r.name,
+                "what it does": r.kind,
+                "output shape": "x".join(map(str, r.output_shape)),
+                "parameters": f"{r.params:,}",
+            }
+            for r in rows
+        ],
+        right=("parameters",),
     )
     st.caption(f"{sum(r.params for r in rows):,} parameters in all (full C3 connectivity).")
     return activation, pooling

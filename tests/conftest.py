@@ -52,7 +52,9 @@ def plotly_figures(at) -> list[dict]:
         if el.type == "plotly_chart":
             figures.append(json.loads(el.proto.spec))
         elif el.type == "bidi_component" and el.proto.component_name == FIGURE_NAME:
-            figures.append(json.loads(_component_json(el.proto)["spec"]))
+            data = _component_json(el.proto)
+            specs = data["specs"] if "specs" in data else [data["spec"]]  # a row of figures: one mount
+            figures.extend(json.loads(spec) for spec in specs)
     return figures
 
 
@@ -109,6 +111,15 @@ def shown_step(payload: dict) -> dict:
     """The payload's entry for the cell the stepper shows first (the selected cell)."""
     i, j = payload["cell"]
     return next(s for s in payload["steps"] if (s["i"], s["j"]) == (i, j))
+
+
+def shown_tables(at) -> list:
+    """The static tables a page shows (`ui.table`: one markdown element each), as DataFrames of their cells' text."""
+    import pandas as pd
+
+    from cnnviz.draw.table import read_markdown_table
+
+    return [pd.DataFrame(read_markdown_table(m.value)) for m in at.markdown if m.value.startswith("| ")]
 
 
 def error_texts(at) -> list[str]:

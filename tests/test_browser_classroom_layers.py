@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-TABLE = '[data-testid="stTable"]'
+TABLE = '[data-testid="stMarkdownContainer"] table'
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
@@ -35,7 +35,7 @@ def test_a_link_reopens_the_same_network_and_cell(server, browser):
         settle(pg)
         link = pg.url
         assert "layers_H=40" in link and "cell=2_0" in link
-        table = pg.locator('[data-testid="stTable"]').first.inner_text()
+        table = pg.locator('[data-testid="stMarkdownContainer"] table').first.inner_text()
     finally:
         context.close()
     fresh, pg2 = open_at(browser, link, SCREENS["1920x1080"])

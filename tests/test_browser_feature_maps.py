@@ -20,6 +20,11 @@ def test_bank_maps_and_the_transposed_stepper_render(server, page):
     assert (
         charts.count() == 3 * 4
     )  # the first three kernels, each with its map before ReLU, after ReLU, pooled
+    # Each row (the kernel, then its three maps) is one element, its figures side by side, left to right.
+    boxes = [charts.nth(k).bounding_box() for k in range(4)]
+    assert max(b["y"] for b in boxes) - min(b["y"] for b in boxes) <= 2, boxes
+    assert all(a["x"] + a["width"] <= b["x"] for a, b in zip(boxes, boxes[1:], strict=False)), boxes
+    assert charts.nth(4).bounding_box()["y"] > boxes[0]["y"] + 100  # the next kernel's row is below
     # The other three kernels' rows are drawn when their fold is opened.
     page.get_by_text("The maps of Laplacian, Sharpen, Box blur").click()
     charts.nth(23).wait_for(timeout=30_000)

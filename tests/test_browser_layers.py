@@ -18,7 +18,7 @@ def test_layer_arithmetic_renders_and_a_click_chooses_the_cell(server, browser):
     assert page.locator(PLOTLY).count() == 0
     assert "61,706" in page.locator('[data-testid="stMetric"]').first.inner_text()
     screenshot(page, "layers_lenet")
-    cells = page.locator('[data-testid="stTable"] td').all_inner_texts()
+    cells = page.locator('[data-testid="stMarkdownContainer"] table td').all_inner_texts()
     assert "16×(6×5×5 + 1) = 2,416" in [c.strip() for c in cells], cells[:40]
 
     # The pooling preset: a 4x4 output grid whose cells can be clicked.

@@ -2,7 +2,7 @@
 bad one naming the layer, trains a good one (tiny) with the live view, explains a conv activation, and takes
 network and weight files."""
 
-from conftest import app_test
+from conftest import app_test, shown_tables
 
 from cnnviz.lenet.netbuild import build, weights_bytes
 from cnnviz.lessons.layer_rows import layer_to_row
@@ -48,7 +48,7 @@ def test_layer_arithmetic_refuses_a_network_the_digits_cannot_train_and_keeps_th
     at.button(key="layers_train").click().run()
     assert "Not sent to training: the input is 1@32x32 but the shipped digits are 1@28x28" in errors(at)
     assert at.session_state["layers_loaded"] == at.selectbox(key="layers_preset").value
-    assert len(at.table) == 1 and "train_network" not in at.session_state
+    assert len(shown_tables(at)) == 1 and "train_network" not in at.session_state
 
 
 def test_the_train_page_refuses_a_bad_network_naming_the_layer():
@@ -128,6 +128,6 @@ def test_the_train_pages_edit_link_opens_the_network_on_layer_arithmetic_in_the_
     rows = [layer_to_row(x) for x in NET_PRESETS["1x1 convolutions (mix channels, keep the size)"].layers]
     at.query_params.update({"net": encode_rows(rows), "layers_preset": "To train: LeNet-5"})  # the edit link
     at.run()
-    shown = at.table[0].value
+    shown = shown_tables(at)[0]
     assert "squeeze 1x1" in " ".join(map(str, shown["Name"])) and shown["Output C@HxW"].iloc[-1] == "10"
     assert not at.error

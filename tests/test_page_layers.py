@@ -2,21 +2,30 @@
 
 import numpy as np
 import pytest
-from conftest import app_test, decode, error_texts, plotly_figures
+from conftest import app_test, decode, error_texts, plotly_figures, shown_tables
 
 PAGE = "pages/5_Layer_arithmetic.py"
 
 
 def table(at):
-    return at.table[0].value
+    return shown_tables(at)[0]
 
 
 def metrics(at) -> dict:
     return {m.label: m.value for m in at.metric}
 
 
+def open_editor(at):
+    if not at.session_state["layers_editor_drawn"]:
+        at.session_state["layers_edit"] = True
+        at.run()
+    return at
+
+
 def edit(at, edited_rows=None, added_rows=(), deleted_rows=()):
-    """Apply cell edits to the builder's table the way the browser sends them, then rerun."""
+    """Apply cell edits to the builder's table the way the browser sends them, then rerun (the editor's fold
+    is opened first: the editor is drawn only while it is open)."""
+    open_editor(at)
     key = f"layers_editor_{at.session_state['layers_version']}"
     at.session_state[key] = {
         "edited_rows": edited_rows or {},
@@ -142,6 +151,20 @@ def test_adding_and_editing_layers_updates_every_figure(at):
     assert list(t["Receptive field"])[-2:] == ["8", "12"]  # the pool doubles the jump: 7 + 1, then 8 + 2*2
     assert t["Parameter formula"][7] == "4×(8×3×3 + 1) = 292"
     assert metrics(at)["Parameters in all"] == f"{80 + 584 + 584 + 292:,}"
+
+
+def test_the_editor_opens_on_demand_and_closing_it_keeps_the_edits(at):
+    assert not at.session_state["layers_editor_drawn"]  # folded at first: its grid costs a first render
+    edit(at, {0: {"kernel": 3}}, added_rows=[{"layer": "ReLU"}])  # C1 3x3, and a ReLU at the end
+    shown = list(table(at)["Layer"])
+    assert shown[1] == "conv 3x3, 6 filters" and shown[-1] == "ReLU", shown
+    at.session_state["layers_edit"] = False  # closed: the table still shows the edited network
+    at.run()
+    assert not at.exception and list(table(at)["Layer"]) == shown
+    assert "net" in at.query_params  # and the link still holds it
+    edit(at, {2: {"out": 8}})  # reopened: it starts from the edited rows, and a new edit adds to them
+    shown = list(table(at)["Layer"])
+    assert shown[1:4:2] == ["conv 3x3, 6 filters", "conv 5x5, 8 filters"] and shown[-1] == "ReLU", shown
 
 
 def test_reset_brings_the_preset_back(at):

@@ -1,6 +1,6 @@
 """Layer arithmetic in classroom mode: the whole screen from a link, bad links, "same" with stride 2 explained."""
 
-from conftest import app_test, error_texts, plotly_figures
+from conftest import app_test, error_texts, plotly_figures, shown_tables
 
 from cnnviz.lessons.layer_rows import layer_to_row, layers_from_rows
 from cnnviz.lessons.layers import Conv, Pool, ReLU
@@ -11,7 +11,7 @@ SAME_2 = "100x100x3, 32 filters 5x5, same padding, stride 2"
 
 
 def shapes(at) -> list[str]:
-    return list(at.table[0].value["Output C@HxW"])
+    return list(shown_tables(at)[0]["Output C@HxW"])
 
 
 def test_an_edited_network_round_trips_through_its_link_code():
@@ -95,6 +95,8 @@ def test_same_padding_with_stride_2_is_explained_with_both_frameworks_numbers():
 
 def test_same_with_stride_2_in_the_table_names_the_padding_that_would_work():
     at = app_test(PAGE).run()
+    at.session_state["layers_edit"] = True  # the editor is drawn while its fold is open
+    at.run()
     key = f"layers_editor_{at.session_state['layers_version']}"
     at.session_state[key] = {
         "edited_rows": {0: {"stride": 2, "padding": "same"}},

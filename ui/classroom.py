@@ -23,7 +23,7 @@ from cnnviz.draw.lite import lite_spec
 from cnnviz.gridcode import MAX_SIDE, decode_grid, encode_grid
 from cnnviz.inputs import format_grid, parse_grid
 from ui.common import PLOTLY_CONFIG, keep_last_good
-from ui.figure_view import show_figure
+from ui.figure_view import show_figure, show_figure_row
 
 PROJECTOR_KEY = "projector"
 GRID_FONT_PX = 26  # numbers in grids up to 10x10 in projector mode (>= 24 px, readable at the back)
@@ -59,15 +59,19 @@ _COMPACT_CSS = """
 [data-testid="stApp"]:has([data-testid="stSidebar"][data-collapsed="true"]) [data-testid="stMainBlockContainer"] {
   padding-top: 4rem;
 }
-[data-testid="stTable"] th, [data-testid="stTable"] td { padding: 0.2rem 0.45rem; }
+/* Tables (`ui.table`, one markdown element) as compact as st.table's. */
+[data-testid="stMarkdownContainer"] table { font-size: 0.875rem; }
+[data-testid="stMarkdownContainer"] th, [data-testid="stMarkdownContainer"] td {
+  padding: 0.2rem 0.45rem; line-height: 1.35;
+}
 @media (max-height: 820px) {
   [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; }
-  [data-testid="stTable"] table { font-size: 0.85rem; }
+  [data-testid="stMarkdownContainer"] table { font-size: 0.85rem; }
 }
 """
 # Projector mode: tables, metrics and captions at sizes a room can read.
 _PROJECTOR_CSS = """
-[data-testid="stTable"] table { font-size: 1.35rem; }
+[data-testid="stMarkdownContainer"] table { font-size: 1.35rem; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem; }
 [data-testid="stCaptionContainer"], [data-testid="stMarkdown"] p, [data-testid="stAlert"] p { font-size: 1.25rem; }
 """
@@ -154,6 +158,22 @@ def show(fig, *, key: str, width: str = "content", on_select=None, selection_mod
     if STREAMLIT_TEMPLATE and fig.layout.template.to_plotly_json() == {}:
         fig.update_layout(template=STREAMLIT_TEMPLATE)  # the look Plotly figures had (see STREAMLIT_TEMPLATE)
     return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width=width, **kwargs)
+
+
+def show_row(figs: Sequence, *, key: str, widths: Sequence[float]) -> None:
+    """Figures side by side, as `show` draws each in `st.columns(widths)`, but in one element when the light
+    component draws them all (each element of its own cost a page's first render about 30 ms)."""
+    stretch = projector_mode()
+    for fig in figs:
+        if stretch and fig.layout.width is not None:
+            fig.update_layout(width=None)
+    specs = [lite_spec(fig) for fig in figs]
+    if all(spec is not None for spec in specs):
+        show_figure_row(specs, key=key, widths=list(widths), stretch=stretch)
+        return
+    for k, (col, fig) in enumerate(zip(st.columns(list(widths)), figs, strict=True)):
+        with col:
+            show(fig, key=f"{key}_{k}")
 
 
 # --- Copy link --------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ one function per section (each reads its own widgets, calls `cnnviz` and draws; 
 - Bad input: `keep_last_good(key, make)` shows the error and keeps what was on screen.
 - A figure: built by a function decorated with `@cached_figure` (inputs in, figure out; never mutated),
   drawn with `show_grid` (a restyled copy for the theme and the projector); `grid(Z, ...)` is the usual one.
+  Several side by side: `show_grid_row([fig, ...], key=..., widths=[...])`, one element for the row.
+- A static table: `table(records)` (one markdown element; `st.table` draws each cell as one).
 - A long part: `with folded(label, key=...) as open_: if open_: ...` runs only when opened; a page of
   several lessons shows one at a time with `lazy_tabs({label: section, ...}, key=...)`.
 - Input: `input_source(...)` ("Lecture example", "Type a grid", "Random grid", "Picture"), `random_grid`,
@@ -29,6 +31,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.draw.figures import grid_figure
+from cnnviz.draw.table import markdown_table
 from cnnviz.memory import start_janitor
 from ui.classroom import (
     check_link_choice,
@@ -65,7 +68,7 @@ from ui.common import (
     random_grid,
 )
 from ui.common import page_setup as _page_setup
-from ui.slides import linked_stepper, show_grid
+from ui.slides import linked_stepper, show_grid, show_grid_row
 from ui.stepper import render_check_work
 
 __all__ = [
@@ -101,6 +104,8 @@ __all__ = [
     "set_widgets",
     "show",
     "show_grid",
+    "show_grid_row",
+    "table",
     "typed_grid",
     "url_grid",
     "url_multiselect",
@@ -167,6 +172,13 @@ def cached_figure(func: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
 def grid(Z, **kwargs) -> go.Figure:
     """`cnnviz.draw.figures.grid_figure`, cached: draw it with `show_grid(grid(Z, ...), key=...)`."""
     return grid_figure(Z, **kwargs)
+
+
+def table(records: list[Mapping[str, Any]], *, right: tuple[str, ...] = ()) -> None:
+    """A static table, one dict per row (`right`: the columns aligned right). One markdown element: st.table
+    renders every cell as a markdown element of its own (a LeNet's layer table was 100 of them and about 0.1 s
+    of the page's first render)."""
+    st.markdown(markdown_table(records, right=right))
 
 
 def lazy_tabs(sections: Mapping[str, Callable[[], Any]], *, key: str) -> None:

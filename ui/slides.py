@@ -20,7 +20,7 @@ from cnnviz.draw.figures import new_figure
 from cnnviz.draw.stepper import default_region, region_cells
 from cnnviz.trace import Step, Trace
 from ui.classroom import export_buttons as classroom_export_buttons
-from ui.classroom import projector_mode, projector_style, show
+from ui.classroom import projector_mode, projector_style, show, show_row
 from ui.stepper import render_stepper, selected_cell
 
 SPEEDS_MS = (1200, 600, 250, 100)  # the stepper's play speeds (stepper.js), slow to very fast
@@ -108,10 +108,8 @@ def export_buttons(
 PROJECTOR_GROW = 1.6  # projector mode draws a fixed-height figure this much taller, so its grid grows too
 
 
-def show_grid(fig, *, key: str, grow: bool = True, **kwargs) -> None:
-    """Draw a (possibly shared, cached) grid figure as a restyled copy: the theme's background, and in
-    projector mode the full width, a taller figure (unless `grow=False`: a figure already sized for the
-    room) and big type (24 px or more on grids up to 10x10)."""
+def _restyled(fig, grow: bool):
+    """A restyled copy of a (possibly shared, cached) grid figure: see `show_grid`."""
     fig = new_figure(fig)
     z = getattr(fig.data[0], "z", None) if fig.data else None
     side = max(np.shape(z)) if z is not None else None
@@ -120,7 +118,20 @@ def show_grid(fig, *, key: str, grow: bool = True, **kwargs) -> None:
     fig = projector_style(fig, grid_side=side, height=height)
     if projector_mode() and "<br>" in (fig.layout.title.text or ""):
         fig.update_layout(margin_t=(fig.layout.margin.t or 70) + 30)  # room for a two-line title in big type
-    show(fig, key=key, **kwargs)
+    return fig
+
+
+def show_grid(fig, *, key: str, grow: bool = True, **kwargs) -> None:
+    """Draw a (possibly shared, cached) grid figure as a restyled copy: the theme's background, and in
+    projector mode the full width, a taller figure (unless `grow=False`: a figure already sized for the
+    room) and big type (24 px or more on grids up to 10x10)."""
+    show(_restyled(fig, grow), key=key, **kwargs)
+
+
+def show_grid_row(figs: Sequence, *, key: str, widths: Sequence[float], grow: bool = True) -> None:
+    """Grid figures side by side in columns sharing the width as `widths` do, each restyled as `show_grid`
+    does, in one element (`ui.classroom.show_row`)."""
+    show_row([_restyled(fig, grow) for fig in figs], key=key, widths=widths)
 
 
 def linked_stepper(trace: Trace, prefix: str, *, name: str, cells=None, **kwargs) -> Step:

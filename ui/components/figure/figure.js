@@ -827,9 +827,11 @@ function savePng(svg, name) {
   picture.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(new XMLSerializer().serializeToString(copy));
 }
 
-export default function (component) {
-  const { data, parentElement, setStateValue } = component;
-  let root = parentElement.querySelector(".fig-root");
+// One figure in `parent` (made once, redrawn when its spec or width changes): `opts` holds the figure's
+// JSON (spec), stretch, selectable, name and colorway.
+function mountFigure(parent, opts, setStateValue) {
+  // A direct child (`:scope >` finds nothing in a shadow root, the component's own parent).
+  let root = [...parent.children].find((child) => child.classList.contains("fig-root"));
   if (!root) {
     root = document.createElement("div");
     root.className = "fig-root";
@@ -845,23 +847,23 @@ export default function (component) {
     save.title = "Download this figure as a PNG (for a slide)";
     save.setAttribute("aria-label", "Download this figure as a PNG");
     root.appendChild(save);
-    parentElement.appendChild(root);
+    parent.appendChild(root);
   }
   root.querySelector(".fig-save").onclick = (event) => {
     event.stopPropagation(); // not a click on the figure (no selection)
     const svg = root.querySelector("svg.fig-svg");
-    if (svg) savePng(svg, (root.dataset.title || data.name || "figure").replace(/[^\w.-]+/g, "_").slice(0, 60));
+    if (svg) savePng(svg, (root.dataset.title || opts.name || "figure").replace(/[^\w.-]+/g, "_").slice(0, 60));
   };
   const tip = root.querySelector(".fig-tip");
-  const fig = JSON.parse(data.spec);
+  const fig = JSON.parse(opts.spec);
   const own = fig.layout?.width;
   const render = () => {
-    const room = root.clientWidth || parentElement.clientWidth || own || 700;
-    const width = data.stretch || !own ? room : Math.min(own, room);
-    if (root.figWidth === width && root.figSpec === data.spec) return;
+    const room = root.clientWidth || parent.clientWidth || own || 700;
+    const width = opts.stretch || !own ? room : Math.min(own, room);
+    if (root.figWidth === width && root.figSpec === opts.spec) return;
     root.figWidth = width;
-    root.figSpec = data.spec;
-    const figure = new Figure(root, fig, data);
+    root.figSpec = opts.spec;
+    const figure = new Figure(root, fig, opts);
     const svg = figure.draw(width);
     root.querySelector("svg.fig-svg")?.remove();
     root.insertBefore(svg, tip);
@@ -879,7 +881,7 @@ export default function (component) {
     if (!svg || !root.figure) return;
     const box = svg.getBoundingClientRect();
     const hit = root.figure.pick(event.clientX - box.left, event.clientY - box.top);
-    root.style.cursor = hit && data.selectable ? "pointer" : "default";
+    root.style.cursor = hit && opts.selectable ? "pointer" : "default";
     if (!hit) { tip.hidden = true; return; }
     tip.textContent = hit.text;
     tip.hidden = false;
@@ -888,7 +890,7 @@ export default function (component) {
     tip.style.top = `${event.clientY - rootBox.top + 14}px`;
   };
   root.onmouseleave = () => { tip.hidden = true; };
-  root.onclick = data.selectable ? (event) => {
+  root.onclick = opts.selectable ? (event) => {
     const svg = root.querySelector("svg.fig-svg");
     const box = svg.getBoundingClientRect();
     const hit = root.figure.pick(event.clientX - box.left, event.clientY - box.top);
@@ -897,4 +899,31 @@ export default function (component) {
     const point = { ...hit.point, curve_number: curve };
     setStateValue("selection", { points: [point], point_indices: [point.point_index], box: [], lasso: [] });
   } : null;
+}
+
+// One figure (data.spec), or a row of figures side by side (data.specs, data.widths: the columns' shares,
+// data.names): one mount for the row, where one element per figure cost the page's first render ~30 ms each.
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  if (!data.specs) {
+    mountFigure(parentElement, data, setStateValue);
+    return;
+  }
+  let row = [...parentElement.children].find((child) => child.classList.contains("fig-row"));
+  if (!row) {
+    row = document.createElement("div");
+    row.className = "fig-row";
+    parentElement.appendChild(row);
+  }
+  row.style.gridTemplateColumns = data.widths.map((w) => `minmax(0, ${w}fr)`).join(" ");
+  while (row.children.length > data.specs.length) row.lastChild.remove();
+  while (row.children.length < data.specs.length) {
+    const cell = document.createElement("div");
+    cell.className = "fig-cell";
+    row.appendChild(cell);
+  }
+  data.specs.forEach((spec, i) => {
+    const opts = { spec, stretch: data.stretch, selectable: false, name: data.names[i], colorway: data.colorway };
+    mountFigure(row.children[i], opts, setStateValue);
+  });
 }
