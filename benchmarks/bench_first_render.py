@@ -107,7 +107,7 @@ MAIN_VISUAL = {
     "Correlation": f"{PLOTLY_DRAWN}, {FIGURE_DRAWN}",
     "Pooling": "stepper",
     "Feature maps": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
-    "Layer arithmetic": '[data-testid="stMarkdownContainer"] table',
+    "Layer arithmetic": '[data-testid="stMarkdownContainer"] table, [data-testid="stTable"]',  # an older app's
     "Train LeNet": f'{PLOTLY_DRAWN}, [data-testid="stImage"] img, svg',
     "Learn a filter": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "bare page": '[data-testid="stSlider"]',

@@ -134,7 +134,8 @@ def picture_section() -> np.ndarray | None:
     c_in, h, w = X.shape
     with show_col:
         thumb, text = st.columns([1, 6], vertical_alignment="center")
-        thumb.image(image.astype(np.uint8), width=64)
+        with thumb:
+            ui.picture(image.astype(np.uint8), width=64)
         text.markdown(
             f"**{caption}**: {h} x {w}" + (" x 3 channels (R, G, B)" if c_in == 3 else " (grayscale)")
         )

@@ -373,10 +373,11 @@ def confusion_and_misses(holder: JobHolder, job: TrainingJob, model: LeNet5) -> 
             cols = st.columns(6)
             for i, idx in enumerate(shown):
                 img = trained_on.X_test[idx]  # uint8 0..255, as a picture wants it
-                cols[i % 6].image(
-                    np.kron(img, np.ones((96 // side, 96 // side), np.uint8)),
-                    caption=f"#{idx}: {names[y_test[idx]]} → {names[predicted[idx]]}",
-                )
+                with cols[i % 6]:
+                    ui.picture(
+                        np.kron(img, np.ones((96 // side, 96 // side), np.uint8)),
+                        caption=f"#{idx}: {names[y_test[idx]]} → {names[predicted[idx]]}",
+                    )
         else:
             st.success("Every test image is classified correctly.")
 
@@ -497,7 +498,8 @@ def prediction(holder: JobHolder, setup: Setup, run: Run, image, steps) -> None:
         "layer, are in the view of section 2 (**Show: your input**)."
     )
     for col, (caption, _), (picture, _) in zip(st.columns(len(stages)), stages, pictures, strict=True):
-        col.image(picture, caption=caption)
+        with col:
+            ui.picture(picture, caption=caption)
 
 
 def try_it_section(holder: JobHolder, setup: Setup, run: Run) -> None:
@@ -691,7 +693,7 @@ def explain_panel() -> None:
     with pic_col:
         X = snap.activations["input"].reshape(32, 32) if layer == "C1" else snap.activations["S2"][channel]
         scale = 6 if layer == "C1" else 12
-        st.image(
+        ui.picture(
             window_picture(X, i, j, 5, scale=scale),
             caption=f"The 5x5 window on {e.input_name} that this activation reads ({target['caption']})",
         )

@@ -327,11 +327,19 @@ def _on_unseen(fit: Fit, unseen: tuple[np.ndarray, np.ndarray, str], pictures: t
     if not np.all(np.isfinite(fit.W)):
         return
     X_test, target_test, name = unseen
-    ui.explain(unseen_note(name, pictures))
-    ui.show(
-        ui.projector_style(outputs_figure(X_test, target_test, correlate2d(X_test, fit.W))),
-        key="learn_outputs",
-    )
+    # Drawn only when opened: below the first screen, its three maps were a quarter of the page's first render's
+    # bytes and about 0.1 s of it, and were sent again on every live redraw.
+    with ui.folded(
+        "On an unseen picture: the target kernel's and the learned kernel's outputs",
+        key="learn_unseen_open",
+        projector=True,
+    ) as open_:
+        if open_:
+            ui.explain(unseen_note(name, pictures))
+            ui.show(
+                ui.projector_style(outputs_figure(X_test, target_test, correlate2d(X_test, fit.W))),
+                key="learn_outputs",
+            )
 
 
 def live_section(

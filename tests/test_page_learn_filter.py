@@ -165,8 +165,15 @@ def test_optimiser_choices_and_the_stability_advice(at):
     assert _loss(at) < first
 
 
+def unseen_outputs(at) -> list[dict]:
+    return [f for f in plotly_figures(at) if "Unseen picture" in str(f["layout"].get("annotations"))]
+
+
 def test_the_unseen_picture_shows_both_kernels_outputs_on_one_scale(at):
-    outputs = [f for f in plotly_figures(at) if "Unseen picture" in str(f["layout"].get("annotations"))]
+    assert not unseen_outputs(at)  # drawn when its fold is opened
+    at.session_state["learn_unseen_open"] = True
+    at.run()
+    outputs = unseen_outputs(at)
     assert len(outputs) == 1
     picture, target_map, learned_map = (decode(t["z"]) for t in outputs[0]["data"])
     assert target_map.shape == (picture.shape[0] - 2, picture.shape[1] - 2)

@@ -99,12 +99,14 @@ def test_the_learned_kernel_and_the_run_download_as_csv_once_paused():
 def test_the_unseen_picture_comes_from_the_link():
     at = app_test(PAGE)
     at.query_params["learn_test_bundled"] = "checkerboard.png"
+    at.session_state["learn_unseen_open"] = True  # the unseen picture's outputs are drawn when opened
     at.run()
     assert not at.exception and not at.warning
     assert at.selectbox(key="learn_test_bundled").value == "checkerboard.png"
     assert any("On an unseen picture** (checkerboard.png" in m.value for m in at.markdown)
     bad = app_test(PAGE)
     bad.query_params["learn_test_bundled"] = "nope.png"
+    bad.session_state["learn_unseen_open"] = True
     bad.run()
     assert any("learn_test_bundled" in w.value for w in bad.warning)
     assert any("On an unseen picture** (scene.png" in m.value for m in bad.markdown)

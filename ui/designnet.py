@@ -39,6 +39,7 @@ from cnnviz.lessons.netspec import (
 )
 from ui.classroom import url_select
 from ui.click_image import click_image
+from ui.common import picture
 from ui.curves_svg import curves_chart
 from ui.stepper import render_stepper
 from ui.train_session import JOBS, owner_id, queue_message_for
@@ -266,7 +267,7 @@ def live_view(spec: NetSpec, data, job) -> None:
         if convs:
             with left:
                 png, _ = first_filters_picture(snap.weights[convs[0]], convs[0])
-                st.image(png, caption="The first conv layer's filters (red +, blue -)")
+                picture(png, caption="The first conv layer's filters (red +, blue -)")
         with right:
             png, layout = net_maps_picture(
                 snap.activations, convs, _names(spec), data.class_names, text=False
@@ -336,7 +337,7 @@ def explain_panel(spec: NetSpec, data, job) -> None:
         # No padding: the window's first tap on the padded input is its corner on the input itself.
         step = e.trace.step(int(i), int(j))
         top, left = int(step.rows[0]), int(step.cols[0])
-        st.image(window_picture(X[int(channel)], top, left, plan.rows.extent, scale=max(2, 84 // X.shape[1])))
+        picture(window_picture(X[int(channel)], top, left, plan.rows.extent, scale=max(2, 84 // X.shape[1])))
     if st.session_state.get("designnet_step_for") != (
         n,
         k,

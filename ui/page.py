@@ -15,6 +15,7 @@ one function per section (each reads its own widgets, calls `cnnviz` and draws; 
 - A figure: built by a function decorated with `@cached_figure` (inputs in, figure out; never mutated),
   drawn with `show_grid` (a restyled copy for the theme and the projector); `grid(Z, ...)` is the usual one.
   Several side by side: `show_grid_row([fig, ...], key=..., widths=[...])`, one element for the row.
+- A picture (an array of 0..255, small): `picture(image, caption=...)`, in the page itself (no second request).
 - A static table: `table(records)` (one markdown element; `st.table` draws each cell as one).
 - A long part: `with folded(label, key=...) as open_: if open_: ...` runs only when opened; a page of
   several lessons shows one at a time with `lazy_tabs({label: section, ...}, key=...)`.
@@ -65,6 +66,7 @@ from ui.common import (
     image_picker,
     input_source,
     keep_last_good,
+    picture,
     random_grid,
 )
 from ui.common import page_setup as _page_setup
@@ -96,6 +98,7 @@ __all__ = [
     "lazy_tabs",
     "linked_stepper",
     "page_setup",
+    "picture",
     "projector_mode",
     "projector_style",
     "random_grid",
