@@ -353,11 +353,15 @@ def live_section(
         st.session_state["learn_running"] = False
         st.rerun()  # the whole page, so the redraw timer switches off
     comparison = compare(fit.W, fit.problem.solution)
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Step", f"{fit.steps:,}")
-    m2.metric("Loss L", f"{fit.loss:.3e}")
-    m3.metric("Largest |w − target|", f"{comparison['max_error']:.3g}")
-    m4.metric("Cosine(learned, target)", f"{comparison['cosine']:+.4f}")
+    ui.metrics(
+        {
+            "Step": f"{fit.steps:,}",
+            "Loss L": f"{fit.loss:.3e}",
+            "Largest |w − target|": f"{comparison['max_error']:.3g}",
+            "Cosine(learned, target)": f"{comparison['cosine']:+.4f}",
+        },
+        key="learn",
+    )
     _status(fit, comparison, batch)
     _weights_and_loss(fit, projector)
     _on_unseen(fit, unseen, task.pictures)

@@ -122,6 +122,18 @@ def shown_tables(at) -> list:
     return [pd.DataFrame(read_markdown_table(m.value)) for m in at.markdown if m.value.startswith("| ")]
 
 
+def shown_metrics(at) -> dict[str, str]:
+    """The numbers a page shows by label: its st.metric elements and its `ui.metrics` rows (one-row tables)."""
+    from cnnviz.draw.table import read_markdown_table
+
+    found = {m.label: m.value for m in at.metric}
+    for m in at.markdown:
+        rows = read_markdown_table(m.value) if m.value.startswith("| ") else []
+        if len(rows) == 1:
+            found.update(rows[0])
+    return found
+
+
 def error_texts(at) -> list[str]:
     return [e.value for e in at.error]
 

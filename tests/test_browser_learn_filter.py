@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 def _step(page) -> int:
-    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    values = page.locator(".st-key-metrics_learn td").all_inner_texts()
     return int(values[0].replace(",", ""))
 
 
@@ -25,7 +25,7 @@ def test_start_learns_live_and_pause_stops_it(server, page):
     page.get_by_role("button", name=re.compile("Start learning")).click()
     # No more clicks: the fragment's run_every timer advances the fit a batch per redraw.
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=\"stMetricValue\"]').innerText.replace(',', '')) >= 10",
+        "() => Number(document.querySelector('.st-key-metrics_learn td').innerText.replace(',', '')) >= 10",
         timeout=60_000,
     )
     page.get_by_role("button", name=re.compile("Pause")).click()

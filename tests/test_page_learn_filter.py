@@ -6,7 +6,7 @@ run advances the fit by one batch of steps.
 
 import numpy as np
 import pytest
-from conftest import app_test, decode, error_texts, plotly_figures
+from conftest import app_test, decode, error_texts, plotly_figures, shown_metrics
 
 from cnnviz.lessons.presets import KERNELS
 
@@ -14,7 +14,7 @@ PAGE = "pages/7_Learn_a_filter.py"
 
 
 def _metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
+    return shown_metrics(at)
 
 
 def _step(at) -> int:

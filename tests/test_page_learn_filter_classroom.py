@@ -1,7 +1,7 @@
 """Learn a filter in classroom mode: it stops when converged, every setting comes from the link, projector sizes."""
 
 import numpy as np
-from conftest import app_test, decode, plotly_figures
+from conftest import app_test, decode, plotly_figures, shown_metrics
 
 from cnnviz.lessons.presets import KERNELS
 
@@ -9,7 +9,7 @@ PAGE = "pages/7_Learn_a_filter.py"
 
 
 def step(at) -> int:
-    return int({m.label: m.value for m in at.metric}["Step"].replace(",", ""))
+    return int(shown_metrics(at)["Step"].replace(",", ""))
 
 
 def target(at) -> np.ndarray:

@@ -64,6 +64,13 @@ _COMPACT_CSS = """
 [data-testid="stMarkdownContainer"] th, [data-testid="stMarkdownContainer"] td {
   padding: 0.2rem 0.45rem; line-height: 1.35;
 }
+/* `ui.metrics`: a one-row table of labels over large numbers, spread over the width like st.metric columns. */
+[class*="st-key-metrics_"] table { width: 100%; table-layout: fixed; border: none; margin: 0; }
+[class*="st-key-metrics_"] tr, [class*="st-key-metrics_"] th, [class*="st-key-metrics_"] td {
+  border: none; padding: 0 0.5rem 0 0; text-align: left; background: transparent;
+}
+[class*="st-key-metrics_"] th { font-weight: 400; font-size: 0.875rem; }
+[class*="st-key-metrics_"] td { font-size: 2.25rem; line-height: 1.25; }
 @media (max-height: 820px) {
   [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; }
   [data-testid="stMarkdownContainer"] table { font-size: 0.85rem; }
@@ -73,6 +80,8 @@ _COMPACT_CSS = """
 _PROJECTOR_CSS = """
 [data-testid="stMarkdownContainer"] table { font-size: 1.35rem; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem; }
+[class*="st-key-metrics_"] td { font-size: 3rem; }
+[class*="st-key-metrics_"] th { font-size: 1.25rem; }
 [data-testid="stCaptionContainer"], [data-testid="stMarkdown"] p, [data-testid="stAlert"] p { font-size: 1.25rem; }
 """
 

@@ -16,6 +16,7 @@ one function per section (each reads its own widgets, calls `cnnviz` and draws; 
   drawn with `show_grid` (a restyled copy for the theme and the projector); `grid(Z, ...)` is the usual one.
   Several side by side: `show_grid_row([fig, ...], key=..., widths=[...])`, one element for the row.
 - A picture (an array of 0..255, small): `picture(image, caption=...)`, in the page itself (no second request).
+- Big numbers side by side: `metrics({"Step": "12", ...}, key=...)`, one element.
 - A static table: `table(records)` (one markdown element; `st.table` draws each cell as one).
 - A long part: `with folded(label, key=...) as open_: if open_: ...` runs only when opened; a page of
   several lessons shows one at a time with `lazy_tabs({label: section, ...}, key=...)`.
@@ -96,6 +97,7 @@ __all__ = [
     "keep_widgets",
     "keep_within",
     "lazy_tabs",
+    "metrics",
     "linked_stepper",
     "page_setup",
     "picture",
@@ -182,6 +184,14 @@ def table(records: list[Mapping[str, Any]], *, right: tuple[str, ...] = ()) -> N
     renders every cell as a markdown element of its own (a LeNet's layer table was 100 of them and about 0.1 s
     of the page's first render)."""
     st.markdown(markdown_table(records, right=right))
+
+
+def metrics(values: Mapping[str, str], *, key: str) -> None:
+    """Numbers a room reads (label: value), side by side in large type: one markdown table in a container
+    keyed `metrics_{key}` (the page CSS sizes it), where a column and an st.metric each were several elements
+    (Learn a filter's four: about 0.1 s of its first render)."""
+    with st.container(key=f"metrics_{key}"):
+        st.markdown(markdown_table([dict(values)]))
 
 
 def lazy_tabs(sections: Mapping[str, Callable[[], Any]], *, key: str) -> None:
