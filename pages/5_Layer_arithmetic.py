@@ -170,6 +170,11 @@ def _kept_rows() -> list[dict] | None:
     return rows if version == st.session_state["layers_version"] else None
 
 
+def _editor_key() -> str:
+    """The editor's key: a new version is a new editor, on new starting rows."""
+    return f"layers_editor_{st.session_state['layers_version']}"
+
+
 def editor_section(preset: Preset) -> list[dict]:
     """The table of layers as the user left it (the link's, else the preset's, with their edits).
 
@@ -183,13 +188,14 @@ def editor_section(preset: Preset) -> list[dict]:
                 "Blank stride = 1 for conv, = the window for pooling; blank padding = 0."
             )
             kept = _kept_rows()
-            if kept is not None and not st.session_state.get("layers_editor_drawn"):
-                # Reopened: Streamlit forgot the closed editor's edits, so a new editor starts from its rows.
+            if kept is not None and _editor_key() not in st.session_state:
+                # Reopened: Streamlit forgot the closed editor's edits (a widget not drawn in a run loses its
+                # state), so a new editor starts from the rows it left.
                 st.session_state["layers_linked"] = kept
                 st.session_state["layers_version"] += 1
             edited = st.data_editor(
                 _editor_frame(st.session_state["layers_linked"] or preset_rows),
-                key=f"layers_editor_{st.session_state['layers_version']}",
+                key=_editor_key(),
                 num_rows="dynamic",
                 hide_index=True,
                 width="stretch",
@@ -200,7 +206,6 @@ def editor_section(preset: Preset) -> list[dict]:
         else:
             kept = _kept_rows()
             rows = kept if kept is not None else st.session_state["layers_linked"] or preset_rows
-    st.session_state["layers_editor_drawn"] = open_
     st.session_state["layers_rows"] = (st.session_state["layers_version"], rows)
     _keep_rows_in_link(rows, preset_rows)
     return rows

@@ -124,13 +124,10 @@ def shown_tables(at) -> list:
 
 def shown_metrics(at) -> dict[str, str]:
     """The numbers a page shows by label: its st.metric elements and its `ui.metrics` rows (one-row tables)."""
-    from cnnviz.draw.table import read_markdown_table
-
     found = {m.label: m.value for m in at.metric}
-    for m in at.markdown:
-        rows = read_markdown_table(m.value) if m.value.startswith("| ") else []
-        if len(rows) == 1:
-            found.update(rows[0])
+    for table in shown_tables(at):
+        if len(table) == 1:
+            found.update(table.iloc[0].to_dict())
     return found
 
 

@@ -15,8 +15,13 @@ def metrics(at) -> dict:
     return {m.label: m.value for m in at.metric}
 
 
+def editor_drawn(at) -> bool:
+    """Whether the last run drew the layer editor (a widget's state is kept only while it is drawn)."""
+    return f"layers_editor_{at.session_state['layers_version']}" in at.session_state
+
+
 def open_editor(at):
-    if not at.session_state["layers_editor_drawn"]:
+    if not editor_drawn(at):
         at.session_state["layers_edit"] = True
         at.run()
     return at
@@ -154,7 +159,7 @@ def test_adding_and_editing_layers_updates_every_figure(at):
 
 
 def test_the_editor_opens_on_demand_and_closing_it_keeps_the_edits(at):
-    assert not at.session_state["layers_editor_drawn"]  # folded at first: its grid costs a first render
+    assert not editor_drawn(at)  # folded at first: its grid costs a first render
     edit(at, {0: {"kernel": 3}}, added_rows=[{"layer": "ReLU"}])  # C1 3x3, and a ReLU at the end
     shown = list(table(at)["Layer"])
     assert shown[1] == "conv 3x3, 6 filters" and shown[-1] == "ReLU", shown

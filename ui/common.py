@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -13,6 +11,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from cnnviz import load_image
+from cnnviz.draw.picture import png_bytes, png_uri
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -30,27 +29,14 @@ PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False}
 PICTURE_INLINE_BYTES = 96_000  # a PNG up to this size goes into the page itself (`picture`)
 
 
-def _png(image) -> bytes:
-    """PNG bytes of a picture: PNG bytes as they are, a PIL image, or an array of 0..255 (H, W) or (H, W, 3)."""
-    if isinstance(image, bytes):
-        return image
-    from PIL import Image
-
-    if not isinstance(image, Image.Image):
-        image = Image.fromarray(np.asarray(image, dtype=np.uint8))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 def picture(image, **kwargs) -> None:
     """`st.image` of a picture (an array of 0..255, a PIL image or PNG bytes; `kwargs` as st.image's), written
     into the page as a PNG data URI when it is small. The browser then draws it with the page: st.image's own
     URL is a second request that a first render waited for last (Train's Try it pictures, Feature maps'
     thumbnail), and st.image sends an array as a JPEG, where a PNG keeps every pixel."""
-    png = _png(image)
+    png = png_bytes(image)
     if len(png) <= PICTURE_INLINE_BYTES:
-        st.image("data:image/png;base64," + base64.b64encode(png).decode("ascii"), **kwargs)
+        st.image(png_uri(png), **kwargs)
     else:
         st.image(png, **kwargs)
 

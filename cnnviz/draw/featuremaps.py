@@ -3,8 +3,6 @@ once a heatmap would be too heavy for the browser. The maps come from `cnnviz.le
 
 from __future__ import annotations
 
-import base64
-import io
 from functools import lru_cache
 
 import numpy as np
@@ -13,6 +11,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from cnnviz.draw.figures import MAX_NUMBERED, color_range, grid_trace, new_figure
+from cnnviz.draw.picture import png_bytes, png_uri
 
 __all__ = ["HEATMAP_MAX", "colorize", "map_figure"]
 
@@ -45,12 +44,6 @@ def colorize(Z, colors: dict) -> np.ndarray:
     lo, hi = float(colors["zmin"]), float(colors["zmax"])
     t = np.clip((Z - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
     return _lut(colors["colorscale"])[np.rint(t * 255).astype(np.intp)]
-
-
-def _png_uri(rgb: Image.Image) -> str:
-    buf = io.BytesIO()
-    rgb.save(buf, format="PNG", compress_level=1)  # fast: the page draws many maps
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _colorbar_trace(colors: dict) -> dict:
@@ -106,7 +99,8 @@ def map_figure(
             shown = np.asarray(Image.fromarray(Z.astype(np.float32)).resize(size, Image.Resampling.BOX))
         rgb = Image.fromarray(colorize(shown, colors))
         dx, dy = w / rgb.width, h / rgb.height  # map cells per image pixel
-        image = {"type": "image", "source": _png_uri(rgb), "x0": (dx - 1) / 2, "y0": (dy - 1) / 2}
+        source = png_uri(png_bytes(rgb, compress_level=1))  # fast: the page draws many maps
+        image = {"type": "image", "source": source, "x0": (dx - 1) / 2, "y0": (dy - 1) / 2}
         traces = [dict(image, dx=dx, dy=dy, hoverinfo="skip")]
         if showscale:
             traces.append(_colorbar_trace(colors))

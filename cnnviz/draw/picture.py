@@ -7,13 +7,34 @@ is a heatmap with no gaps (hover still reads each pixel) and a colour picture is
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from cnnviz.draw.figures import CLEAR, Outline, grid_axes, grid_trace, new_figure, outline_shape
 from cnnviz.draw.palette import IMAGE, WINDOW_COLOR
 
-__all__ = ["crop", "picture_figure"]
+__all__ = ["crop", "picture_figure", "png_bytes", "png_uri"]
+
+
+def png_bytes(image, *, compress_level: int = 6) -> bytes:
+    """A picture as PNG bytes: PNG bytes as they are, a PIL image, or an array of 0..255, (H, W) or (H, W, 3).
+    A lower `compress_level` is faster and larger (1 for maps drawn on every rerun)."""
+    if isinstance(image, bytes):
+        return image
+    if not isinstance(image, Image.Image):
+        image = Image.fromarray(np.asarray(image, dtype=np.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def png_uri(png: bytes) -> str:
+    """PNG bytes as a data URI, a picture the page carries itself."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _trace(image: np.ndarray) -> dict:
