@@ -21,8 +21,8 @@ timed from navigation start (`performance.now()`'s origin, just before
   `initial` before the first run and `running` during one), no `stSkeleton` placeholder is left, and the main
   block holds more than 10 elements;
 - every visible figure is drawn: each `stPlotlyChart` holds Plotly's `.main-svg`, each light figure
-  (`[data-testid=cnnvizFigure]`, inside its shadow root) holds its `svg.fig-svg`, each `<img>` in the app has
-  loaded (`complete`, a natural width), each stepper (`[data-testid=stepper]`, inside its shadow root) shows
+  (`[data-testid=cnnvizFigure]`, inside its shadow root) holds its `svg.fig-svg`, each `<img>` in the app
+  (components' shadow roots included: Train's live view) has loaded (`complete`, a natural width), each stepper (`[data-testid=stepper]`, inside its shadow root) shows
   a step (`data-step` set), each component iframe has loaded a document with content;
 - the page's own main visual is among them (`MAIN_VISUAL`: what a student looks at first);
 - and all of that then stays true for `--stable` ms (a rerun that a component or a link starts afterwards
@@ -108,7 +108,7 @@ MAIN_VISUAL = {
     "Pooling": "stepper",
     "Feature maps": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "Layer arithmetic": '[data-testid="stMarkdownContainer"] table, [data-testid="stTable"]',  # an older app's
-    "Train LeNet": f'{PLOTLY_DRAWN}, [data-testid="stImage"] img, svg',
+    "Train LeNet": 'img[data-name="activations"]',  # the live view's activations (ui/click_image.py)
     "Learn a filter": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "bare page": '[data-testid="stSlider"]',
     "bare + Plotly": '[data-testid="stPlotlyChart"] .main-svg',
@@ -138,7 +138,7 @@ WATCH = """(() => {
     if (charts.some(c => !c.querySelector('.main-svg'))) return false;
     const figures = deep(document, '[data-testid="cnnvizFigure"]').filter(visible);
     if (figures.some(f => !f.querySelector('svg.fig-svg'))) return false;
-    const imgs = [...app.querySelectorAll('img')].filter(visible);
+    const imgs = deep(app, 'img').filter(visible);  // a component's pictures too (Train's live view)
     if (imgs.some(i => !i.complete || !i.naturalWidth)) return false;
     const steppers = deep(document, '[data-testid="stepper"]');
     if (steppers.some(s => !s.dataset.step)) return false;
