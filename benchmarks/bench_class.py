@@ -36,6 +36,7 @@ one interpreter's threads taking turns) and two processes can (ratios about 0.2)
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import os
 import random
@@ -180,7 +181,7 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
     # Warm up: one session opens the page and the bare page and leaves, so imports (torch...) and caches
     # are in the baseline, which the memory and threads after the sessions close are compared with.
     for name in (PAGES[page], BARE):
-        warm = Session(base, name, timeout=args.timeout, route="warm-up").open()
+        warm = Session(base, name, timeout=args.timeout).open()
         warm.run()
         warm.close()
     time.sleep(1)
@@ -191,7 +192,7 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
     def open_one(i: int, kind: str) -> None:
         name = {"bare": BARE, "page": PAGES[page], "other": PAGES[OTHERS_PAGE]}[kind]
         bare = kind == "bare"
-        session = Session(base, name, timeout=args.timeout, route=f"{serving}{page}{n}-{i}")
+        session = Session(base, name, timeout=args.timeout)  # a new browser: nginx picks its process
         try:
             session.open()
             session.run()
@@ -210,9 +211,12 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         t.start()
     for t in openers:
         t.join()
-    note = ""
+    notes = []
+    split = collections.Counter(s.session.upstream for s in students if s.session.upstream)
+    if len(split) > 1:  # through nginx: how it spread the sessions over the processes
+        notes.append("sessions per process: " + ", ".join(f"{n} on {up}" for up, n in sorted(split.items())))
     if page == "Train":
-        note = start_training(students)
+        notes.append(start_training(students))
     until = time.monotonic() + args.duration
     loops = [threading.Thread(target=s.loop, args=(until, args.think)) for s in students]
     started, server_cpu, client_cpu = time.monotonic(), cpu_seconds(pids), time.process_time()
@@ -232,8 +236,8 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         while time.monotonic() - closed < args.settle and training_threads(pids):
             time.sleep(0.25)
         left = training_threads(pids)
-        note += (
-            f"; training threads: {during} while the class trained, {left} "
+        notes.append(
+            f"training threads: {during} while the class trained, {left} "
             f"{time.monotonic() - closed:.1f} s after the sessions closed"
         )
     app = [t for s in students if not s.bare and not s.other for t in s.times]
@@ -250,7 +254,7 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         (busy_mb - idle_mb) / max(1, len(students)),
         rss_mb(pids) - idle_mb,
         errors,
-        note,
+        "; ".join(notes),
         quantiles(others),
         cores,
     )

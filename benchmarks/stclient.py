@@ -89,12 +89,13 @@ class Session:
         self.query = ""  # the URL's query string the page reads (st.query_params), e.g. "home_source=..."
 
     # --- connection -----------------------------------------------------------------------------------------
-    def _cookie(self, name: str) -> str:
+    def cookie(self, name: str) -> str:
+        """The value of this tab's cookie `name` ("" when it has none)."""
         return next((c.value for c in self.cookies if c.name == name), "")
 
     def _cookie_header(self) -> str:
         pairs = [f"{c.name}={c.value}" for c in self.cookies]
-        if self.route and not self._cookie("cnnviz_route"):
+        if self.route and not self.cookie("cnnviz_route"):
             pairs.append(f"cnnviz_route={self.route}")
         return "; ".join(pairs)
 
@@ -115,7 +116,7 @@ class Session:
         self.get("/" + self.page)
         parts = urlsplit(self.base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
-        protocols = ["streamlit", self._cookie("_streamlit_xsrf") or "none"]
+        protocols = ["streamlit", self.cookie("_streamlit_xsrf") or "none"]
         if resume and self.session_id:
             protocols.append(self.session_id)
         self.ws = connect(
@@ -319,7 +320,7 @@ class Session:
         return self.run(fragment_id=widget.fragment_id) if then_run else None
 
     def _put(self, path: str, name: str, data: bytes) -> None:
-        if not self._cookie("_streamlit_xsrf"):  # the browser's health check is what sets it
+        if not self.cookie("_streamlit_xsrf"):  # the browser's health check is what sets it
             self.get("/_stcore/health")
         boundary = uuid.uuid4().hex
         body = b"".join(
@@ -332,7 +333,7 @@ class Session:
         )
         request = urllib.request.Request(self.base_url + path, data=body, method="PUT")
         request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-        request.add_header("X-Xsrftoken", self._cookie("_streamlit_xsrf"))
+        request.add_header("X-Xsrftoken", self.cookie("_streamlit_xsrf"))
         request.add_header("Cookie", self._cookie_header())
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             if response.status not in (200, 204):

@@ -10,15 +10,19 @@
 config, logs, pid files) goes under --run-dir (default run/class, gitignored). Ctrl-C stops it all.
 
 Affinity: a Streamlit session lives in one process (its widgets, uploads, training run), so every request of
-a browser must reach the same process. nginx gives each browser a random `cnnviz_route` cookie on its first
-request and hashes it (consistently) to pick the process; a process that fails (passive health checks:
-`max_fails`/`fail_timeout`) drops out, and its browsers reconnect to another one, as a fresh session.
+a browser must reach the same process. nginx sends a new browser to the process with the fewest open
+connections (its sessions' websockets) and gives it a `cnnviz_route` cookie naming that process (p0, p1, ...),
+so a class splits evenly (30 students at once: 15-17 on the busier of two; a random cookie hashed to a
+process, as before, gave it 16-21). A process that fails (passive health checks: `max_fails`/`fail_timeout`)
+drops out, and its browsers reconnect to another one (its backups), as a fresh session. A cookie naming no
+process is hashed to one, consistently.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -53,21 +57,36 @@ http {{
         default upgrade;
         ''      close;
     }}
-    # Session affinity: a browser without a route cookie gets a random one (this request's id) and keeps it.
-    map $cookie_cnnviz_route $route {{
-        ''      $request_id;
-        default $cookie_cnnviz_route;
+    # Session affinity. A new browser (no route cookie) goes to the process with the fewest connections (the
+    # open websockets are the sessions) and is told which one: its cookie names that process (p0, p1, ...),
+    # and every later request goes there while it is up (the others are its backups). A cookie that names no
+    # process (an older config's random one, a benchmark's own) is hashed to one, consistently.
+    map $cookie_cnnviz_route $backend {{
+        ''      cnnviz_new;
+{route_backends}
+        default cnnviz_hashed;
     }}
-    map $cookie_cnnviz_route $route_cookie {{
-        ''      "cnnviz_route=$request_id; Path=/; HttpOnly; SameSite=Lax";
+    map $upstream_addr $route_name {{  # the process that answered (the last one tried, after a failover)
+{route_names}
         default "";
     }}
-
-    upstream cnnviz {{
-        hash $route consistent;
-{servers}
+    # The cookie is (re)set whenever another process answered than the one it names: a new browser, one whose
+    # process failed (it now has its session on the backup, and stays there when its process comes back).
+    map "$cookie_cnnviz_route:$route_name" $route_cookie {{
+        "~^(p[0-9]+):\\1$" "";
+        "~:$"             "";
+        default           "cnnviz_route=$route_name; Path=/; HttpOnly; SameSite=Lax";
     }}
 
+    upstream cnnviz_new {{
+        least_conn;
+{servers}
+    }}
+    upstream cnnviz_hashed {{
+        hash $cookie_cnnviz_route consistent;
+{servers}
+    }}
+{route_upstreams}
     server {{
         listen {listen}:{port};
         add_header Set-Cookie $route_cookie always;
@@ -81,7 +100,7 @@ http {{
         proxy_next_upstream error timeout http_502 http_503;
 
         location /_stcore/stream {{
-            proxy_pass http://cnnviz;
+            proxy_pass http://$backend;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_buffering off;
@@ -89,7 +108,7 @@ http {{
             proxy_send_timeout 1h;
         }}
         location / {{
-            proxy_pass http://cnnviz;
+            proxy_pass http://$backend;
         }}
     }}
 }}
@@ -118,12 +137,23 @@ def nginx_config(
     """The nginx.conf text for `upstreams` ("host:port" each)."""
     if not upstreams:
         raise ValueError("no app processes to proxy to; give --processes 1 or more, or --upstream HOST:PORT")
-    servers = "\n".join(
-        f"        server {u} max_fails={max_fails} fail_timeout={fail_timeout}s;" for u in upstreams
+    checks = f"max_fails={max_fails} fail_timeout={fail_timeout}s"
+    servers = "\n".join(f"        server {u} {checks};" for u in upstreams)
+    routes = [f"p{i}" for i in range(len(upstreams))]
+    route_upstreams = "".join(
+        f"    upstream cnnviz_{route} {{\n        server {u} {checks};\n"
+        + "".join(f"        server {other} backup;\n" for other in upstreams if other != u)
+        + "    }\n"
+        for route, u in zip(routes, upstreams, strict=True)
     )
     return NGINX_CONF.format(
         run=run_dir,
         servers=servers,
+        route_backends="\n".join(f"        {route} cnnviz_{route};" for route in routes),
+        route_names="\n".join(
+            f'        "~(^|[ ,]){re.escape(u)}$" {route};' for route, u in zip(routes, upstreams, strict=True)
+        ),
+        route_upstreams=route_upstreams,
         listen=listen,
         port=port,
         max_body=max_body_mb,

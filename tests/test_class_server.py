@@ -77,15 +77,17 @@ def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
         status, body, _ = page.get("/_stcore/health")
         assert (status, body) == (200, b"ok")
 
-        # Students arrive (each browser with its own route cookie) until both processes have some.
+        # Four students arrive, one after the other, each a new browser: nginx sends each to the process with
+        # fewer open sessions and names that process in the route cookie (p0 or p1).
         by_process: dict[str, list[Session]] = {}
-        for i in range(16):
-            student = Session(base, route=f"student{i:02d}").open()
+        routes: dict[str, set[str]] = {}
+        for _ in range(4):
+            student = Session(base).open()
             student.run()
             by_process.setdefault(student.upstream, []).append(student)
-            if len(by_process) == 2 and min(map(len, by_process.values())) >= 2:
-                break
-        assert len(by_process) == 2, f"all sessions went to {list(by_process)}"
+            routes.setdefault(student.upstream, set()).add(student.cookie("cnnviz_route"))
+        assert sorted(map(len, by_process.values())) == [2, 2], {u: len(s) for u, s in by_process.items()}
+        assert sorted(routes.values(), key=sorted) == [{"p0"}, {"p1"}]  # one name per process
         for students in by_process.values():
             for student in students:
                 zoom = student.find("slider", "home_zoom")
@@ -112,14 +114,19 @@ def test_two_processes_behind_nginx_and_one_killed_mid_lesson(tmp_path):
             result = student.run()
             assert result.upstream == alive and not result.exceptions
             assert student.session_id != old  # a fresh session there (the tab's widget values came along)
+            assert {student.cookie("cnnviz_route")} == routes[alive]  # and it stays there from now on
 
-        newcomer = Session(base, route="late-student").open()
+        newcomer = Session(base).open()  # a new browser, and one whose cookie names no process: both there
         newcomer.run()
-        assert newcomer.upstream == alive
+        stranger = Session(base, route="late-student").open()
+        stranger.run()
+        assert newcomer.upstream == alive and stranger.upstream == alive
+        assert {newcomer.cookie("cnnviz_route"), stranger.cookie("cnnviz_route")} == routes[alive]
         for students in by_process.values():
             for student in students:
                 student.close()
         newcomer.close()
+        stranger.close()
     assert not (tmp_path / "nginx.pid").exists() or all(proc.poll() is not None for _, proc in server.apps)
 
 
