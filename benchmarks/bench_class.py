@@ -211,10 +211,7 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         t.start()
     for t in openers:
         t.join()
-    notes = []
-    split = collections.Counter(s.session.upstream for s in students if s.session.upstream)
-    if len(split) > 1:  # through nginx: how it spread the sessions over the processes
-        notes.append("sessions per process: " + ", ".join(f"{n} on {up}" for up, n in sorted(split.items())))
+    notes = spread(students)
     if page == "Train":
         notes.append(start_training(students))
     until = time.monotonic() + args.duration
@@ -258,6 +255,14 @@ def run_case(base: str, pids: list[int], page: str, n: int, args, serving: str) 
         quantiles(others),
         cores,
     )
+
+
+def spread(students: list[Student]) -> list[str]:
+    """Through nginx: how it spread the sessions over the processes (nothing for one process)."""
+    split = collections.Counter(s.session.upstream for s in students if s.session.upstream)
+    if len(split) < 2:
+        return []
+    return ["sessions per process: " + ", ".join(f"{n} on {up}" for up, n in sorted(split.items()))]
 
 
 def start_training(students: list[Student]) -> str:
