@@ -27,7 +27,7 @@ is 1 if a target was measured and missed.
 
 A second process can only halve what queues in the first, so the proxy's ratio line also prints how busy the
 one process was. At the default think time a click costs one process about 20 ms, and 30 students keep about
-0.3 of a core busy: nothing queues, and two processes have little to halve (ratios of 0.7-1.0 on this 2-core
+0.3 of a core busy: nothing queues, and two processes have little to halve (ratios of 0.6-1.0 on this 2-core
 machine). `--think 0.3 0.5` (each student clicking about three times as often) is a load that one process
 cannot keep up with (its p50 was about 300 ms there, the bare page's too, with only about 0.6 of a core busy:
 one interpreter's threads taking turns) and two processes can (ratios about 0.2).

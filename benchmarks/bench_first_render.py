@@ -22,8 +22,9 @@ timed from navigation start (`performance.now()`'s origin, just before
   block holds more than 10 elements;
 - every visible figure is drawn: each `stPlotlyChart` holds Plotly's `.main-svg`, each light figure
   (`[data-testid=cnnvizFigure]`, inside its shadow root) holds its `svg.fig-svg`, each `<img>` in the app
-  (components' shadow roots included: Train's live view) has loaded (`complete`, a natural width), each stepper (`[data-testid=stepper]`, inside its shadow root) shows
-  a step (`data-step` set), each component iframe has loaded a document with content;
+  (components' shadow roots included: Train's live view) has loaded (`complete`, a natural width), each
+  stepper (`[data-testid=stepper]`, inside its shadow root) shows a step (`data-step` set), each component
+  iframe has loaded a document with content;
 - the page's own main visual is among them (`MAIN_VISUAL`: what a student looks at first);
 - and all of that then stays true for `--stable` ms (a rerun that a component or a link starts afterwards
   resets the clock: the time is the start of the last stretch that held).
