@@ -109,7 +109,7 @@ MAIN_VISUAL = {
     "Pooling": "stepper",
     "Feature maps": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "Layer arithmetic": '[data-testid="stMarkdownContainer"] table, [data-testid="stTable"]',  # an older app's
-    "Train LeNet": 'img[data-name="activations"]',  # the live view's activations (ui/click_image.py)
+    "Train LeNet": 'img[data-name="activations"]',  # the live view's activations picture
     "Learn a filter": f'{PLOTLY_DRAWN}, {FIGURE_DRAWN}, [data-testid="stImage"] img',
     "bare page": '[data-testid="stSlider"]',
     "bare + Plotly": '[data-testid="stPlotlyChart"] .main-svg',
