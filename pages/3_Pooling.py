@@ -117,6 +117,12 @@ def picture_crop() -> np.ndarray | None:
     return part
 
 
+def on_source_change() -> None:
+    """Another input than a lecture example opens its settings beside the choice (the box to type in...)."""
+    if st.session_state.get("pool_input_source") != ui.LECTURE:
+        ui.open_popover("pool_input_popover")
+
+
 def input_section(source: str):
     """(the lecture example or None, the input grid)."""
     if source == ui.LECTURE:
@@ -124,7 +130,7 @@ def input_section(source: str):
             ui.url_select("Lecture example", PRESETS, key="pool_preset", on_change=apply_preset)
         ]
         return preset, preset.input
-    with st.popover(f"{source}…", width="stretch"):
+    with ui.popover(f"{source}…", key="pool_input_popover", width="stretch"):
         if source == ui.TYPED:
             return None, typed_grid()
         if source == ui.RANDOM:
@@ -182,7 +188,7 @@ def controls_section():
     ui.keep_widgets(*KEPT)
     src_col, in_col, mode_col, set_col = st.columns([1.3, 2.2, 1.2, 1.8], vertical_alignment="bottom")
     with src_col:
-        source = ui.input_source("Input", key="pool_input_source")
+        source = ui.input_source("Input", key="pool_input_source", on_change=on_source_change)
     with in_col:
         preset, X = input_section(source)
     with mode_col:

@@ -138,6 +138,18 @@ def set_widgets(values: Mapping[str, Any]) -> None:
         st.session_state[key] = value
 
 
+def popover(label: str, *, key: str, **kwargs):
+    """`st.popover` that a choice beside it can open (`open_popover`): a student who picks "Type my own" is
+    shown the box to type in, not a closed button. Streamlit tracks its state, so opening or closing it
+    reruns the part of the page it is in."""
+    return st.popover(label, key=key, on_change="rerun", **kwargs)
+
+
+def open_popover(key: str) -> None:
+    """From a choice's `on_change` callback: the popover `key` (`popover`) opens on the run the choice causes."""
+    st.session_state[key] = True
+
+
 def fit_widgets(tops: Mapping[str, int]) -> None:
     """From the `on_change` callback of a widget that changes other widgets' ranges (`{key: top}`): each
     stored value is set again, moved down to its new top if above it. A slider whose range changes is a new
