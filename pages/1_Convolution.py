@@ -49,20 +49,11 @@ def on_example_change() -> None:
 
 
 def on_source_change() -> None:
-    """A lecture example uses its own kernel; other inputs start from the vertical edge kernel, and their
-    settings (the box to type in, the picture, the random grid's size) open beside the choice."""
+    """A lecture example uses its own kernel; other inputs start from the vertical edge kernel."""
     if st.session_state.conv_source == ui.LECTURE:
         on_example_change()
-        return
-    ui.open_popover("conv_input_popover")
-    if st.session_state.get("conv_kernel_choice", EXAMPLE_KERNEL) == EXAMPLE_KERNEL:
+    elif st.session_state.get("conv_kernel_choice", EXAMPLE_KERNEL) == EXAMPLE_KERNEL:
         ui.set_widgets({"conv_kernel_choice": "Vertical edge"})
-
-
-def on_kernel_change() -> None:
-    """Choosing "Type my own" opens the box to type the kernel in."""
-    if st.session_state.get("conv_kernel_choice") == TYPED_KERNEL:
-        ui.open_popover("conv_kernel_popover")
 
 
 # --- The stride: in the link whenever it differs from what the lecture example brings ------------------------------
@@ -161,7 +152,7 @@ def input_section(source: str):
         return EXAMPLES[name], EXAMPLES[name].input
     ui.keep_widgets("conv_example")  # its box is not drawn in this run
     example = EXAMPLES[st.session_state.get("conv_example", DEFAULT_EXAMPLE)]
-    with ui.popover(f"{source}…", key="conv_input_popover", width="stretch"):
+    with st.popover(f"{source}…", width="stretch"):
         if source == ui.TYPED:
             return example, typed_grid()
         if source == ui.RANDOM:
@@ -179,7 +170,7 @@ def typed_kernel() -> np.ndarray | None:
 
 def kernel_section(choice: str, example, source: str) -> np.ndarray | None:
     """The kernel chosen in the box: its numbers, what it does, or the box to type one, in a popover."""
-    with ui.popover("K…", key="conv_kernel_popover", help="The kernel's numbers (or type your own)"):
+    with st.popover("K…", help="The kernel's numbers (or type your own)"):
         if choice == EXAMPLE_KERNEL:
             K, shown, scale = example.kernel, example.kernel, ""
             note = f"The kernel of the lecture example *{example.name}*." if source != ui.LECTURE else ""
@@ -249,13 +240,7 @@ def controls_section():
         example, X = input_section(source)
     with k_col:
         choices = [EXAMPLE_KERNEL, *KERNELS, TYPED_KERNEL]
-        choice = ui.url_select(
-            "Kernel K",
-            choices,
-            key="conv_kernel_choice",
-            old_labels=OLD_KERNEL_LABELS,
-            on_change=on_kernel_change,
-        )
+        choice = ui.url_select("Kernel K", choices, key="conv_kernel_choice", old_labels=OLD_KERNEL_LABELS)
     with kx_col:
         K = kernel_section(choice, example, source)
     with set_col:

@@ -211,7 +211,7 @@ def controls_2d():
             ("Input X (one row per line)", "corr_X_text", 180),
             ("Kernel K (1/9 works)", "corr_K_text", 130),
         ):
-            st.text_area(label, text(key), key=key, height=height, on_change=_fit_cell)
+            st.text_area(label, text(key), key=ui.kept_key(key), height=height, on_change=_fit_cell)
     with c_pad:
         padding = ui.url_select(
             "Padding",
@@ -229,7 +229,7 @@ def controls_2d():
             6,
             lesson.PAIRS[DEFAULT_PAIR].stride,
             step=1,
-            key="corr_stride",
+            key=ui.kept_key("corr_stride"),
             bind="query-params",
             on_change=_fit_cell,
         )
@@ -241,8 +241,12 @@ def _cell_2d(out_h: int, out_w: int) -> tuple[int, int]:
     for key, top in (("corr_i", out_h - 1), ("corr_j", out_w - 1)):
         ui.check_link_number(key, 0, top)
     left, right, _ = st.columns([1, 1, 4])
-    i = int(left.number_input("Output row i", 0, out_h - 1, 0, key="corr_i", bind="query-params"))
-    j = int(right.number_input("Output column j", 0, out_w - 1, 0, key="corr_j", bind="query-params"))
+    i = int(
+        left.number_input("Output row i", 0, out_h - 1, 0, key=ui.kept_key("corr_i"), bind="query-params")
+    )
+    j = int(
+        right.number_input("Output column j", 0, out_w - 1, 0, key=ui.kept_key("corr_j"), bind="query-params")
+    )
     return i, j
 
 

@@ -117,12 +117,6 @@ def picture_crop() -> np.ndarray | None:
     return part
 
 
-def on_source_change() -> None:
-    """Another input than a lecture example opens its settings beside the choice (the box to type in...)."""
-    if st.session_state.get("pool_input_source") != ui.LECTURE:
-        ui.open_popover("pool_input_popover")
-
-
 def input_section(source: str):
     """(the lecture example or None, the input grid)."""
     if source == ui.LECTURE:
@@ -130,7 +124,7 @@ def input_section(source: str):
             ui.url_select("Lecture example", PRESETS, key="pool_preset", on_change=apply_preset)
         ]
         return preset, preset.input
-    with ui.popover(f"{source}…", key="pool_input_popover", width="stretch"):
+    with st.popover(f"{source}…", width="stretch"):
         if source == ui.TYPED:
             return None, typed_grid()
         if source == ui.RANDOM:
@@ -147,20 +141,22 @@ def settings_section() -> tuple[int, int, int]:
             1,
             6,
             FIRST.size,
-            key="pool_size",
+            key=ui.kept_key("pool_size"),
             bind="query-params",
             on_change=fit_padding,
         )
         same = st.toggle(
             "Stride = window size (the usual choice)",
             value=FIRST.stride == FIRST.size,
-            key="pool_stride_same",
+            key=ui.kept_key("pool_stride_same"),
             bind="query-params",
         )
         stride = (
             size
             if same
-            else st.slider("Stride s", 1, 6, FIRST.stride, key="pool_stride", bind="query-params")
+            else st.slider(
+                "Stride s", 1, 6, FIRST.stride, key=ui.kept_key("pool_stride"), bind="query-params"
+            )
         )
         most = pool_padding_max(size)  # PyTorch refuses more: a window could then hold only padding
         if most == 0:
@@ -171,7 +167,7 @@ def settings_section() -> tuple[int, int, int]:
             0,
             most,
             FIRST.padding,
-            key="pool_padding",
+            key=ui.kept_key("pool_padding"),
             bind="query-params",
             help="Max pooling pads with -inf and min pooling with +inf, so padding never wins; "
             "average and L2 pad with zeros (average counts them, as PyTorch does by default).",
@@ -188,7 +184,7 @@ def controls_section():
     ui.keep_widgets(*KEPT)
     src_col, in_col, mode_col, set_col = st.columns([1.3, 2.2, 1.2, 1.8], vertical_alignment="bottom")
     with src_col:
-        source = ui.input_source("Input", key="pool_input_source", on_change=on_source_change)
+        source = ui.input_source("Input", key="pool_input_source")
     with in_col:
         preset, X = input_section(source)
     with mode_col:

@@ -161,11 +161,13 @@ def bank_controls() -> dict:
             "Kernels (filters of the layer)", list(KERNELS), DEFAULT_BANK, key="fm_bank"
         )
     with b, st.popover("Stride, padding, pooling…", width="stretch"):
-        stride = st.number_input("Stride", 1, 4, 1, key="fm_stride", bind="query-params")
-        padding = st.number_input("Padding (each side)", 0, 3, 1, key="fm_padding", bind="query-params")
+        stride = st.number_input("Stride", 1, 4, 1, key=ui.kept_key("fm_stride"), bind="query-params")
+        padding = st.number_input(
+            "Padding (each side)", 0, 3, 1, key=ui.kept_key("fm_padding"), bind="query-params"
+        )
         pool_mode = ui.url_select("Pooling", ["max", "avg", "min", "l2"], key="fm_pool_mode")
         pool_size = st.number_input(
-            "Pool window (stride = window)", 1, 4, 2, key="fm_pool_size", bind="query-params"
+            "Pool window (stride = window)", 1, 4, 2, key=ui.kept_key("fm_pool_size"), bind="query-params"
         )
         shared = ui.url_toggle(
             "One colour scale for all maps of a stage (compare strengths across kernels)",
@@ -290,7 +292,9 @@ def rgb_kernels() -> tuple[dict, float]:
                 args=(channel,),
             )
             key = f"fm_rgb_kernel_{channel}"
-            text = st.text_area(f"{label} kernel (one row per line)", first(key), key=key, height=110)
+            text = st.text_area(
+                f"{label} kernel (one row per line)", first(key), key=ui.kept_key(key), height=110
+            )
             kernels[channel] = ui.keep_last_good(
                 key, lambda text=text, label=label: _parse_kernel(text, label)
             )
@@ -402,7 +406,10 @@ def mix_section(X: np.ndarray) -> None:
         on_change=_fill_mixing,
     )
     mix_text = st.text_area(
-        "1x1 filters (one per line: w1 w2 w3 [b])", first("fm_mix_text"), key="fm_mix_text", height=110
+        "1x1 filters (one per line: w1 w2 w3 [b])",
+        first("fm_mix_text"),
+        key=ui.kept_key("fm_mix_text"),
+        height=110,
     )
     mixing = ui.keep_last_good(
         "fm_mix", lambda: lesson.parse_mixing(parse_grid(mix_text, name="1x1 filters"))
@@ -438,9 +445,13 @@ def x_and_k(prefix: str, numbers: list[tuple[str, int, int]], *, x_height: int) 
     `{prefix}_...` keys) beside them: (X text, K text, the numbers)."""
     a, b, c = st.columns([1, 1, 1])
     with a:
-        x_text = st.text_area("Input X", first(f"{prefix}_input"), key=f"{prefix}_input", height=x_height)
+        x_text = st.text_area(
+            "Input X", first(f"{prefix}_input"), key=ui.kept_key(f"{prefix}_input"), height=x_height
+        )
     with b:
-        k_text = st.text_area("Kernel K", first(f"{prefix}_kernel"), key=f"{prefix}_kernel", height=110)
+        k_text = st.text_area(
+            "Kernel K", first(f"{prefix}_kernel"), key=ui.kept_key(f"{prefix}_kernel"), height=110
+        )
     with c:
         values = [st.number_input(label, lo, hi, first(key), key=key) for label, lo, hi, key in numbers]
     return x_text, k_text, values

@@ -453,7 +453,7 @@ def try_input(data: Dataset, probe: int):
                 "8 rows of 8 numbers (0..16, like the small digits) or 28 rows of 28 (0..255, like MNIST)",
                 format_grid(np.round(example)),
                 height=220 if size == 8 else 400,
-                key="train_try_grid",
+                key=ui.kept_key("train_try_grid"),
             )
             image = grid_to_image(parse_grid(text))
         elif source == "Draw":

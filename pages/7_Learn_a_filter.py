@@ -55,7 +55,7 @@ def _typed_kernel() -> np.ndarray | None:
     typed = st.text_area(
         "Your 3x3 target kernel (one row per line; fractions like 1/9 work)",
         format_grid(linked),
-        key="learn_typed",
+        key=ui.kept_key("learn_typed"),
         height=100,
     )
     K = ui.keep_last_good(
@@ -122,12 +122,6 @@ def _task_and_data(target_name: str) -> tuple[Task, int]:
     return task, batch
 
 
-def on_target_change() -> None:
-    """Choosing "Type my own…" opens the popover that holds the box to type the target in."""
-    if st.session_state.get("learn_target") == TYPED:
-        ui.open_popover("learn_more_popover")
-
-
 def controls_section() -> tuple[Task, FitConfig, int]:
     """Target, optimiser and learning rate on one row, the task and data in a popover beside them."""
     target_col, opt_col, lr_col, more_col = st.columns([1.4, 1.6, 1.4, 1], vertical_alignment="bottom")
@@ -138,7 +132,6 @@ def controls_section() -> tuple[Task, FitConfig, int]:
             names,
             index=names.index(DEFAULT_TARGET),
             key="learn_target",
-            on_change=on_target_change,
             help="The kernel that makes the target maps. The learner never sees its numbers, only the maps.",
         )
     with opt_col:
@@ -152,7 +145,7 @@ def controls_section() -> tuple[Task, FitConfig, int]:
         )
     with lr_col:
         lr = ui.url_select_slider("Learning rate η", LEARNING_RATES, value=0.1, key="learn_lr")
-    with more_col, ui.popover("Task and data…", key="learn_more_popover", width="stretch"):
+    with more_col, st.popover("Task and data…", width="stretch"):
         task, batch = _task_and_data(target_name)
     return task, FitConfig(lr=lr, optimizer=optimizer), batch
 

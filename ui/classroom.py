@@ -10,6 +10,7 @@ explanations with `explain(...)` or `folded(...)`, which projector mode hides.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import plotly.io as pio
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.draw.figures import CLEAR
 from cnnviz.draw.lite import lite_spec
@@ -284,11 +286,53 @@ def _number_between(lo, hi, integer: bool) -> Callable[[str], bool]:
     return valid
 
 
+# The widgets whose values a page keeps in its link, and the pages that draw each (page script hashes): what
+# `keep_other_pages` keeps while another page runs. The same for every session, filled as pages run.
+_PAGE_KEYS: dict[str, set[str]] = {}
+_PAGE_KEYS_LOCK = threading.Lock()
+_KEPT_VALUES = "_kept_values"  # this session's copy of those values: {key: value}
+
+
+def kept_key(key: str) -> str:
+    """Note that this page draws the widget `key` and remember its value (see `keep_other_pages`); returns
+    `key`. Call it where the widget is drawn, before it: the value is the one this run starts from."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and key != PROJECTOR_KEY:  # the projector switch is drawn on every page
+        with _PAGE_KEYS_LOCK:
+            _PAGE_KEYS.setdefault(key, set()).add(ctx.page_script_hash)
+    if key in st.session_state:
+        st.session_state.setdefault(_KEPT_VALUES, {})[key] = st.session_state[key]
+    return key
+
+
+def keep_other_pages() -> None:
+    """Keep the other pages' values while this page runs (call it before this page's widgets).
+
+    Streamlit forgets a widget's value in a run that does not draw it, and a page link opens a page without
+    its link's values: a student who typed a grid, went to another page and came back found the lecture's
+    grid again. The values are kept as they were; the page draws them again when the student comes back.
+    """
+    ctx = get_script_run_ctx()
+    here = ctx.page_script_hash if ctx is not None else ""
+    with _PAGE_KEYS_LOCK:
+        others = [key for key, pages in _PAGE_KEYS.items() if here not in pages]
+    # A widget first drawn in a fragment's run is gone from the session state by the next full run: its value
+    # comes from the copy `kept_key` made.
+    copies = st.session_state.get(_KEPT_VALUES, {})
+    for key in others:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+        elif key in copies:
+            st.session_state[key] = copies[key]
+
+
 def url_slider(label: str, min_value, max_value, value, *, key: str, step=None, **kwargs):
     """st.slider kept in the link under `key`; an out-of-range or non-numeric link value warns."""
     integer = all(isinstance(v, int) for v in (min_value, max_value, value))
     _check(key, _number_between(min_value, max_value, integer), f"a number from {min_value} to {max_value}")
-    return st.slider(label, min_value, max_value, value, step, key=key, bind="query-params", **kwargs)
+    return st.slider(
+        label, min_value, max_value, value, step, key=kept_key(key), bind="query-params", **kwargs
+    )
 
 
 def url_number(label: str, min_value, max_value, value=None, *, key: str, **kwargs):
@@ -297,7 +341,7 @@ def url_number(label: str, min_value, max_value, value=None, *, key: str, **kwar
     _check(key, _number_between(min_value, max_value, integer), f"a number from {min_value} to {max_value}")
     if value is not None:
         kwargs["value"] = value
-    return st.number_input(label, min_value, max_value, key=key, bind="query-params", **kwargs)
+    return st.number_input(label, min_value, max_value, key=kept_key(key), bind="query-params", **kwargs)
 
 
 def url_select(
@@ -320,7 +364,7 @@ def url_select(
     _follow_old_label(key, old_labels or {}, names, options)
     valid = lambda raw: raw in names or raw in (old_labels or {})  # noqa: E731
     _check(key, valid, "one of " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
-    kwargs.update(key=key, bind="query-params", format_func=format_func)
+    kwargs.update(key=kept_key(key), bind="query-params", format_func=format_func)
     if widget is st.select_slider:
         return widget(label, options, value=options[index], **kwargs)
     return widget(label, options, index=index, **kwargs)
@@ -346,13 +390,13 @@ def url_multiselect(label: str, options: Sequence, default: Sequence, *, key: st
     bad = [v for v in raw if v not in [str(o) for o in options]]
     if bad:
         _warn_link(key, ", ".join(bad), "each one of " + ", ".join(map(str, options)))
-    return st.multiselect(label, options, default=default, key=key, bind="query-params", **kwargs)
+    return st.multiselect(label, options, default=default, key=kept_key(key), bind="query-params", **kwargs)
 
 
 def url_toggle(label: str, *, key: str, value: bool = False, widget: Callable = st.toggle, **kwargs) -> bool:
     """st.toggle (or st.checkbox) kept in the link as true/false."""
     _check(key, lambda raw: raw.lower() in ("true", "false"), "true or false")
-    return widget(label, value=value, key=key, bind="query-params", **kwargs)
+    return widget(label, value=value, key=kept_key(key), bind="query-params", **kwargs)
 
 
 def url_grid(
@@ -412,7 +456,7 @@ def typed_grid(
     `check(X)` may refuse a grid that parses (a ValueError in words); `kwargs` go to `st.text_area`.
     """
     text = st.text_area(
-        label, first_grid_text(key, param, default, name=name, check=check), key=key, **kwargs
+        label, first_grid_text(key, param, default, name=name, check=check), key=kept_key(key), **kwargs
     )
     X = keep_last_good(key, lambda: (check or _any_grid)(parse_grid(text, name=name)))
     if X is not None and max(X.shape) <= MAX_SIDE:

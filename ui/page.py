@@ -43,6 +43,8 @@ from ui.classroom import (
     first_grid_text,
     first_value,
     folded,
+    keep_other_pages,
+    kept_key,
     projector_mode,
     projector_style,
     set_url_grid,
@@ -96,6 +98,7 @@ __all__ = [
     "keep_last_good",
     "keep_widgets",
     "keep_within",
+    "kept_key",
     "lazy_tabs",
     "linked_stepper",
     "metrics",
@@ -127,6 +130,7 @@ start_janitor()
 
 def page_setup(title: str, icon: str = "🔲", *, intro: str = "") -> bool:
     """Page config, the menu, the title, the projector switch and Copy link; returns whether projector mode is on."""
+    keep_other_pages()  # before this page's widgets: the values typed on other pages stay
     _page_setup(title, icon, intro=intro)
     return classroom_bar()
 
@@ -136,18 +140,6 @@ def set_widgets(values: Mapping[str, Any]) -> None:
     widgets are drawn, so they show the new values); a preset that loads its settings is the usual case."""
     for key, value in values.items():
         st.session_state[key] = value
-
-
-def popover(label: str, *, key: str, **kwargs):
-    """`st.popover` that a choice beside it can open (`open_popover`): a student who picks "Type my own" is
-    shown the box to type in, not a closed button. Streamlit tracks its state, so opening or closing it
-    reruns the part of the page it is in."""
-    return st.popover(label, key=key, on_change="rerun", **kwargs)
-
-
-def open_popover(key: str) -> None:
-    """From a choice's `on_change` callback: the popover `key` (`popover`) opens on the run the choice causes."""
-    st.session_state[key] = True
 
 
 def fit_widgets(tops: Mapping[str, int]) -> None:
