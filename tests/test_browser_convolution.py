@@ -113,9 +113,10 @@ def test_stepping_runs_in_the_browser_and_draws_the_traces_numbers(server, page)
     for _ in range(5):
         stepper(page).press("ArrowRight")
     assert state(page)["step"] == 6
-    page.wait_for_timeout(800)
-    assert sent == [], sent  # stepping sent nothing: no rerun
-    assert page.get_by_test_id("stStatusWidget").count() == 0
+    assert sent == [], sent  # stepping sent nothing: no rerun per step
+    # Once the student stops, the stepper tells the page its cell once: what the page says below follows.
+    page.get_by_text("Selected: output cell (1, 1)").wait_for(timeout=30_000)
+    assert len(sent) == 1, sent
 
     check_every_step_against(page, trace)
 
@@ -132,6 +133,13 @@ def test_stepping_runs_in_the_browser_and_draws_the_traces_numbers(server, page)
     stepper(page).locator('.cell[data-grid="output"][data-r="2"][data-c="1"]').click()
     assert (state(page)["i"], state(page)["j"]) == (2, 1)
     page.get_by_text("Selected: output cell (2, 1)").wait_for(timeout=30_000)
+    # Stepping back from there: the page (its line, its exports) follows once the stepping stops, and the
+    # rerun that tells it does not move the stepper.
+    stepper(page).get_by_role("button", name="◀ Previous").click()
+    stepper(page).get_by_role("button", name="◀ Previous").click()
+    page.get_by_text("Selected: output cell (1, 3)").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert (state(page)["i"], state(page)["j"]) == (1, 3)
     assert not errors, errors
 
 

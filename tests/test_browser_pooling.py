@@ -50,6 +50,9 @@ def test_pooling_page_draws_square_grids_and_steps(server, page):
     stepper.get_by_role("button", name="Next ▶").click()
     after = drawn()
     assert after["sum"] == "Y[0, 1] = max(7, 4, 9, 8) = 9" and after["grad"] == ["0", "0", "1", "0"]
+    # The page's words under the stepper follow it once the stepping stops (they named the max of (0, 0)).
+    page.get_by_text("The max, 9, is input cell (1, 2)").wait_for(timeout=30_000)
+    assert page.get_by_text("The max, 6, is input cell").count() == 0
     stepper.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshot_path("pooling_stepper")))

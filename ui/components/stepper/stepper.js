@@ -8,6 +8,7 @@ const CELL = 60; // one grid cell in SVG units; the SVG scales to its container'
 const GAP = 54; // between panels
 const LABEL = 40; // room for row numbers left of a grid
 const HEAD = 78; // room above a grid: its title and column numbers
+const SETTLE_MS = 800; // a pause in the stepping this long tells Python the cell (`settleLater`)
 const SPEEDS = [
   ["slow (1.2 s a step)", 1200],
   ["normal (0.6 s)", 600],
@@ -442,19 +443,30 @@ class Stepper {
     this.pause(false);
     if (this.index < this.steps.length - 1) this.show(this.index + 1);
     else if (this.data.next_block) this.sendCell(this.data.next_block);
+    this.settleLater();
   }
 
   prev() {
     this.pause(false);
     if (this.index > 0) this.show(this.index - 1);
     else if (this.data.prev_block) this.sendCell(this.data.prev_block);
+    this.settleLater();
   }
 
   // Stepping (buttons, keys) stays in the browser; picking a cell (a click, the scrubber let go) or
-  // pausing tells Python.
+  // pausing tells Python, and so does a pause in the stepping (SETTLE_MS without a step): what the page
+  // says and exports about the selected cell follows the stepper, one rerun after the student stops.
   jump(n) {
     this.pause(false);
     this.show(n);
+    this.settleLater();
+  }
+
+  settleLater() {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      if (!this.timer) this.send();
+    }, SETTLE_MS);
   }
 
   pick(n) {
@@ -527,6 +539,7 @@ class Stepper {
 
   stop() {
     clearInterval(this.timer);
+    clearTimeout(this.settleTimer);
     this.timer = null;
   }
 }
@@ -563,7 +576,10 @@ export default function (component) {
     stepper.goCell(data.cell);
   } else {
     stepper.setStateValue = setStateValue;
-    if (JSON.stringify(stepper.data.cell) !== JSON.stringify(data.cell)) stepper.goCell(data.cell);
+    const cell = JSON.stringify(data.cell);
+    // The cell this stepper told Python comes back with the rerun it caused: the student may have stepped on
+    // meanwhile, so it is not a reason to move.
+    if (JSON.stringify(stepper.data.cell) !== cell && cell !== stepper.sent) stepper.goCell(data.cell);
     stepper.data = data;
   }
   return () => stepper.stop();
