@@ -245,6 +245,10 @@ def controls_section():
         K = kernel_section(choice, example, source)
     with set_col:
         padding, stride, dilation, flip = settings_section()
+    if source == ui.TYPED:
+        ui.typed_grid_refused(TYPED_X["key"], f"{source}…")
+    if choice == TYPED_KERNEL:
+        ui.typed_grid_refused(TYPED_K["key"], "K…")
     return source, example, X, K, padding, stride, dilation, flip
 
 

@@ -197,6 +197,8 @@ def controls_section():
         )
     with set_col:
         size, stride, padding = settings_section()
+    if source == ui.TYPED:
+        ui.typed_grid_refused(TYPED_X["key"], f"{source}…")
     return preset, X, mode, size, stride, padding
 
 

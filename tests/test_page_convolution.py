@@ -151,9 +151,13 @@ def test_a_typed_grid_and_a_bad_one_keeps_the_last_good_result(at):
     np.testing.assert_array_equal(full_output(at), [[19, 25], [37, 43]])
     assert selected(at) == "Y[0, 0] = 0*0 + 1*1 + 3*2 + 4*3 = 19"
 
+    assert not any("was not used" in w.value for w in at.warning)
     at.text_area(key="conv_grid").set_value("0 1 2\n3 x 5\n6 7 8").run()
     assert any("row 2, column 2: 'x' is not a number" in e for e in error_texts(at))
     np.testing.assert_array_equal(full_output(at), [[19, 25], [37, 43]])  # the last good grid stays
+    # Said outside the popover too, where it is seen once the popover closes.
+    refused = [w.value for w in at.warning if "was not used" in w.value]
+    assert len(refused) == 1 and "'x' is not a number" in refused[0] and "Type a grid…" in refused[0]
     at.text_area(key="conv_kernel_text").set_value("1 1 1 1\n1 1 1 1\n1 1 1 1\n1 1 1 1").run()
     assert any("kernel 4x4 is larger than the padded input 3x3" in e for e in error_texts(at))
     np.testing.assert_array_equal(full_output(at), [[19, 25], [37, 43]])
