@@ -563,7 +563,8 @@ def view_source(holder: JobHolder, v: JobView | None) -> str:
 
 def run_status(holder: JobHolder, job: TrainingJob, v: JobView) -> None:
     """The progress bar, the queue or failure, the curves and their CSV."""
-    left_s = f", about {v.seconds_left:.0f} s left" if v.seconds_left is not None else ""
+    running = v.state is JobState.RUNNING  # a paused or queued run has no time left to count down
+    left_s = f", about {v.seconds_left:.0f} s left" if running and v.seconds_left is not None else ""
     accuracy = f", test accuracy {v.test_curve['accuracy'][-1]:.2%}" if v.test_curve["accuracy"] else ""
     st.progress(
         v.step / v.total_steps if v.total_steps else 0.0,

@@ -28,6 +28,8 @@ def test_the_lecture_example_is_recognised_only_with_its_own_output():
     assert not matches_example(correlation_trace(SIX.input, SIX.kernel, padding=1), SIX)
     assert "matches its (correct) answer" in summary(trace, lecture=True)
     assert summary(trace, lecture=False).startswith("Input 6x6, kernel 3x3 -> **output 4x4** (16 cells)")
+    one = correlation_trace(SIX.input[:3, :3], SIX.kernel)
+    assert summary(one, lecture=False).startswith("Input 3x3, kernel 3x3 -> **output 1x1** (1 cell)")
 
 
 def test_the_slides_mistakes_are_named_cell_by_cell():

@@ -119,6 +119,7 @@ def pause_resume_stop(at):
     time.sleep(0.5)
     at.run()
     assert step_of(at) == paused_at  # nothing trains while paused
+    assert "s left" not in progress_text(at)  # no countdown while nothing trains
     assert at.button(key="train_resume").disabled is False
     at.button(key="train_resume").click().run()
     run_until(at, lambda at: step_of(at) > paused_at + 5, pause=0.1)

@@ -302,6 +302,7 @@ def test_the_summary_names_the_lecture_answer_only_for_its_own_settings():
     text = pool_summary(trace, ex)
     assert text.startswith("Input 4x4, max pooling 2x2, stride 2, padding 0 -> **output 2x2** (4 cells)")
     assert "(the output here agrees)" in text
+    assert "**output 1x1** (1 cell)" in pool_summary(pool_trace(ex.input[:2, :2], 2, stride=2, mode="max"))
     assert "l2 norm pooling" in pool_summary(pool_trace(ex.input, 2, mode="l2"), mode_name="L2 norm")
 
 

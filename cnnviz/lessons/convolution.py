@@ -51,7 +51,7 @@ def summary(trace: Trace, *, lecture: bool) -> str:
     plan, (out_h, out_w) = trace.plan, trace.shape
     text = (
         f"Input {trace.X.shape[0]}x{trace.X.shape[1]}, kernel {plan.rows.f}x{plan.cols.f} -> "
-        f"**output {out_h}x{out_w}** ({trace.n_steps} cells)"
+        f"**output {out_h}x{out_w}** ({trace.n_steps} cell{'' if trace.n_steps == 1 else 's'})"
     )
     if lecture:
         text += " · this is the lecture's worked example, and the output matches its (correct) answer"

@@ -337,7 +337,7 @@ def pool_summary(trace: Trace, example=None, *, mode_name: str = "") -> str:
     size, stride, padding = trace.plan.rows.f, trace.plan.rows.stride, trace.plan.rows.pad_before
     text = (
         f"Input {in_h}x{in_w}, {(mode_name or MODE_NAMES[trace.mode]).lower()} pooling {size}x{size}, stride {stride}, "
-        f"padding {padding} -> **output {out_h}x{out_w}** ({trace.n_steps} cells)"
+        f"padding {padding} -> **output {out_h}x{out_w}** ({trace.n_steps} cell{'' if trace.n_steps == 1 else 's'})"
     )
     if example is not None:
         agrees = np.array_equal(trace.output, example.output)
