@@ -70,6 +70,11 @@ def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+def count(n: int, noun: str) -> str:
+    """The number with its noun: "1 cell", "16 cells"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def fmt_exact(v: float) -> str:
     """A number in the shortest form that reads back exactly (Python source, a link): 3, -0.5, 0.1111111111111111."""
     text = repr(float(v))

@@ -24,7 +24,7 @@ from cnnviz.draw.figures import CLEAR
 from cnnviz.draw.lite import lite_spec
 from cnnviz.gridcode import MAX_SIDE, decode_grid, encode_grid
 from cnnviz.inputs import format_grid, parse_grid
-from ui.common import PLOTLY_CONFIG, keep_last_good
+from ui.common import PLOTLY_CONFIG, keep_last_good, refused
 from ui.figure_view import show_figure, show_figure_row
 
 PROJECTOR_KEY = "projector"
@@ -458,17 +458,7 @@ def typed_grid(
     text = st.text_area(
         label, first_grid_text(key, param, default, name=name, check=check), key=kept_key(key), **kwargs
     )
-    refused: list[str] = []
-
-    def read() -> np.ndarray:
-        try:
-            return (check or _any_grid)(parse_grid(text, name=name))
-        except ValueError as err:
-            refused.append(str(err))
-            raise
-
-    X = keep_last_good(key, read)
-    st.session_state[f"_refused_{key}"] = refused[0] if refused else ""
+    X = keep_last_good(key, lambda: (check or _any_grid)(parse_grid(text, name=name)))
     if X is not None and max(X.shape) <= MAX_SIDE:
         set_url_grid(param, X, default=default)
     return X
@@ -478,7 +468,7 @@ def typed_grid_refused(key: str, where: str) -> None:
     """Under the popover `where` that holds the box `key` (`typed_grid`), drawn in this run: a typed grid that
     was refused says so where it is seen. The box's own message is inside the popover, gone when it closes,
     and the page goes on showing the last good grid."""
-    err = st.session_state.get(f"_refused_{key}")
+    err = refused(key)
     if err:
         st.warning(
             f"Your typed grid was not used: {err}. Fix it in **{where}**; meanwhile the last good one is shown.",

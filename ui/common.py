@@ -108,18 +108,26 @@ def keep_last_good(key: str, make: Callable[[], T]) -> T | None:
     """`make()`, remembered under `key`; on a ValueError show it and return the last good value instead.
 
     This is how a page shows bad input (a typo in a grid, a file that is not an image) without
-    losing what the user had on screen.
+    losing what the user had on screen. `refused(key)` is the error of this run's `make()` ("" if none),
+    for a page that says it again elsewhere.
     """
     store = f"_last_good_{key}"
     try:
         value = make()
     except ValueError as err:
+        st.session_state[f"_refused_{key}"] = str(err)
         st.error(f"{err}", icon="⚠️")
         if store in st.session_state:
             st.caption("Still showing your last valid input.")
         return st.session_state.get(store)
+    st.session_state[f"_refused_{key}"] = ""
     st.session_state[store] = value
     return value
+
+
+def refused(key: str) -> str:
+    """The error the last `keep_last_good(key, ...)` showed, "" if its value was good."""
+    return st.session_state.get(f"_refused_{key}", "")
 
 
 def image_picker(

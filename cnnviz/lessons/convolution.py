@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz.lessons.presets import Example
-from cnnviz.trace import Trace, fmt
+from cnnviz.trace import Trace, count, fmt
 
 __all__ = [
     "kernel_text",
@@ -51,7 +51,7 @@ def summary(trace: Trace, *, lecture: bool) -> str:
     plan, (out_h, out_w) = trace.plan, trace.shape
     text = (
         f"Input {trace.X.shape[0]}x{trace.X.shape[1]}, kernel {plan.rows.f}x{plan.cols.f} -> "
-        f"**output {out_h}x{out_w}** ({trace.n_steps} cell{'' if trace.n_steps == 1 else 's'})"
+        f"**output {out_h}x{out_w}** ({count(trace.n_steps, 'cell')})"
     )
     if lecture:
         text += " · this is the lecture's worked example, and the output matches its (correct) answer"

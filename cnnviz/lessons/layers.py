@@ -21,7 +21,7 @@ from numbers import Integral
 import numpy as np
 
 from cnnviz.geometry import AxisPlan, Plan2D, as_pair, check_pool_padding, plan_2d
-from cnnviz.trace import fmt
+from cnnviz.trace import count, fmt
 
 __all__ = [
     "PRESETS",
@@ -63,7 +63,7 @@ class Conv:
 
     def describe(self) -> str:
         kh, kw = as_pair(self.kernel, "kernel")
-        parts = [f"conv {kh}x{kw}, {_count(self.out_channels, 'filter')}"]
+        parts = [f"conv {kh}x{kw}, {count(self.out_channels, 'filter')}"]
         if as_pair(self.stride, "stride") != (1, 1):
             parts.append(f"stride {_pair_text(self.stride)}")
         if self.padding not in (0, "valid", (0, 0)):
@@ -142,14 +142,10 @@ class Linear:
     kind = "linear"
 
     def describe(self) -> str:
-        return f"linear, {_count(self.out_features, 'output')}"
+        return f"linear, {count(self.out_features, 'output')}"
 
 
 Layer = Conv | Pool | ReLU | Tanh | Flatten | Linear
-
-
-def _count(n, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _pair_text(value) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 
 from cnnviz.inputs import format_grid
 from cnnviz.ops import correlate2d, relu
-from cnnviz.trace import Step, Trace, as_grid, fmt, pool_trace
+from cnnviz.trace import Step, Trace, as_grid, count, fmt, pool_trace
 
 __all__ = [
     "DIRECTIONS",
@@ -337,7 +337,7 @@ def pool_summary(trace: Trace, example=None, *, mode_name: str = "") -> str:
     size, stride, padding = trace.plan.rows.f, trace.plan.rows.stride, trace.plan.rows.pad_before
     text = (
         f"Input {in_h}x{in_w}, {(mode_name or MODE_NAMES[trace.mode]).lower()} pooling {size}x{size}, stride {stride}, "
-        f"padding {padding} -> **output {out_h}x{out_w}** ({trace.n_steps} cell{'' if trace.n_steps == 1 else 's'})"
+        f"padding {padding} -> **output {out_h}x{out_w}** ({count(trace.n_steps, 'cell')})"
     )
     if example is not None:
         agrees = np.array_equal(trace.output, example.output)
